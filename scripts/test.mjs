@@ -3,7 +3,8 @@
 // Usage: npm test [-- <pattern>]   e.g. npm test -- unit
 import { spawn } from 'node:child_process';
 
-const pattern = process.argv[2] ?? '\\.test\\.ts$';
+const filter = process.argv[2] ?? '';
+const pattern = `^(?=.*${filter}).*\\.test\\.ts$`;
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', 'node_modules/uvu/bin.js', 'tests', pattern, '--color', 'false'],

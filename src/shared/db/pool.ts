@@ -1,0 +1,22 @@
+import { createPool, createTypeParserPreset, type DatabasePool } from 'slonik';
+
+export type { DatabasePool };
+
+export interface PoolOptions {
+  maximumPoolSize?: number;
+}
+
+/**
+ * One slonik pool per process. int8 comes back as bigint (positions outgrow 2^53 in
+ * theory and must survive JSON as strings anyway), timestamptz as epoch milliseconds.
+ */
+export const createDatabasePool = (connectionUri: string, options: PoolOptions = {}): Promise<DatabasePool> =>
+  createPool(connectionUri, {
+    maximumPoolSize: options.maximumPoolSize ?? 20,
+    typeParsers: createTypeParserPreset(),
+    // slonik's default runs DISCARD ALL on every release: a second round trip on every
+    // query. No session state is ever left on a pooled connection here, so skip it.
+    resetConnection: async () => {},
+    // A statement never runs this long in normal work; a stuck one should fail loudly.
+    statementTimeout: 60_000,
+  });

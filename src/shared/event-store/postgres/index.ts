@@ -1,0 +1,85 @@
+import { sql } from 'slonik';
+import { z } from 'zod/v4';
+import type { DatabasePool } from '../../db/pool.js';
+import {
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+  WrongExpectedRevision,
+} from '../port.js';
+import { appendOutcomeSchema, eventRowSchema, toRecordedEvent } from './rows.js';
+import { subscribeToAll } from './subscription.js';
+
+const expectedCode = (expected: ExpectedRevision): number => {
+  switch (expected) {
+    case 'no_stream':
+      return -1;
+    case 'any':
+      return -2;
+    case 'stream_exists':
+      return -3;
+    default:
+      if (!Number.isInteger(expected) || expected < 0) throw new RangeError(`bad expected revision ${expected}`);
+      return expected;
+  }
+};
+
+const columns = sql.fragment`position, stream_id, revision, event_id, type, data, metadata, recorded_at`;
+
+/** The PostgreSQL adapter of the event store port. Its schema is migration 001. */
+export class PostgresEventStore implements EventStore {
+  constructor(private readonly pool: DatabasePool) {}
+
+  async append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+    if (events.length === 0) throw new RangeError('append needs at least one event');
+    const payload = events.map(({ id, type, data, metadata }) => ({ id, type, data, metadata }));
+    const row = appendOutcomeSchema.parse(
+      await this.pool.one(
+        sql.unsafe`select * from es_append(${streamId}, ${expectedCode(expected)}, ${JSON.stringify(payload)}::jsonb)`,
+      ),
+    );
+    if (row.outcome === 'conflict') throw new WrongExpectedRevision(streamId, expected, Number(row.revision));
+    if (row.last_position === null) throw new Error('es_append wrote events without a position');
+    return { revision: Number(row.revision), position: row.last_position, written: row.outcome === 'written' };
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const limit = options.maxCount ?? 1_000_000;
+    const query =
+      options.direction === 'backwards'
+        ? sql.unsafe`select ${columns} from es_events
+             where stream_id = ${streamId} and revision <= ${options.fromRevision ?? Number.MAX_SAFE_INTEGER}
+             order by revision desc limit ${limit}`
+        : sql.unsafe`select ${columns} from es_events
+             where stream_id = ${streamId} and revision >= ${options.fromRevision ?? 0}
+             order by revision limit ${limit}`;
+    return (await this.pool.any(query)).map((row) => toRecordedEvent(eventRowSchema.parse(row)));
+  }
+
+  async readAll({ after, maxCount = 1000 }: ReadAllOptions): Promise<RecordedEvent[]> {
+    const rows = await this.pool.any(sql.unsafe`
+      select ${columns} from es_events where position > ${after.toString()}::bigint order by position limit ${maxCount}`);
+    return rows.map((row) => toRecordedEvent(eventRowSchema.parse(row)));
+  }
+
+  async streamRevision(streamId: string): Promise<number> {
+    const revision = await this.pool.maybeOneFirst(
+      sql.unsafe`select revision from es_streams where stream_id = ${streamId}`,
+    );
+    return revision === null ? -1 : Number(z.bigint().parse(revision));
+  }
+
+  async headPosition(): Promise<bigint> {
+    return z.bigint().parse(await this.pool.oneFirst(sql.unsafe`select coalesce(max(position), 0)::bigint from es_events`));
+  }
+
+  subscribe(options: SubscribeOptions): Subscription {
+    return subscribeToAll(this.pool, options);
+  }
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod/v4';
+import { eventSchema, Id, OptionalText } from './define.js';
+
+export const Role = z.enum(['manager', 'staff', 'auditor']);
+export type Role = z.infer<typeof Role>;
+
+export const UserRegistered = z.object({
+  userId: Id,
+  username: z.string().min(1),
+  passwordHash: z.string().min(1),
+  role: Role,
+  displayName: OptionalText,
+  email: OptionalText,
+  storeIds: z.array(Id),
+});
+
+/** Only the fields that changed; null clears one. */
+export const UserProfileUpdated = z.object({
+  displayName: OptionalText.optional(),
+  email: OptionalText.optional(),
+});
+
+export const UserPasswordChanged = z.object({ passwordHash: z.string().min(1) });
+
+export const UserRoleChanged = z.object({ role: Role });
+
+/** The full new list, not a difference: replaying it needs no earlier state. */
+export const UserStoresAssigned = z.object({ storeIds: z.array(Id) });
+
+export const UserDeleted = z.object({});
+
+export const UserEvent = z.discriminatedUnion('type', [
+  eventSchema('UserRegistered', UserRegistered),
+  eventSchema('UserProfileUpdated', UserProfileUpdated),
+  eventSchema('UserPasswordChanged', UserPasswordChanged),
+  eventSchema('UserRoleChanged', UserRoleChanged),
+  eventSchema('UserStoresAssigned', UserStoresAssigned),
+  eventSchema('UserDeleted', UserDeleted),
+]);
+export type UserEvent = z.infer<typeof UserEvent>;

@@ -1,0 +1,49 @@
+import type { AdjustmentReason } from '../../shared/events/stock-item.js';
+
+/**
+ * A stock item is one SKU in one store. Every command names both, so that a refusal
+ * can say which item it was about.
+ */
+interface ForItem {
+  storeId: string;
+  skuId: string;
+}
+
+/**
+ * Facts about other aggregates come on the command, read by the caller just before
+ * deciding: the decider never reads another stream itself.
+ */
+export interface AddStockItem extends ForItem {
+  type: 'AddStockItem';
+  quantity: number;
+  lowStockThreshold: number;
+  /** The store's status as its own stream tells it ('absent' when there is no such store). */
+  storeStatus: 'absent' | 'open' | 'closed';
+  skuExists: boolean;
+}
+
+/** A change relative to the current level, so that it commutes with other adjustments. */
+export interface AdjustStock extends ForItem {
+  type: 'AdjustStock';
+  delta: number;
+  reason: AdjustmentReason;
+  note: string | null;
+}
+
+/** What a person counted on the shelf: it replaces the level, whatever it was. */
+export interface CountStock extends ForItem {
+  type: 'CountStock';
+  countedQuantity: number;
+  note: string | null;
+}
+
+export interface ChangeLowStockThreshold extends ForItem {
+  type: 'ChangeLowStockThreshold';
+  lowStockThreshold: number;
+}
+
+export interface RemoveStockItem extends ForItem {
+  type: 'RemoveStockItem';
+}
+
+export type StockItemCommand = AddStockItem | AdjustStock | CountStock | ChangeLowStockThreshold | RemoveStockItem;

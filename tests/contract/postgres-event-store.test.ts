@@ -1,0 +1,30 @@
+import { sql } from 'slonik';
+import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
+import { createTestDatabase } from '../support/database.js';
+import { eventStoreContract } from './event-store.contract.js';
+
+eventStoreContract('PostgreSQL', async () => {
+  const db = await createTestDatabase('es_contract');
+  return {
+    store: new PostgresEventStore(db.pool),
+    async beginHeldAppend(streamId, events) {
+      let finish!: (commit: boolean) => void;
+      let started!: () => void;
+      const isStarted = new Promise<void>((resolve) => (started = resolve));
+      const decision = new Promise<boolean>((resolve) => (finish = resolve));
+      const done = db.pool
+        .transaction(async (tx) => {
+          await tx.query(sql.unsafe`select * from es_append(${streamId}, -1, ${JSON.stringify(events)}::jsonb)`);
+          started();
+          if (!(await decision)) throw new Error('rolled back on purpose');
+        })
+        .catch(() => {});
+      await isStarted;
+      return {
+        commit: async () => (finish(true), done),
+        rollback: async () => (finish(false), done),
+      };
+    },
+    close: () => db.drop(),
+  };
+});
