@@ -1,0 +1,65 @@
+/**
+ * Knobs of `npm run bench`, all from the environment so that CI and a laptop can run
+ * the same command. Durations are per measured cell; the defaults keep the write path
+ * under about three minutes on a 2-core machine.
+ */
+export interface BenchConfig {
+  /** Measured seconds per cell (BENCH_SECONDS, default 5). */
+  seconds: number;
+  /** Warm-up seconds before each measured cell; not counted (BENCH_WARMUP_SECONDS, default 1). */
+  warmupSeconds: number;
+  /** Connections in every pool, the same for every appender (BENCH_POOL_SIZE, default 16). */
+  poolSize: number;
+  /** Concurrent writer counts to measure (BENCH_WRITERS, default "1,16"). */
+  writers: number[];
+  /** Streams each writer cycles over (BENCH_STREAMS_PER_WRITER, default 100). */
+  streamsPerWriter: number;
+  /** Size the single stream of the growth check is grown to (BENCH_GROWTH_EVENTS, default 100000). */
+  growthEvents: number;
+  /** Events per append while growing it (BENCH_GROWTH_BATCH, default 100). */
+  growthBatch: number;
+  /** Sections to run, by id (BENCH_SECTIONS, comma-separated; default all). */
+  sections: string[] | null;
+  /** The PostgreSQL server; each scenario gets a fresh database on it. */
+  serverUrl: string;
+}
+
+const positiveNumber = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    process.stderr.write(`bench: ignoring ${name}=${raw} (not a positive number), using ${fallback}\n`);
+    return fallback;
+  }
+  return value;
+};
+
+const list = (name: string): string[] | null => {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return null;
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+};
+
+export const serverUrl =
+  process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function loadConfig(): BenchConfig {
+  const writers = (list('BENCH_WRITERS') ?? ['1', '16'])
+    .map(Number)
+    .filter((count) => Number.isInteger(count) && count > 0);
+  return {
+    seconds: positiveNumber('BENCH_SECONDS', 5),
+    warmupSeconds: positiveNumber('BENCH_WARMUP_SECONDS', 1),
+    poolSize: Math.round(positiveNumber('BENCH_POOL_SIZE', 16)),
+    writers: writers.length > 0 ? writers : [1, 16],
+    streamsPerWriter: Math.round(positiveNumber('BENCH_STREAMS_PER_WRITER', 100)),
+    growthEvents: Math.round(positiveNumber('BENCH_GROWTH_EVENTS', 100_000)),
+    growthBatch: Math.round(positiveNumber('BENCH_GROWTH_BATCH', 100)),
+    sections: list('BENCH_SECTIONS'),
+    serverUrl,
+  };
+}

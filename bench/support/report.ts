@@ -1,0 +1,146 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { BenchConfig } from './config.js';
+import type { TimedRunResult } from './runner.js';
+
+/** One measured cell: a figure, its latency, and the baseline it is read against. */
+export interface BenchRow {
+  /** Section id, e.g. "write-path". */
+  section: string;
+  /** What is measured, e.g. "append, 1 event/call". Rows of one scenario share a baseline. */
+  scenario: string;
+  /** Who is measured, e.g. "stockroom". */
+  subject: string;
+  /** Concurrent workers. */
+  workers: number;
+  operationsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  maxMs: number;
+  operations: number;
+  errors: number;
+  firstError: string | null;
+  /** Subject of the row this one is read against (same scenario and workers), if any. */
+  baseline: string | null;
+  /** operationsPerSecond as a percentage of the baseline's. */
+  vsBaselinePercent: number | null;
+  /** Diagnostic rows explain a figure; they are not a goal of their own. */
+  diagnostic: boolean;
+  note: string | null;
+}
+
+export interface SectionContext {
+  config: BenchConfig;
+}
+
+/** A part of `npm run bench`; each lives in a module of its own and is listed in bench/run.ts. */
+export interface Section {
+  id: string;
+  title: string;
+  run(context: SectionContext): Promise<BenchRow[]>;
+  /** Printed under the section's table: what its columns mean. */
+  legend?: string;
+}
+
+export interface RowInput {
+  section: string;
+  scenario: string;
+  subject: string;
+  workers: number;
+  result: TimedRunResult;
+  diagnostic?: boolean;
+  note?: string;
+}
+
+export const toRow = ({ section, scenario, subject, workers, result, diagnostic = false, note }: RowInput): BenchRow => ({
+  section,
+  scenario,
+  subject,
+  workers,
+  operationsPerSecond: result.operationsPerSecond,
+  p50Ms: result.latency.p50,
+  p99Ms: result.latency.p99,
+  meanMs: result.latency.mean,
+  maxMs: result.latency.max,
+  operations: result.operations,
+  errors: result.errors,
+  firstError: result.firstError,
+  baseline: null,
+  vsBaselinePercent: null,
+  diagnostic,
+  note: note ?? null,
+});
+
+/** Fills baseline and vsBaselinePercent from the row of `baseline` with the same scenario and workers. */
+export function compareTo(rows: BenchRow[], baseline: (row: BenchRow) => string | null): BenchRow[] {
+  return rows.map((row) => {
+    const name = baseline(row);
+    if (name === null || name === row.subject) return row;
+    const base = rows.find((other) => other.scenario === row.scenario && other.workers === row.workers && other.subject === name);
+    if (!base || !(base.operationsPerSecond > 0)) return { ...row, baseline: name };
+    return { ...row, baseline: name, vsBaselinePercent: (row.operationsPerSecond / base.operationsPerSecond) * 100 };
+  });
+}
+
+const rate = (value: number): string => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '—');
+const millis = (value: number): string => (Number.isFinite(value) ? value.toFixed(2) : '—');
+
+/** A Markdown table: readable in a terminal and pasted as is into docs/benchmarks.md. */
+export function formatTable(rows: BenchRow[]): string {
+  const header = ['scenario', 'subject', 'writers', 'ops/s', 'p50 ms', 'p99 ms', 'vs baseline', 'errors'];
+  const body = rows.map((row) => [
+    row.scenario,
+    row.diagnostic ? `${row.subject} (diagnostic)` : row.subject,
+    String(row.workers),
+    rate(row.operationsPerSecond),
+    millis(row.p50Ms),
+    millis(row.p99Ms),
+    row.vsBaselinePercent === null ? '' : `${Math.round(row.vsBaselinePercent)}% of ${row.baseline ?? '?'}`,
+    row.errors === 0 ? '0' : `${row.errors} (${row.firstError ?? ''})`,
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => (cells[column] ?? '').length)));
+  const numeric = new Set([2, 3, 4, 5]);
+  const line = (cells: string[]): string =>
+    `| ${cells
+      .map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0)))
+      .join(' | ')} |`;
+  const rule = `|${widths.map((width, column) => (numeric.has(column) ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`;
+  return [line(header), rule, ...body.map(line)].join('\n');
+}
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  machine: Record<string, unknown>;
+  server: unknown;
+  config: BenchConfig;
+  sections: { id: string; title: string; seconds: number; rows: BenchRow[]; error: string | null }[];
+}
+
+/** bench/results/<iso timestamp>.json (the folder is git-ignored). */
+export async function writeReport(report: BenchReport): Promise<string> {
+  const folder = new URL('../results/', import.meta.url);
+  await mkdir(folder, { recursive: true });
+  const file = new URL(`${report.startedAt.replaceAll(':', '-')}.json`, folder);
+  const json = JSON.stringify(report, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2);
+  await writeFile(file, `${json}\n`);
+  return file.pathname;
+}
+
+/** The row of a cell that could not run: it shows up in the table instead of stopping the bench. */
+export const failedRow = (
+  input: Omit<RowInput, 'result'>,
+  error: string,
+): BenchRow => ({
+  ...toRow({
+    ...input,
+    result: {
+      operations: 0,
+      errors: 1,
+      firstError: error,
+      elapsedSeconds: 0,
+      operationsPerSecond: Number.NaN,
+      latency: { count: 0, p50: Number.NaN, p99: Number.NaN, mean: Number.NaN, max: Number.NaN },
+    },
+  }),
+});

@@ -1,0 +1,82 @@
+import { LatencyHistogram, type LatencySummary } from './latency.js';
+import { describeError } from './progress.js';
+
+/** One call of a worker: does one unit of work (one append, one read) and resolves. */
+export type Operation = () => Promise<void>;
+
+export interface TimedRunOptions {
+  /** Concurrent workers; each awaits its operation in a loop, so at most one call each is in flight. */
+  workers: number;
+  warmupMs: number;
+  durationMs: number;
+  /** Builds worker i's operation before the clock starts; it keeps its own state (streams, revisions). */
+  createWorker(index: number): Operation | Promise<Operation>;
+  /** A worker gives up after this many failures in a row (a broken appender must not spin for ever). */
+  maxConsecutiveErrors?: number;
+}
+
+export interface TimedRunResult {
+  /** Calls that started inside the measured window and succeeded. */
+  operations: number;
+  /** Calls that started inside the measured window and failed. */
+  errors: number;
+  firstError: string | null;
+  /** From the window's opening to the last measured call's completion (at least the window). */
+  elapsedSeconds: number;
+  operationsPerSecond: number;
+  latency: LatencySummary;
+}
+
+/**
+ * Runs N workers for warm-up + duration. Only calls that start after the warm-up are
+ * measured; a call still in flight when the window closes is awaited and counted, and
+ * the elapsed time stretches to its completion, so the rate is never flattered.
+ */
+export async function runTimed(options: TimedRunOptions): Promise<TimedRunResult> {
+  const operations = await Promise.all(Array.from({ length: options.workers }, (_, index) => options.createWorker(index)));
+  const maxConsecutiveErrors = options.maxConsecutiveErrors ?? 100;
+  const histogram = new LatencyHistogram();
+  let errors = 0;
+  let firstError: string | null = null;
+
+  const start = performance.now();
+  const measureFrom = start + options.warmupMs;
+  const stopAt = measureFrom + options.durationMs;
+  let lastCompletion = stopAt;
+
+  await Promise.all(
+    operations.map(async (operation) => {
+      let consecutiveErrors = 0;
+      for (;;) {
+        const began = performance.now();
+        if (began >= stopAt) return;
+        try {
+          await operation();
+          consecutiveErrors = 0;
+        } catch (error) {
+          firstError ??= describeError(error);
+          if (began >= measureFrom) errors += 1;
+          consecutiveErrors += 1;
+          if (consecutiveErrors >= maxConsecutiveErrors) return;
+          continue;
+        }
+        const ended = performance.now();
+        if (began >= measureFrom) {
+          histogram.record(ended - began);
+          if (ended > lastCompletion) lastCompletion = ended;
+        }
+      }
+    }),
+  );
+
+  const elapsedSeconds = (lastCompletion - measureFrom) / 1000;
+  const latency = histogram.summary();
+  return {
+    operations: latency.count,
+    errors,
+    firstError,
+    elapsedSeconds,
+    operationsPerSecond: latency.count / elapsedSeconds,
+    latency,
+  };
+}

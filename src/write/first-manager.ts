@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { hashPassword } from '../shared/auth/passwords.js';
+import { newId } from '../shared/ids.js';
+import { reservations, users } from './aggregates.js';
+import type { CommandHandler } from './command-handler.js';
+import { userStream, usernameReservationStream } from './streams.js';
+
+export interface FirstManager {
+  username: string;
+  /** Set only when it was generated now: printed once, never stored in clear. */
+  generatedPassword: string | null;
+  created: boolean;
+}
+
+/**
+ * Creates the first manager once, when the username from the settings is not taken.
+ * Two replicas starting together race on the reservation stream ("no stream" expected):
+ * one creates, the other finds it taken.
+ */
+export async function ensureFirstManager(
+  commands: CommandHandler,
+  settings: { username: string; password: string | undefined },
+): Promise<FirstManager> {
+  const reservation = await commands.load(reservations, usernameReservationStream(settings.username));
+  if (reservation.state.status === 'held') return { username: settings.username, generatedPassword: null, created: false };
+  const generatedPassword = settings.password ? null : randomBytes(12).toString('base64url');
+  const userId = newId();
+  const context = { actor: null, correlationId: `first-manager-${userId}`, now: new Date() };
+  await commands.handle(
+    reservations,
+    usernameReservationStream(settings.username),
+    { type: 'Reserve', value: settings.username, ownerId: userId, field: 'username' },
+    context,
+  );
+  await commands.handle(
+    users,
+    userStream(userId),
+    {
+      type: 'RegisterUser',
+      userId,
+      username: settings.username,
+      passwordHash: await hashPassword(settings.password ?? generatedPassword ?? ''),
+      role: 'manager',
+      displayName: 'First manager',
+      email: null,
+      storeIds: [],
+    },
+    context,
+  );
+  return { username: settings.username, generatedPassword, created: true };
+}

@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { sql } from 'slonik';
+import { z } from 'zod/v4';
+import type { DatabasePool } from '../shared/db/pool.js';
+import { AppError, ValidationFailed } from '../shared/errors.js';
+import { newId } from '../shared/ids.js';
+
+/**
+ * Idempotency-Key on every command: a repeat with the same key answers the first result;
+ * the same key with a different request is 422.
+ *
+ * Two layers, so that no crash can make a key apply twice:
+ *  - the key's row keeps the first answer, which a repeat gets back as it was;
+ *  - the events written under a key get ids derived from it (CommandContext.idempotency),
+ *    so a repeat that runs again (its first run died before its answer was kept, or two
+ *    copies raced) is recognized by the event store and writes nothing.
+ */
+export interface Idempotency {
+  scope: string;
+  key: string;
+  /** Drawn once per key, so that a repeated creation names the same resource. */
+  resourceId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotency: Idempotency | null;
+  }
+}
+
+const keyHeader = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+const recordSchema = z.object({
+  request_hash: z.string(),
+  resource_id: z.string(),
+  status_code: z.number().nullable(),
+  response: z.object({ body: z.string(), headers: z.record(z.string(), z.string()) }).nullable(),
+});
+
+class KeyReused extends AppError {
+  constructor() {
+    super(422, 'idempotency-key-reused', 'This Idempotency-Key was used with a different request.', {
+      errors: [{ field: 'headers.idempotency-key', reason: 'was already used with a different request' }],
+    });
+  }
+}
+
+const replayedHeaders = ['etag', 'location', 'content-type'];
+const commandMethods = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+export const idempotencyPlugin = fp<{ pool: DatabasePool }>(
+  async (app: FastifyInstance, { pool }) => {
+    app.decorateRequest('idempotency', null);
+
+    /** preHandler: after authentication and validation, before the command runs. */
+    app.decorate('idempotent', async (request: FastifyRequest, reply: FastifyReply) => {
+      const header = request.headers['idempotency-key'];
+      if (header === undefined || !commandMethods.has(request.method)) return;
+      const parsed = keyHeader.safeParse(header);
+      if (!parsed.success) {
+        throw new ValidationFailed([{ field: 'headers.idempotency-key', reason: parsed.error.issues[0]?.message ?? 'is invalid' }]);
+      }
+      const scope = request.principal?.userId ?? 'anonymous';
+      const hash = createHash('sha256')
+        .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
+        .digest('hex');
+      const row = recordSchema.parse(
+        await pool.one(sql.unsafe`
+          with inserted as (
+            insert into idempotency_keys (scope, key, request_hash, resource_id)
+            values (${scope}, ${parsed.data}, ${hash}, ${newId()})
+            on conflict (scope, key) do nothing
+            returning request_hash, resource_id::text, status_code, response
+          )
+          select * from inserted
+          union all
+          select request_hash, resource_id::text, status_code, response from idempotency_keys
+           where scope = ${scope} and key = ${parsed.data} and not exists (select 1 from inserted)`),
+      );
+      if (row.request_hash !== hash) throw new KeyReused();
+      if (row.status_code !== null && row.response) {
+        await reply.code(row.status_code).headers(row.response.headers).header('idempotent-replayed', 'true').send(row.response.body);
+        return reply;
+      }
+      request.idempotency = { scope, key: parsed.data, resourceId: row.resource_id };
+    });
+
+    app.addHook('onSend', async (request, reply, payload) => {
+      const idempotency = request.idempotency;
+      // A 5xx is not an answer: the next repeat runs the command again (safely, see above).
+      if (!idempotency || reply.statusCode >= 500 || reply.getHeader('idempotent-replayed')) return payload;
+      const headers: Record<string, string> = {};
+      for (const name of replayedHeaders) {
+        const value = reply.getHeader(name);
+        if (value !== undefined) headers[name] = String(value);
+      }
+      const body = typeof payload === 'string' ? payload : payload === null || payload === undefined ? '' : String(payload);
+      await pool.query(sql.unsafe`
+        update idempotency_keys set status_code = ${reply.statusCode}, response = ${JSON.stringify({ body, headers })}::jsonb
+         where scope = ${idempotency.scope} and key = ${idempotency.key} and status_code is null`);
+      return payload;
+    });
+  },
+  { name: 'stockroom-idempotency' },
+);
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    idempotent(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
+  }
+}

@@ -1,0 +1,214 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod/v4';
+import { principalOf } from '../../shared/auth/plugin.js';
+import { requireStockAccess, requireStoreReadAccess } from '../../shared/auth/principal.js';
+import { NotFound } from '../../shared/errors.js';
+import { Count } from '../../shared/events/define.js';
+import { parseEvent } from '../../shared/events/index.js';
+import { AdjustmentReason } from '../../shared/events/stock-item.js';
+import { skus, stockItems, stores } from '../aggregates.js';
+import type { Handled } from '../command-handler.js';
+import { answer, commandContext, itemParams, problemSchema, storeParam, written } from '../http.js';
+import { skuStream, stockItemStream, storeStream } from '../streams.js';
+import type { StockItemCommand } from './commands.js';
+import type { StockItemEvent, StockItemState } from './decider.js';
+
+const Quantity = Count.max(1_000_000_000);
+const Note = z.string().trim().max(500).nullable();
+
+const writtenItem = z.object({
+  storeId: z.uuid(),
+  skuId: z.uuid(),
+  quantity: z.int(),
+  lowStockThreshold: z.int(),
+  removed: z.boolean(),
+  ...written,
+});
+const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema };
+
+const forms = '{delta, reason, note?}, {countedQuantity, note?} or {lowStockThreshold}';
+
+/** Exactly one of three changes; checked field by field so the answer names what is wrong. */
+const itemChange = z
+  .strictObject({
+    delta: z.int().min(-1_000_000_000).max(1_000_000_000).optional(),
+    reason: AdjustmentReason.optional(),
+    note: Note.optional(),
+    countedQuantity: Quantity.optional(),
+    lowStockThreshold: Quantity.optional(),
+  })
+  .superRefine((body, context) => {
+    const adjusting = body.delta !== undefined || body.reason !== undefined;
+    const counting = body.countedQuantity !== undefined;
+    const thresholding = body.lowStockThreshold !== undefined;
+    const given = [adjusting, counting, thresholding].filter(Boolean).length;
+    if (given !== 1) {
+      context.addIssue({ code: 'custom', path: [], message: `give exactly one of ${forms}` });
+      return;
+    }
+    if (adjusting && body.delta === undefined) context.addIssue({ code: 'custom', path: ['delta'], message: 'is required with reason' });
+    if (adjusting && body.reason === undefined) context.addIssue({ code: 'custom', path: ['reason'], message: 'is required with delta' });
+    if (thresholding && body.note !== undefined) context.addIssue({ code: 'custom', path: ['note'], message: 'goes with an adjustment or a count' });
+  });
+
+const toCommand = (storeId: string, skuId: string, body: z.infer<typeof itemChange>): StockItemCommand => {
+  if (body.delta !== undefined && body.reason !== undefined) {
+    return { type: 'AdjustStock', storeId, skuId, delta: body.delta, reason: body.reason, note: body.note ?? null };
+  }
+  if (body.countedQuantity !== undefined) return { type: 'CountStock', storeId, skuId, countedQuantity: body.countedQuantity, note: body.note ?? null };
+  return { type: 'ChangeLowStockThreshold', storeId, skuId, lowStockThreshold: body.lowStockThreshold ?? 0 };
+};
+
+const view = (storeId: string, skuId: string, result: Handled<StockItemState, StockItemEvent>): z.infer<typeof writtenItem> => {
+  const item = result.state;
+  if (item.status === 'absent') throw new NotFound('stock item', `${storeId}/${skuId}`);
+  return {
+    storeId,
+    skuId,
+    quantity: item.quantity,
+    lowStockThreshold: item.lowStockThreshold,
+    removed: item.status === 'removed',
+    revision: result.revision,
+    position: result.position.toString(),
+  };
+};
+
+const historyEntry = z.object({
+  type: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  actor: z.string().nullable(),
+  at: z.string(),
+  reason: z.string().optional(),
+  note: z.string().nullable().optional(),
+  correlationId: z.string(),
+  revision: z.int(),
+  position: z.string(),
+});
+
+export const stockItemRoutes: FastifyPluginAsyncZod = async (app) => {
+  const commands = app.commands;
+
+  app.post(
+    '/api/inventory/stores/:storeId/items',
+    {
+      preHandler: app.idempotent,
+      schema: {
+        tags: ['inventory'],
+        summary: 'Add a SKU to a store with its starting quantity',
+        params: storeParam,
+        body: z.strictObject({ skuId: z.uuid(), quantity: Quantity, lowStockThreshold: Quantity.optional() }),
+        response: { 201: writtenItem, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { storeId } = request.params;
+      requireStockAccess(principalOf(request), storeId);
+      const { skuId, quantity } = request.body;
+      const [store, sku] = await Promise.all([commands.load(stores, storeStream(storeId)), commands.load(skus, skuStream(skuId))]);
+      const lowStockThreshold = request.body.lowStockThreshold ?? (sku.state.status === 'active' ? sku.state.lowStockThreshold : 0);
+      const result = await commands.handle(
+        stockItems,
+        stockItemStream(storeId, skuId),
+        {
+          type: 'AddStockItem',
+          storeId,
+          skuId,
+          quantity,
+          lowStockThreshold,
+          storeStatus: store.state.status,
+          skuExists: sku.state.status === 'active',
+        },
+        commandContext(request),
+      );
+      return answer(reply, 201, view(storeId, skuId, result), `/api/inventory/stores/${storeId}/items/${skuId}`);
+    },
+  );
+
+  app.patch(
+    '/api/inventory/stores/:storeId/items/:skuId',
+    {
+      preHandler: app.idempotent,
+      schema: {
+        tags: ['inventory'],
+        summary: `Adjust by a delta, set a counted quantity, or change the low-stock threshold: ${forms}`,
+        params: itemParams,
+        body: itemChange,
+        response: { 200: writtenItem, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { storeId, skuId } = request.params;
+      requireStockAccess(principalOf(request), storeId);
+      const result = await commands.handle(
+        stockItems,
+        stockItemStream(storeId, skuId),
+        toCommand(storeId, skuId, request.body),
+        commandContext(request),
+      );
+      return answer(reply, 200, view(storeId, skuId, result));
+    },
+  );
+
+  app.delete(
+    '/api/inventory/stores/:storeId/items/:skuId',
+    {
+      preHandler: app.idempotent,
+      schema: { tags: ['inventory'], summary: 'Remove a SKU from a store', params: itemParams, response: { 200: writtenItem, ...errors } },
+    },
+    async (request, reply) => {
+      const { storeId, skuId } = request.params;
+      requireStockAccess(principalOf(request), storeId);
+      const result = await commands.handle(
+        stockItems,
+        stockItemStream(storeId, skuId),
+        { type: 'RemoveStockItem', storeId, skuId },
+        commandContext(request),
+      );
+      return answer(reply, 200, view(storeId, skuId, result));
+    },
+  );
+
+  app.get(
+    '/api/inventory/stores/:storeId/items/:skuId/history',
+    {
+      schema: {
+        tags: ['inventory'],
+        summary: 'Every event of one stock item, oldest first: who, when, why',
+        params: itemParams,
+        querystring: z.strictObject({
+          limit: z.coerce.number().int().min(1).max(1000).default(200),
+          cursor: z.string().regex(/^\d{1,15}$/, 'must be the `next` of an earlier page').optional(),
+        }),
+        response: { 200: z.object({ items: z.array(historyEntry), next: z.string().nullable() }), ...errors },
+      },
+    },
+    async (request) => {
+      const { storeId, skuId } = request.params;
+      requireStoreReadAccess(principalOf(request), storeId);
+      const { limit, cursor } = request.query;
+      const streamId = stockItemStream(storeId, skuId);
+      // One more than asked tells whether another page follows.
+      const events = await app.eventStore.readStream(streamId, { fromRevision: Number(cursor ?? 0), maxCount: limit + 1 });
+      if (events.length === 0 && cursor === undefined) throw new NotFound('stock item', `${storeId}/${skuId}`);
+      const page = events.slice(0, limit);
+      return {
+        items: page.map((recorded) => {
+          const { data } = parseEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion);
+          const fields = data as Record<string, unknown>;
+          return {
+            type: recorded.type,
+            data: fields,
+            actor: recorded.metadata.actor,
+            at: recorded.metadata.at,
+            ...(typeof fields.reason === 'string' ? { reason: fields.reason } : {}),
+            ...('note' in fields ? { note: (fields.note as string | null) ?? null } : {}),
+            correlationId: recorded.metadata.correlationId,
+            revision: recorded.revision,
+            position: recorded.position.toString(),
+          };
+        }),
+        next: events.length > limit ? String(page.at(-1)!.revision + 1) : null,
+      };
+    },
+  );
+};

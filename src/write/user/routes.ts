@@ -1,0 +1,241 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod/v4';
+import { principalOf, } from '../../shared/auth/plugin.js';
+import { hashPassword, verifyPassword } from '../../shared/auth/passwords.js';
+import { requireRole } from '../../shared/auth/principal.js';
+import { InvalidValue } from '../../shared/domain-errors.js';
+import { Forbidden, NotFound } from '../../shared/errors.js';
+import { Role } from '../../shared/events/user.js';
+import { reservations, stores, users } from '../aggregates.js';
+import { answer, commandContext, idForNew, idParam, problemSchema, written } from '../http.js';
+import { storeStream, userStream, usernameReservationStream } from '../streams.js';
+import type { UserCommand } from './commands.js';
+import { isActive, toUserView, userView } from './view.js';
+
+const Username = z.string().min(3).max(64).regex(/^[A-Za-z0-9._-]+$/, 'may hold letters, digits, dot, dash and underscore');
+const Password = z.string().min(8, 'must have at least 8 characters').max(200);
+const Email = z.email().max(254).nullable();
+const DisplayName = z.string().trim().min(1).max(120).nullable();
+const StoreIds = z.array(z.uuid()).max(1000);
+
+const writtenUser = userView.extend(written);
+const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema };
+
+export const userRoutes: FastifyPluginAsyncZod = async (app) => {
+  const commands = app.commands;
+
+  const loadActive = async (userId: string) => {
+    const loaded = await commands.load(users, userStream(userId));
+    if (!isActive(loaded)) throw new NotFound('user', userId);
+    return loaded;
+  };
+
+  /** Staff may only be assigned to stores that exist and are open. */
+  const checkStores = async (storeIds: readonly string[]) => {
+    for (const [index, storeId] of storeIds.entries()) {
+      const store = await commands.load(stores, storeStream(storeId));
+      if (store.state.status !== 'open') throw new InvalidValue(`storeIds.${index}`, `names store ${storeId}, which is not open`);
+    }
+  };
+
+  const sendUser = (reply: Parameters<typeof answer>[0], status: number, result: { state: unknown; revision: number; position: bigint }, userId: string) => {
+    const loaded = { ...result, state: result.state as Parameters<typeof toUserView>[0] };
+    if (!isActive(loaded)) throw new NotFound('user', userId);
+    return answer(reply, status, { ...toUserView(loaded.state, loaded.revision), position: loaded.position.toString() });
+  };
+
+  app.post(
+    '/api/users',
+    {
+      preHandler: app.idempotent,
+      schema: {
+        tags: ['users'],
+        summary: 'Register a user (manager)',
+        body: z.strictObject({
+          username: Username,
+          password: Password,
+          role: Role,
+          displayName: DisplayName.optional(),
+          email: Email.optional(),
+          storeIds: StoreIds.optional(),
+        }),
+        response: { 201: writtenUser, ...errors },
+      },
+    },
+    async (request, reply) => {
+      requireRole(principalOf(request), 'manager');
+      const context = commandContext(request);
+      const body = request.body;
+      const userId = idForNew(request);
+      const storeIds = [...new Set(body.storeIds ?? [])];
+      await checkStores(storeIds);
+      // Uniqueness first: the reservation stream is appended with "no stream" expected.
+      await commands.handle(
+        reservations,
+        usernameReservationStream(body.username),
+        { type: 'Reserve', value: body.username, ownerId: userId, field: 'username' },
+        context,
+      );
+      const result = await commands.handle(
+        users,
+        userStream(userId),
+        {
+          type: 'RegisterUser',
+          userId,
+          username: body.username,
+          passwordHash: await hashPassword(body.password),
+          role: body.role,
+          displayName: body.displayName ?? null,
+          email: body.email ?? null,
+          storeIds,
+        },
+        context,
+      );
+      void reply.header('location', `/api/users/${userId}`);
+      return sendUser(reply, 201, result, userId);
+    },
+  );
+
+  app.get(
+    '/api/users/:id',
+    { schema: { tags: ['users'], summary: 'One user (manager, auditor, or the user)', params: idParam, response: { 200: userView, ...errors } } },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      if (principal.userId !== request.params.id) requireRole(principal, 'manager', 'auditor');
+      const loaded = await loadActive(request.params.id);
+      return answer(reply, 200, toUserView(loaded.state, loaded.revision));
+    },
+  );
+
+  app.patch(
+    '/api/users/:id',
+    {
+      preHandler: app.idempotent,
+      schema: {
+        tags: ['users'],
+        summary: 'Change a user’s profile or role (manager)',
+        params: idParam,
+        body: z.strictObject({ displayName: DisplayName.optional(), email: Email.optional(), role: Role.optional() }),
+        response: { 200: writtenUser, ...errors },
+      },
+    },
+    async (request, reply) => {
+      requireRole(principalOf(request), 'manager');
+      const userId = request.params.id;
+      const { role, ...profile } = request.body;
+      const changes: UserCommand[] = [];
+      if (profile.displayName !== undefined || profile.email !== undefined || role === undefined) {
+        changes.push({ type: 'UpdateProfile', userId, ...profile });
+      }
+      if (role !== undefined) changes.push({ type: 'ChangeRole', userId, role });
+      const result = await commands.handle(users, userStream(userId), changes, commandContext(request));
+      return sendUser(reply, 200, result, userId);
+    },
+  );
+
+  app.put(
+    '/api/users/:id/stores',
+    {
+      preHandler: app.idempotent,
+      schema: {
+        tags: ['users'],
+        summary: 'Assign a user to stores (manager)',
+        params: idParam,
+        body: z.strictObject({ storeIds: StoreIds }),
+        response: { 200: writtenUser, ...errors },
+      },
+    },
+    async (request, reply) => {
+      requireRole(principalOf(request), 'manager');
+      const storeIds = [...new Set(request.body.storeIds)];
+      await checkStores(storeIds);
+      const userId = request.params.id;
+      const result = await commands.handle(users, userStream(userId), { type: 'AssignStores', userId, storeIds }, commandContext(request));
+      return sendUser(reply, 200, result, userId);
+    },
+  );
+
+  app.delete(
+    '/api/users/:id',
+    {
+      preHandler: app.idempotent,
+      schema: {
+        tags: ['users'],
+        summary: 'Delete a user and revoke every token (manager)',
+        params: idParam,
+        response: { 200: z.object({ id: z.uuid(), ...written }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      requireRole(principal, 'manager');
+      const userId = request.params.id;
+      if (userId === principal.userId) throw new Forbidden('You cannot delete your own account; ask another manager.');
+      const context = commandContext(request);
+      const before = await loadActive(userId);
+      const result = await commands.handle(users, userStream(userId), { type: 'DeleteUser', userId }, context);
+      // The name is free again once its owner is gone.
+      await commands.handle(
+        reservations,
+        usernameReservationStream(before.state.username),
+        { type: 'Release', ownerId: userId },
+        { ...context, ifMatch: undefined },
+      );
+      return answer(reply, 200, { id: userId, revision: result.revision, position: result.position.toString() });
+    },
+  );
+
+  app.get(
+    '/api/auth/me',
+    { schema: { tags: ['auth'], summary: 'The caller', response: { 200: userView, ...errors } } },
+    async (request, reply) => {
+      const loaded = await loadActive(principalOf(request).userId);
+      return answer(reply, 200, toUserView(loaded.state, loaded.revision));
+    },
+  );
+
+  app.patch(
+    '/api/auth/me',
+    {
+      preHandler: app.idempotent,
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your display name or email',
+        body: z.strictObject({ displayName: DisplayName.optional(), email: Email.optional() }),
+        response: { 200: writtenUser, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const userId = principalOf(request).userId;
+      const result = await commands.handle(users, userStream(userId), { type: 'UpdateProfile', userId, ...request.body }, commandContext(request));
+      return sendUser(reply, 200, result, userId);
+    },
+  );
+
+  app.put(
+    '/api/auth/me/password',
+    {
+      preHandler: app.idempotent,
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your password; every earlier token is revoked',
+        body: z.strictObject({ currentPassword: z.string().min(1).max(200), newPassword: Password }),
+        response: { 200: z.object({ id: z.uuid(), ...written }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const userId = principalOf(request).userId;
+      const loaded = await loadActive(userId);
+      if (!(await verifyPassword(request.body.currentPassword, loaded.state.passwordHash))) {
+        throw new InvalidValue('currentPassword', 'is not your current password');
+      }
+      const result = await commands.handle(
+        users,
+        userStream(userId),
+        { type: 'ChangePassword', userId, passwordHash: await hashPassword(request.body.newPassword) },
+        commandContext(request),
+      );
+      return answer(reply, 200, { id: userId, revision: result.revision, position: result.position.toString() });
+    },
+  );
+};

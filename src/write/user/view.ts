@@ -1,0 +1,27 @@
+import { z } from 'zod/v4';
+import { Role } from '../../shared/events/user.js';
+import type { Loaded } from '../command-handler.js';
+import type { ActiveUser, UserState } from './state.js';
+
+/** A user as the API shows it: never the password hash. */
+export const userView = z.object({
+  id: z.uuid(),
+  username: z.string(),
+  displayName: z.string().nullable(),
+  email: z.string().nullable(),
+  role: Role,
+  storeIds: z.array(z.uuid()),
+  revision: z.int(),
+});
+
+export const toUserView = (user: ActiveUser, revision: number): z.infer<typeof userView> => ({
+  id: user.userId,
+  username: user.username,
+  displayName: user.displayName,
+  email: user.email,
+  role: user.role,
+  storeIds: [...user.storeIds],
+  revision,
+});
+
+export const isActive = (loaded: Loaded<UserState>): loaded is Loaded<ActiveUser> => loaded.state.status === 'active';
