@@ -10,6 +10,7 @@
  */
 import { cpus, totalmem, platform, release } from 'node:os';
 import { loadConfig } from './support/config.js';
+import { cpuBetween, cpuSnapshot } from './support/cpu.js';
 import { dropLiveDatabases, serverInfo } from './support/database.js';
 import { describeError, progress } from './support/progress.js';
 import { type BenchReport, formatTable, type Section, writeReport } from './support/report.js';
@@ -39,6 +40,13 @@ async function main(): Promise<void> {
     platform: `${platform()} ${release()}`,
     node: process.version,
   };
+  // Another process busy on the host (a test run, a build) makes every figure noisy: say so.
+  const before = cpuSnapshot();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const hostBusyBeforeStart = cpuBetween(before, cpuSnapshot(), 1, cpuList.length).hostBusyPercent;
+  if (hostBusyBeforeStart !== null && hostBusyBeforeStart > 15) {
+    progress(`warning: the host was ${Math.round(hostBusyBeforeStart)}% busy before the bench started; figures will be noisy`);
+  }
   const server = await serverInfo().catch((error: unknown) => ({ error: describeError(error) }));
   progress(
     `${selected.map((section) => section.id).join(', ') || 'no section'} on ${redact(config.serverUrl)}; ` +
@@ -48,7 +56,7 @@ async function main(): Promise<void> {
   const report: BenchReport = {
     startedAt,
     finishedAt: startedAt,
-    machine,
+    machine: { ...machine, hostBusyPercentBeforeStart: hostBusyBeforeStart },
     server,
     config: { ...config, serverUrl: redact(config.serverUrl) },
     sections: [],

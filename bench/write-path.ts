@@ -23,6 +23,7 @@ import { benchPool, checkpoint, withFreshDatabase } from './support/database.js'
 import { describeError, progress } from './support/progress.js';
 import { compareTo, failedRow, type BenchRow, type Section, toRow } from './support/report.js';
 import { type Operation, runTimed, type TimedRunResult } from './support/runner.js';
+import { serverCpuProbe } from './support/server-cpu.js';
 import { stockAdjustment, stockItemStreams } from './support/stock-events.js';
 
 const SECTION = 'write-path';
@@ -229,7 +230,7 @@ const esAppendRow = z.object({
  * slonik and without the adapter's zod parsing: the difference is the client library's.
  */
 const stockroomOverPg: Appender = {
-  subject: 'es_append via pg',
+  subject: 'es_append/pg',
   diagnostic: true,
   async open({ url, poolSize, streamsPerWriter }) {
     await migrate(url);
@@ -263,7 +264,10 @@ const runOrder: Appender[] = [bare, classic, stockroom, stockroomOverPg, emmett]
 
 const describeResult = (result: TimedRunResult): string =>
   `${Math.round(result.operationsPerSecond).toLocaleString('en-US')} ops/s, p50 ${result.latency.p50.toFixed(2)} ms, ` +
-  `p99 ${result.latency.p99.toFixed(2)} ms${result.errors > 0 ? `, ${result.errors} errors (${result.firstError ?? ''})` : ''}`;
+  `p99 ${result.latency.p99.toFixed(2)} ms, client ${Math.round(result.cpu.clientMicrosPerOp)} µs/op` +
+  (result.serverCpuMicrosPerOp === null ? '' : `, server ${Math.round(result.serverCpuMicrosPerOp)} µs/op`) +
+  (result.cpu.hostBusyPercent === null ? '' : `, host ${Math.round(result.cpu.hostBusyPercent)}% busy`) +
+  (result.errors > 0 ? `, ${result.errors} errors (${result.firstError ?? ''})` : '');
 
 async function measureAppender(appender: Appender, writers: number, config: BenchConfig): Promise<BenchRow> {
   const input = { section: SECTION, scenario: APPEND_SCENARIO, subject: appender.subject, workers: writers, diagnostic: appender.diagnostic ?? false };
@@ -278,12 +282,14 @@ async function measureAppender(appender: Appender, writers: number, config: Benc
       try {
         await checkpoint(database.url);
         progress(`${SECTION}: ${appender.subject}, ${writers} writer(s): ${config.warmupSeconds} s warm-up + ${config.seconds} s`);
+        const serverCpu = await serverCpuProbe(database.url);
         const result = await runTimed({
           workers: writers,
           warmupMs: config.warmupSeconds * 1000,
           durationMs: config.seconds * 1000,
           createWorker: (index) => open.writer(index),
-        });
+          serverCpu,
+        }).finally(() => serverCpu.end());
         progress(`${SECTION}: ${appender.subject}, ${writers} writer(s): ${describeResult(result)}`);
         return toRow({ ...input, result });
       } finally {
@@ -322,13 +328,16 @@ async function measureGrowth(config: BenchConfig): Promise<BenchRow[]> {
           throw new Error(`growth: read ${events.length} events ending at ${events[0]?.revision ?? 'none'}, expected ${revision}`);
         }
       };
-      const timed = (operation: Operation): Promise<TimedRunResult> =>
-        runTimed({
+      const timed = async (operation: Operation): Promise<TimedRunResult> => {
+        const serverCpu = await serverCpuProbe(database.url);
+        return runTimed({
           workers: 1,
           warmupMs: config.warmupSeconds * 1000,
           durationMs: config.seconds * 1000,
           createWorker: () => operation,
-        });
+          serverCpu,
+        }).finally(() => serverCpu.end());
+      };
 
       const measureAt = async (subject: string): Promise<BenchRow[]> => {
         await checkpoint(database.url);
@@ -375,17 +384,18 @@ async function measureGrowth(config: BenchConfig): Promise<BenchRow[]> {
 
 /** Runs the write path and answers its rows: appenders × writer counts, then the growth check. */
 export async function runWritePath(config: BenchConfig): Promise<BenchRow[]> {
+  const selected = (appender: Appender): boolean => config.appenders === null || config.appenders.includes(appender.subject);
   const measured: BenchRow[] = [];
-  for (const appender of runOrder) {
+  for (const appender of runOrder.filter(selected)) {
     for (const writers of config.writers) measured.push(await measureAppender(appender, writers, config));
   }
   const appendRows = config.writers.flatMap((writers) =>
     appenders.flatMap((appender) => measured.filter((row) => row.subject === appender.subject && row.workers === writers)),
   );
 
-  let growthRows: BenchRow[];
+  let growthRows: BenchRow[] = [];
   try {
-    growthRows = await measureGrowth(config);
+    if (config.growth) growthRows = await measureGrowth(config);
   } catch (error) {
     progress(`${SECTION}: growth check failed: ${describeError(error)}`);
     growthRows = [failedRow({ section: SECTION, scenario: GROWTH_APPEND_SCENARIO, subject: 'stream near 0', workers: 1 }, describeError(error))];

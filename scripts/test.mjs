@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 
 const filter = process.argv[2] ?? '';
-const pattern = `^(?=.*${filter}).*\\.test\\.ts$`;
+const pattern = `^(?=.*(?:${filter})).*\\.test\\.ts$`;
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', 'node_modules/uvu/bin.js', 'tests', pattern, '--color', 'false'],

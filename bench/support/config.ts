@@ -18,6 +18,10 @@ export interface BenchConfig {
   growthEvents: number;
   /** Events per append while growing it (BENCH_GROWTH_BATCH, default 100). */
   growthBatch: number;
+  /** Write-path appenders to run, by subject (BENCH_APPENDERS, comma-separated; default all). */
+  appenders: string[] | null;
+  /** Whether the write path runs its growth check (BENCH_GROWTH=off skips it). */
+  growth: boolean;
   /** Sections to run, by id (BENCH_SECTIONS, comma-separated; default all). */
   sections: string[] | null;
   /** The PostgreSQL server; each scenario gets a fresh database on it. */
@@ -59,6 +63,8 @@ export function loadConfig(): BenchConfig {
     streamsPerWriter: Math.round(positiveNumber('BENCH_STREAMS_PER_WRITER', 100)),
     growthEvents: Math.round(positiveNumber('BENCH_GROWTH_EVENTS', 100_000)),
     growthBatch: Math.round(positiveNumber('BENCH_GROWTH_BATCH', 100)),
+    appenders: list('BENCH_APPENDERS'),
+    growth: !['off', '0', 'false', 'no'].includes((process.env.BENCH_GROWTH ?? '').trim().toLowerCase()),
     sections: list('BENCH_SECTIONS'),
     serverUrl,
   };

@@ -20,6 +20,14 @@ export interface BenchRow {
   operations: number;
   errors: number;
   firstError: string | null;
+  /** CPU time of the bench process (the client) per call, microseconds. */
+  clientCpuMicrosPerOp: number;
+  /** How busy the whole host was, 0-100 % of all cores (client, server and anything else). */
+  hostCpuBusyPercent: number | null;
+  /** Host CPU time per call, microseconds. */
+  hostCpuMicrosPerOp: number | null;
+  /** CPU time of the scenario database's backends per call, microseconds (local server only). */
+  serverCpuMicrosPerOp: number | null;
   /** Subject of the row this one is read against (same scenario and workers), if any. */
   baseline: string | null;
   /** operationsPerSecond as a percentage of the baseline's. */
@@ -65,6 +73,10 @@ export const toRow = ({ section, scenario, subject, workers, result, diagnostic 
   operations: result.operations,
   errors: result.errors,
   firstError: result.firstError,
+  clientCpuMicrosPerOp: result.cpu.clientMicrosPerOp,
+  hostCpuBusyPercent: result.cpu.hostBusyPercent,
+  hostCpuMicrosPerOp: result.cpu.hostMicrosPerOp,
+  serverCpuMicrosPerOp: result.serverCpuMicrosPerOp,
   baseline: null,
   vsBaselinePercent: null,
   diagnostic,
@@ -87,7 +99,7 @@ const millis = (value: number): string => (Number.isFinite(value) ? value.toFixe
 
 /** A Markdown table: readable in a terminal and pasted as is into docs/benchmarks.md. */
 export function formatTable(rows: BenchRow[]): string {
-  const header = ['scenario', 'subject', 'writers', 'ops/s', 'p50 ms', 'p99 ms', 'vs baseline', 'errors'];
+  const header = ['scenario', 'subject', 'writers', 'ops/s', 'p50 ms', 'p99 ms', 'vs baseline', 'client CPU µs/op', 'server CPU µs/op', 'host busy', 'errors'];
   const body = rows.map((row) => [
     row.scenario,
     row.diagnostic ? `${row.subject} (diagnostic)` : row.subject,
@@ -96,10 +108,13 @@ export function formatTable(rows: BenchRow[]): string {
     millis(row.p50Ms),
     millis(row.p99Ms),
     row.vsBaselinePercent === null ? '' : `${Math.round(row.vsBaselinePercent)}% of ${row.baseline ?? '?'}`,
+    Number.isFinite(row.clientCpuMicrosPerOp) ? String(Math.round(row.clientCpuMicrosPerOp)) : '—',
+    row.serverCpuMicrosPerOp === null ? '—' : String(Math.round(row.serverCpuMicrosPerOp)),
+    row.hostCpuBusyPercent === null ? '—' : `${Math.round(row.hostCpuBusyPercent)}%`,
     row.errors === 0 ? '0' : `${row.errors} (${row.firstError ?? ''})`,
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => (cells[column] ?? '').length)));
-  const numeric = new Set([2, 3, 4, 5]);
+  const numeric = new Set([2, 3, 4, 5, 7, 8, 9]);
   const line = (cells: string[]): string =>
     `| ${cells
       .map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0)))
@@ -141,6 +156,8 @@ export const failedRow = (
       elapsedSeconds: 0,
       operationsPerSecond: Number.NaN,
       latency: { count: 0, p50: Number.NaN, p99: Number.NaN, mean: Number.NaN, max: Number.NaN },
+      cpu: { clientMicrosPerOp: Number.NaN, hostBusyPercent: null, hostMicrosPerOp: null },
+      serverCpuMicrosPerOp: null,
     },
   }),
 });

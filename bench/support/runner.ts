@@ -1,4 +1,7 @@
+import { availableParallelism } from 'node:os';
+import { cpuBetween, cpuSnapshot, type CpuSnapshot, type CpuUsage } from './cpu.js';
 import { LatencyHistogram, type LatencySummary } from './latency.js';
+import type { ServerCpuProbe } from './server-cpu.js';
 import { describeError } from './progress.js';
 
 /** One call of a worker: does one unit of work (one append, one read) and resolves. */
@@ -13,6 +16,8 @@ export interface TimedRunOptions {
   createWorker(index: number): Operation | Promise<Operation>;
   /** A worker gives up after this many failures in a row (a broken appender must not spin for ever). */
   maxConsecutiveErrors?: number;
+  /** Reads the server's CPU time over the measured window, when the server is local. */
+  serverCpu?: ServerCpuProbe;
 }
 
 export interface TimedRunResult {
@@ -25,6 +30,10 @@ export interface TimedRunResult {
   elapsedSeconds: number;
   operationsPerSecond: number;
   latency: LatencySummary;
+  /** CPU spent in the measured window: by this process per call, and by the whole host. */
+  cpu: CpuUsage;
+  /** CPU time of the database's backends per call, microseconds; null when unreadable. */
+  serverCpuMicrosPerOp: number | null;
 }
 
 /**
@@ -43,6 +52,13 @@ export async function runTimed(options: TimedRunOptions): Promise<TimedRunResult
   const measureFrom = start + options.warmupMs;
   const stopAt = measureFrom + options.durationMs;
   let lastCompletion = stopAt;
+  let windowOpened: CpuSnapshot | null = null;
+  let serverProbeOpened: Promise<boolean> = Promise.resolve(false);
+  const opening = setTimeout(() => {
+    windowOpened = cpuSnapshot();
+    const probe = options.serverCpu;
+    if (probe) serverProbeOpened = probe.open().then(() => true, () => false);
+  }, options.warmupMs);
 
   await Promise.all(
     operations.map(async (operation) => {
@@ -69,8 +85,16 @@ export async function runTimed(options: TimedRunOptions): Promise<TimedRunResult
     }),
   );
 
+  clearTimeout(opening);
+  const windowClosed = cpuSnapshot();
   const elapsedSeconds = (lastCompletion - measureFrom) / 1000;
   const latency = histogram.summary();
+  const cpu = cpuBetween(windowOpened ?? windowClosed, windowClosed, latency.count, availableParallelism());
+  let serverCpuMicrosPerOp: number | null = null;
+  if (options.serverCpu && (await serverProbeOpened)) {
+    const micros = await options.serverCpu.close().catch(() => null);
+    if (micros !== null && latency.count > 0) serverCpuMicrosPerOp = micros / latency.count;
+  }
   return {
     operations: latency.count,
     errors,
@@ -78,5 +102,7 @@ export async function runTimed(options: TimedRunOptions): Promise<TimedRunResult
     elapsedSeconds,
     operationsPerSecond: latency.count / elapsedSeconds,
     latency,
+    cpu,
+    serverCpuMicrosPerOp,
   };
 }

