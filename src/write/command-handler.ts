@@ -54,6 +54,7 @@ const MAX_ATTEMPTS = 8;
  */
 export class CommandHandler {
   private readonly cache = new Map<string, Loaded<unknown>>();
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: EventStore,
@@ -65,7 +66,31 @@ export class CommandHandler {
     return this.catchUp(aggregate, streamId, this.cached(aggregate, streamId));
   }
 
-  async handle<C, E extends StockroomEvent, S>(
+  /**
+   * Commands to one stream from this process run one after another: a hot item's writers
+   * would otherwise all decide on the same revision and all but one lose the append.
+   * Other processes still race, and the expected revision settles that.
+   */
+  handle<C, E extends StockroomEvent, S>(
+    aggregate: Aggregate<C, E, S>,
+    streamId: string,
+    command: C | readonly C[],
+    context: CommandContext,
+  ): Promise<Handled<S, E>> {
+    const previous = this.inFlight.get(streamId) ?? Promise.resolve();
+    const run = previous.then(() => this.decideAndAppend(aggregate, streamId, command, context));
+    const settled = run.then(
+      () => {},
+      () => {},
+    );
+    this.inFlight.set(streamId, settled);
+    void settled.then(() => {
+      if (this.inFlight.get(streamId) === settled) this.inFlight.delete(streamId);
+    });
+    return run;
+  }
+
+  private async decideAndAppend<C, E extends StockroomEvent, S>(
     aggregate: Aggregate<C, E, S>,
     streamId: string,
     command: C | readonly C[],

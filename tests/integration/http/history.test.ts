@@ -197,4 +197,16 @@ test('pages of 3 hold the same entries as one read', async ({ auditor, itemUrl }
   assert.equal(paged, whole);
 });
 
+test('a client’s X-Correlation-Id is echoed and recorded on the event it caused', async ({ auditor, manager, storeId }) => {
+  const { itemUrl } = await stockNewSku(manager, storeId, 5);
+  const correlationId = unique('till-7-');
+  const sold = await manager.patch(itemUrl, { delta: -1, reason: 'sold' }, { 'x-correlation-id': correlationId });
+  assertWritten(sold);
+  assert.is(sold.headers['x-correlation-id'], correlationId);
+  const { items } = await page(auditor, `${itemUrl}/history`);
+  const entries = items as (HistoryEntry & { correlationId: string })[];
+  assert.is(entries[1]!.correlationId, correlationId);
+  assert.is.not(entries[0]!.correlationId, correlationId, 'the earlier event keeps its own');
+});
+
 test.run();

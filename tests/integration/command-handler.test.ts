@@ -1,0 +1,107 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { InsufficientStock } from '../../src/shared/domain-errors.js';
+import { VersionConflict } from '../../src/shared/errors.js';
+import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
+import { newId } from '../../src/shared/ids.js';
+import { stockItems } from '../../src/write/aggregates.js';
+import { type CommandContext, CommandHandler } from '../../src/write/command-handler.js';
+import { stockItemStream } from '../../src/write/streams.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+/**
+ * Two command handlers on one event store stand for two write-api replicas: their caches
+ * go stale behind each other's backs, and only the expected revision keeps them honest.
+ */
+const test = suite<{ db: TestDatabase; store: PostgresEventStore }>('command handler: two replicas on one stream');
+
+test.before(async (context) => {
+  context.db = await createTestDatabase('handler');
+  context.store = new PostgresEventStore(context.db.pool);
+});
+test.after(async ({ db }) => db.drop());
+
+const context = (extra: Partial<CommandContext> = {}): CommandContext => ({ actor: null, correlationId: newId(), now: new Date(), ...extra });
+
+async function newItem(handler: CommandHandler, quantity: number) {
+  const storeId = newId();
+  const skuId = newId();
+  await handler.handle(
+    stockItems,
+    stockItemStream(storeId, skuId),
+    { type: 'AddStockItem', storeId, skuId, quantity, lowStockThreshold: 0, storeStatus: 'open', skuExists: true },
+    context(),
+  );
+  return { storeId, skuId, stream: stockItemStream(storeId, skuId) };
+}
+
+test('concurrent delta adjustments from two replicas all land: the loser decides again', async ({ store }) => {
+  const a = new CommandHandler(store);
+  const b = new CommandHandler(store);
+  const { storeId, skuId, stream } = await newItem(a, 0);
+  await b.load(stockItems, stream); // b caches revision 0, soon stale
+  const receive = (handler: CommandHandler) =>
+    handler.handle(stockItems, stream, { type: 'AdjustStock', storeId, skuId, delta: 1, reason: 'received', note: null }, context());
+  await Promise.all(Array.from({ length: 10 }, (_, i) => receive(i % 2 === 0 ? a : b)));
+  const final = await new CommandHandler(store).load(stockItems, stream);
+  assert.is(final.revision, 10);
+  assert.equal(final.state.status === 'present' && final.state.quantity, 10);
+});
+
+test('stock never goes negative across replicas', async ({ store }) => {
+  const a = new CommandHandler(store);
+  const b = new CommandHandler(store);
+  const { storeId, skuId, stream } = await newItem(a, 5);
+  await b.load(stockItems, stream);
+  const sell = (handler: CommandHandler) =>
+    handler.handle(stockItems, stream, { type: 'AdjustStock', storeId, skuId, delta: -1, reason: 'sold', note: null }, context());
+  const results = await Promise.allSettled(Array.from({ length: 9 }, (_, i) => sell(i % 2 === 0 ? a : b)));
+  assert.is(results.filter((r) => r.status === 'fulfilled').length, 5);
+  for (const r of results) if (r.status === 'rejected') assert.instance(r.reason, InsufficientStock);
+  const final = await new CommandHandler(store).load(stockItems, stream);
+  assert.equal(final.state.status === 'present' && final.state.quantity, 0);
+});
+
+test('with If-Match a stale version is a conflict carrying the current revision, and nothing is written', async ({ store }) => {
+  const a = new CommandHandler(store);
+  const b = new CommandHandler(store);
+  const { storeId, skuId, stream } = await newItem(a, 5);
+  await a.handle(stockItems, stream, { type: 'AdjustStock', storeId, skuId, delta: 1, reason: 'received', note: null }, context());
+  const head = await store.headPosition();
+  try {
+    await b.handle(stockItems, stream, { type: 'CountStock', storeId, skuId, countedQuantity: 3, note: null }, context({ ifMatch: 0 }));
+    assert.unreachable('a stale If-Match must conflict');
+  } catch (error) {
+    assert.instance(error, VersionConflict);
+    assert.is((error as VersionConflict).currentRevision, 1);
+  }
+  assert.is(await store.headPosition(), head);
+});
+
+test('a refusal decided on a stale cache is checked again on the fresh stream', async ({ store }) => {
+  const a = new CommandHandler(store);
+  const b = new CommandHandler(store);
+  const { storeId, skuId, stream } = await newItem(a, 1);
+  await b.load(stockItems, stream); // b believes 1 in stock
+  await a.handle(stockItems, stream, { type: 'AdjustStock', storeId, skuId, delta: 9, reason: 'received', note: null }, context());
+  // On b's stale state selling 5 is refused; on the truth (10) it is fine.
+  const sold = await b.handle(stockItems, stream, { type: 'AdjustStock', storeId, skuId, delta: -5, reason: 'sold', note: null }, context());
+  assert.equal(sold.state.status === 'present' && sold.state.quantity, 5);
+});
+
+test('the same idempotency scope and key append once, even decided twice on different states', async ({ store }) => {
+  const a = new CommandHandler(store);
+  const b = new CommandHandler(store);
+  const { storeId, skuId, stream } = await newItem(a, 10);
+  const keyed = context({ idempotency: { scope: 'user-1', key: 'sale-7' } });
+  const sell = { type: 'AdjustStock' as const, storeId, skuId, delta: -2, reason: 'sold' as const, note: null };
+  const first = await a.handle(stockItems, stream, sell, keyed);
+  await a.handle(stockItems, stream, { ...sell, delta: -1 }, context()); // someone else sells meanwhile
+  const repeat = await b.handle(stockItems, stream, sell, keyed);
+  assert.is(repeat.written, false);
+  assert.is(repeat.position, first.position);
+  const final = await new CommandHandler(store).load(stockItems, stream);
+  assert.equal(final.state.status === 'present' && final.state.quantity, 7);
+});
+
+test.run();
