@@ -97,6 +97,15 @@ export class CommandHandler {
     context: CommandContext,
   ): Promise<Handled<S, E>> {
     const commands = Array.isArray(command) ? command : [command as C];
+    if (context.idempotency) {
+      // A repeat must not be decided again: on the state after its own first run the
+      // decider could refuse it ("already exists", "insufficient stock").
+      const earlier = await this.store.readEvent(this.eventId(streamId, context, 0));
+      if (earlier && earlier.streamId === streamId) {
+        const now = await this.load(aggregate, streamId);
+        return { ...now, revision: earlier.revision, position: earlier.position, events: [], written: false };
+      }
+    }
     const hit = this.cache.get(streamId) as Loaded<S> | undefined;
     // A cached state is a guess that the append's expected revision will verify; with
     // If-Match the client's version is checked against the truth instead.
@@ -128,8 +137,7 @@ export class CommandHandler {
         const result = await this.store.append(streamId, this.envelopes(streamId, events, context), expected);
         if (!result.written) {
           // A repeat of an earlier request under the same Idempotency-Key: nothing new.
-          this.cache.delete(streamId);
-          const after = await this.load(aggregate, streamId);
+          const after = await this.catchUp(aggregate, streamId, current);
           return { ...after, revision: result.revision, position: result.position, events: [], written: false };
         }
         const next = { state: events.reduce(aggregate.decider.evolve, current.state), revision: result.revision, position: result.position };
@@ -194,12 +202,16 @@ export class CommandHandler {
     }
   }
 
+  private eventId(streamId: string, context: CommandContext, index: number): string {
+    return context.idempotency
+      ? deterministicId(context.idempotency.scope, context.idempotency.key, streamId, String(index))
+      : newId();
+  }
+
   private envelopes(streamId: string, events: readonly StockroomEvent[], context: CommandContext): EventToAppend[] {
     const at = context.now.toISOString();
     return events.map((event, index) => ({
-      id: context.idempotency
-        ? deterministicId(context.idempotency.scope, context.idempotency.key, streamId, String(index))
-        : newId(),
+      id: this.eventId(streamId, context, index),
       type: event.type,
       data: event.data,
       metadata: {

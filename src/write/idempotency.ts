@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { sql } from 'slonik';
@@ -52,6 +53,36 @@ class KeyReused extends AppError {
 }
 
 const replayedHeaders = ['etag', 'location', 'content-type'];
+
+/** How long a repeat waits for a copy of itself still in flight before running again. */
+const WAIT_FOR_FIRST_MS = 5_000;
+
+type KeyRecord = z.infer<typeof recordSchema>;
+
+/**
+ * Claims the key, or finds who has. A copy still in flight is waited for, so that both
+ * answer alike; past the wait (its process may have died) the command runs again, which
+ * is safe because its events' ids are derived from the key.
+ */
+async function claimOrWait(pool: DatabasePool, scope: string, key: string, hash: string): Promise<KeyRecord> {
+  const claimed = await pool.maybeOne(sql.unsafe`
+    insert into idempotency_keys (scope, key, request_hash, resource_id)
+    values (${scope}, ${key}, ${hash}, ${newId()})
+    on conflict (scope, key) do nothing
+    returning request_hash, resource_id::text, status_code, response`);
+  if (claimed) return recordSchema.parse(claimed);
+  const deadline = Date.now() + WAIT_FOR_FIRST_MS;
+  for (;;) {
+    // A statement of its own: its snapshot sees the row the conflicting insert committed.
+    const row = recordSchema.parse(
+      await pool.one(sql.unsafe`
+        select request_hash, resource_id::text, status_code, response from idempotency_keys
+         where scope = ${scope} and key = ${key}`),
+    );
+    if (row.request_hash !== hash || row.status_code !== null || Date.now() > deadline) return row;
+    await sleep(25);
+  }
+}
 const commandMethods = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 export const idempotencyPlugin = fp<{ pool: DatabasePool }>(
@@ -70,19 +101,7 @@ export const idempotencyPlugin = fp<{ pool: DatabasePool }>(
       const hash = createHash('sha256')
         .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
         .digest('hex');
-      const row = recordSchema.parse(
-        await pool.one(sql.unsafe`
-          with inserted as (
-            insert into idempotency_keys (scope, key, request_hash, resource_id)
-            values (${scope}, ${parsed.data}, ${hash}, ${newId()})
-            on conflict (scope, key) do nothing
-            returning request_hash, resource_id::text, status_code, response
-          )
-          select * from inserted
-          union all
-          select request_hash, resource_id::text, status_code, response from idempotency_keys
-           where scope = ${scope} and key = ${parsed.data} and not exists (select 1 from inserted)`),
-      );
+      const row = await claimOrWait(pool, scope, parsed.data, hash);
       if (row.request_hash !== hash) throw new KeyReused();
       if (row.status_code !== null && row.response) {
         await reply.code(row.status_code).headers(row.response.headers).header('idempotent-replayed', 'true').send(row.response.body);

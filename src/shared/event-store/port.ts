@@ -106,6 +106,8 @@ export interface EventStore {
    * can no longer be overtaken by an earlier position committing late.
    */
   readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** One event by its id, or null. */
+  readEvent(eventId: string): Promise<RecordedEvent | null>;
   /** Revision of the stream's last event, or -1. */
   streamRevision(streamId: string): Promise<number>;
   /** The highest position written so far (0n when empty). */

@@ -54,6 +54,7 @@ function fromFastifyError(error: FastifyError): { code: string; detail: string; 
     case 'FST_JWT_BAD_REQUEST':
       return { code: 'unauthorized', detail: error.message };
     default:
+      if (error.statusCode === 429) return { code: 'rate-limited', detail: error.message };
       return { code: (error.code ?? 'error').toLowerCase(), detail: error.message };
   }
 }

@@ -22,6 +22,8 @@ export const loginRoutes: FastifyPluginAsyncZod<LoginRoutesOptions> = async (app
     {
       config: {
         rateLimit: {
+          // After parsing, so that the key can name the username: one address cannot lock out everyone.
+          hook: 'preValidation',
           max: options.loginRateLimit,
           timeWindow: '1 minute',
           keyGenerator: (request) => {

@@ -68,6 +68,11 @@ export class PostgresEventStore implements EventStore {
     return rows.map((row) => toRecordedEvent(eventRowSchema.parse(row)));
   }
 
+  async readEvent(eventId: string): Promise<RecordedEvent | null> {
+    const row = await this.pool.maybeOne(sql.unsafe`select ${columns} from es_events where event_id = ${eventId}`);
+    return row ? toRecordedEvent(eventRowSchema.parse(row)) : null;
+  }
+
   async streamRevision(streamId: string): Promise<number> {
     const revision = await this.pool.maybeOneFirst(
       sql.unsafe`select revision from es_streams where stream_id = ${streamId}`,
