@@ -17,6 +17,9 @@ export const createDatabasePool = (connectionUri: string, options: PoolOptions =
     // slonik's default runs DISCARD ALL on every release: a second round trip on every
     // query. No session state is ever left on a pooled connection here, so skip it.
     resetConnection: async () => {},
+    // A projector fills a gap by reading the event store while it holds its read-model
+    // transaction: a second connection on purpose, which slonik refuses unless told.
+    dangerouslyAllowForeignConnections: true,
     // A statement never runs this long in normal work; a stuck one should fail loudly.
     statementTimeout: 60_000,
   });

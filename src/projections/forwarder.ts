@@ -1,0 +1,141 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { sql } from 'slonik';
+import { z } from 'zod/v4';
+import type { DatabasePool } from '../shared/db/pool.js';
+import type { EventBus } from '../shared/event-bus/port.js';
+import type { EventStore, Subscription } from '../shared/event-store/port.js';
+
+// Any fixed number; every forwarder replica must use the same one.
+const FORWARDER_LOCK = '5108260417';
+const CHECKPOINT = 'forwarder';
+
+export interface ForwarderOptions {
+  store: EventStore;
+  bus: EventBus;
+  pool: DatabasePool;
+  /** A connection of its own holds the leader lock: the lock dies with it. */
+  databaseUrl: string;
+  log: { info(obj: object, msg?: string): void; error(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+  /** Where to start instead of the stored checkpoint (the in-process bus, which forgets on restart). */
+  startAfter?: () => Promise<bigint>;
+  /** How often a follower tries to become the leader. */
+  retryMs?: number;
+  batchSize?: number;
+}
+
+export interface ForwarderStatus {
+  leader: boolean;
+  checkpoint: bigint;
+}
+
+/**
+ * Sends every event of the store to the bus, in position order, keyed by stream. Only one
+ * replica forwards at a time: the leader holds a session advisory lock; the others retry
+ * every second and take over within about a second of the leader's connection dying.
+ * The checkpoint moves only after the bus acknowledged the batch, so a crash repeats
+ * events (consumers ignore what they have) and never loses one.
+ */
+export class Forwarder {
+  private stopped = false;
+  private leader = false;
+  private subscription: Subscription | null = null;
+  private lockClient: pg.Client | null = null;
+  private loop: Promise<void> | null = null;
+  private lastCheckpoint = 0n;
+
+  constructor(private readonly options: ForwarderOptions) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  status(): ForwarderStatus {
+    return { leader: this.leader, checkpoint: this.subscription?.checkpoint ?? this.lastCheckpoint };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.resign();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const retryMs = this.options.retryMs ?? 1_000;
+    while (!this.stopped) {
+      try {
+        if (!this.leader && (await this.tryLead())) await this.forward();
+      } catch (error) {
+        this.options.log.error({ err: error }, 'forwarder failed; retrying');
+        await this.resign();
+      }
+      await sleep(retryMs);
+    }
+  }
+
+  private async tryLead(): Promise<boolean> {
+    const client = new pg.Client({ connectionString: this.options.databaseUrl });
+    client.on('error', () => {});
+    await client.connect();
+    const { rows } = await client.query<{ locked: boolean }>(`select pg_try_advisory_lock(${FORWARDER_LOCK}) as locked`);
+    if (!rows[0]?.locked) {
+      await client.end().catch(() => {});
+      return false;
+    }
+    this.lockClient = client;
+    this.leader = true;
+    // Losing the lock's connection means another replica may lead now: stop at once.
+    client.on('end', () => void this.resign());
+    client.on('error', () => void this.resign());
+    this.options.log.info({}, 'forwarder is the leader');
+    return true;
+  }
+
+  private async forward(): Promise<void> {
+    const after = this.options.startAfter ? await this.options.startAfter() : await this.readCheckpoint();
+    this.lastCheckpoint = after;
+    this.options.log.info({ after: after.toString() }, 'forwarding events');
+    this.subscription = this.options.store.subscribe({
+      after,
+      batchSize: this.options.batchSize ?? 1_000,
+      idleMs: 10,
+      onError: (error) => this.options.log.error({ err: error }, 'forwarding a batch failed; it will be sent again'),
+      onEvents: async (events) => {
+        if (!this.leader) throw new Error('no longer the leader');
+        const through = events.at(-1)!.position;
+        await this.options.bus.publish(events, through);
+        await this.options.pool.query(sql.unsafe`
+          insert into projection_checkpoints (name, position) values (${CHECKPOINT}, ${through.toString()}::bigint)
+          on conflict (name) do update set position = excluded.position, updated_at = now()`);
+        this.lastCheckpoint = through;
+      },
+    });
+    // Hold the lead while the lock's connection answers; a dead connection ends it.
+    while (this.leader && !this.stopped) {
+      await sleep(1_000);
+      await this.lockClient?.query('select 1').catch(() => this.resign());
+    }
+  }
+
+  private async readCheckpoint(): Promise<bigint> {
+    const position = await this.options.pool.maybeOneFirst(
+      sql.unsafe`select position from projection_checkpoints where name = ${CHECKPOINT}`,
+    );
+    return position === null ? 0n : z.bigint().parse(position);
+  }
+
+  private async resign(): Promise<void> {
+    const wasLeader = this.leader;
+    this.leader = false;
+    const subscription = this.subscription;
+    this.subscription = null;
+    if (subscription) {
+      this.lastCheckpoint = subscription.checkpoint;
+      await subscription.stop();
+    }
+    const client = this.lockClient;
+    this.lockClient = null;
+    await client?.end().catch(() => {});
+    if (wasLeader) this.options.log.warn({}, 'forwarder stepped down');
+  }
+}

@@ -1,0 +1,122 @@
+import { type DatabaseTransactionConnection, sql } from 'slonik';
+import { z } from 'zod/v4';
+import { idOfStream, type RowProjection } from '../projection.js';
+
+export interface StockRow {
+  storeId: string;
+  skuId: string;
+  quantity: number;
+  lowStockThreshold: number;
+  removed: boolean;
+  revision: number;
+  position: bigint;
+  updatedAt: Date;
+}
+
+const rowSchema = z.object({
+  store_id: z.string(),
+  sku_id: z.string(),
+  quantity: z.bigint(),
+  low_stock_threshold: z.number(),
+  removed: z.boolean(),
+  revision: z.bigint(),
+  position: z.bigint(),
+  updated_at: z.number(),
+});
+
+/** `stockitem-<storeId>_<skuId>` */
+const itemIds = (streamId: string) => {
+  const [storeId = '', skuId = ''] = idOfStream(streamId).split('_');
+  return { storeId, skuId };
+};
+
+/** Stock per store, and the overall summary per SKU recomputed for the SKUs a batch touched. */
+export const stockProjection: RowProjection<StockRow> = {
+  category: 'stockitem',
+
+  async load(tx, schema, streamIds) {
+    const keys = streamIds.map(itemIds);
+    const rows = await tx.any(sql.unsafe`
+      select s.* from ${sql.identifier([schema, 'stock'])} s
+      join unnest(${sql.array(keys.map((k) => k.storeId), 'uuid')}, ${sql.array(keys.map((k) => k.skuId), 'uuid')}) as k(store_id, sku_id)
+        on s.store_id = k.store_id and s.sku_id = k.sku_id`);
+    const found = new Map<string, StockRow>();
+    for (const raw of rows) {
+      const row = rowSchema.parse(raw);
+      found.set(`stockitem-${row.store_id}_${row.sku_id}`, {
+        storeId: row.store_id,
+        skuId: row.sku_id,
+        quantity: Number(row.quantity),
+        lowStockThreshold: row.low_stock_threshold,
+        removed: row.removed,
+        revision: Number(row.revision),
+        position: row.position,
+        updatedAt: new Date(row.updated_at),
+      });
+    }
+    return found;
+  },
+
+  evolve(row, event, recorded) {
+    const at = { revision: recorded.revision, position: recorded.position, updatedAt: recorded.recordedAt };
+    switch (event.type) {
+      case 'StockItemAdded':
+        return { ...itemIds(recorded.streamId), quantity: event.data.quantity, lowStockThreshold: event.data.lowStockThreshold, removed: false, ...at };
+      case 'StockAdjusted':
+        return row && { ...row, quantity: event.data.quantityAfter, ...at };
+      case 'StockCounted':
+        return row && { ...row, quantity: event.data.countedQuantity, ...at };
+      case 'LowStockThresholdChanged':
+        return row && { ...row, lowStockThreshold: event.data.lowStockThreshold, ...at };
+      case 'StockItemRemoved':
+        return row && { ...row, quantity: 0, removed: true, ...at };
+      default:
+        return row;
+    }
+  },
+
+  async save(tx, schema, rows) {
+    if (rows.length === 0) return;
+    const payload = JSON.stringify(
+      rows.map((row) => ({
+        store_id: row.storeId,
+        sku_id: row.skuId,
+        quantity: row.quantity,
+        low_stock_threshold: row.lowStockThreshold,
+        removed: row.removed,
+        revision: row.revision,
+        position: row.position.toString(),
+        updated_at: row.updatedAt.toISOString(),
+      })),
+    );
+    const stock = sql.identifier([schema, 'stock']);
+    await tx.query(sql.unsafe`
+      insert into ${stock} as t (store_id, sku_id, quantity, low_stock_threshold, removed, revision, position, updated_at)
+      select store_id, sku_id, quantity, low_stock_threshold, removed, revision, position, updated_at
+        from jsonb_to_recordset(${payload}::jsonb) as x(store_id uuid, sku_id uuid, quantity bigint, low_stock_threshold integer,
+             removed boolean, revision bigint, position bigint, updated_at timestamptz)
+      on conflict (store_id, sku_id) do update set
+        quantity = excluded.quantity, low_stock_threshold = excluded.low_stock_threshold, removed = excluded.removed,
+        revision = excluded.revision, position = excluded.position, updated_at = excluded.updated_at
+      where t.revision < excluded.revision`);
+    await refreshSummary(tx, schema, [...new Set(rows.map((row) => row.skuId))]);
+  },
+};
+
+/** The summary is a sum over many streams, so it is recomputed from the stock rows, not evolved. */
+async function refreshSummary(tx: DatabaseTransactionConnection, schema: string, skuIds: string[]): Promise<void> {
+  await tx.query(sql.unsafe`
+    insert into ${sql.identifier([schema, 'stock_summary'])} as t
+      (sku_id, total_quantity, store_count, low_stock_store_count, position, updated_at)
+    select sku_id,
+           coalesce(sum(quantity) filter (where not removed), 0),
+           count(*) filter (where not removed),
+           count(*) filter (where not removed and quantity <= low_stock_threshold),
+           max(position), max(updated_at)
+      from ${sql.identifier([schema, 'stock'])}
+     where sku_id = any(${sql.array(skuIds, 'uuid')})
+     group by sku_id
+    on conflict (sku_id) do update set
+      total_quantity = excluded.total_quantity, store_count = excluded.store_count,
+      low_stock_store_count = excluded.low_stock_store_count, position = excluded.position, updated_at = excluded.updated_at`);
+}

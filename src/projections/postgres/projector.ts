@@ -1,0 +1,118 @@
+import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
+import type { BusBatch } from '../../shared/event-bus/port.js';
+import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js';
+import { parseEvent, UnreadableEvent } from '../../shared/events/index.js';
+import type { ProjectedRow, RowProjection } from './projection.js';
+import { skuProjection } from './projections/skus.js';
+import { stockProjection } from './projections/stock.js';
+import { storeProjection } from './projections/stores.js';
+import { userProjection } from './projections/users.js';
+import { READ_MODEL } from './read-model-schema.js';
+
+const projections: RowProjection<ProjectedRow>[] = [
+  userProjection as unknown as RowProjection<ProjectedRow>,
+  storeProjection as unknown as RowProjection<ProjectedRow>,
+  skuProjection as unknown as RowProjection<ProjectedRow>,
+  stockProjection as unknown as RowProjection<ProjectedRow>,
+];
+const byCategory = new Map(projections.map((projection) => [projection.category, projection]));
+
+/**
+ * Live batches take this lock shared; a rebuild's swap takes it exclusively, so that no
+ * batch straddles the swap.
+ */
+export const READ_MODEL_LOCK = 'stockroom.read_model';
+
+/** A batch the projector cannot apply; it stops there (the bus redelivers) and says which event. */
+export class ProjectionFailed extends Error {
+  constructor(
+    readonly event: RecordedEvent,
+    cause: unknown,
+  ) {
+    super(`cannot project event ${event.id} (${event.type}) at position ${event.position} of ${event.streamId}: ${(cause as Error).message}`, { cause });
+    this.name = 'ProjectionFailed';
+  }
+}
+
+const category = (streamId: string) => streamId.slice(0, Math.max(0, streamId.indexOf('-')));
+
+/**
+ * Applies batches of events to the PostgreSQL read model, set-wise: one read of the rows a
+ * batch touches, the events folded in memory, one upsert per table, in one transaction with
+ * the partition's progress. A repeat (revision at or below the row's) changes nothing; a
+ * gap (a revision beyond the next) is filled from the event store before going on.
+ */
+export class PostgresProjector {
+  constructor(
+    private readonly pool: DatabasePool,
+    private readonly store: EventStore,
+    private readonly schema: string = READ_MODEL,
+  ) {}
+
+  async applyBatch(batch: BusBatch): Promise<void> {
+    await this.pool.transaction(async (tx) => {
+      await tx.query(sql.unsafe`select pg_advisory_xact_lock_shared(hashtext(${READ_MODEL_LOCK}))`);
+      await this.applyWithin(tx, batch);
+    });
+  }
+
+  /** The same, inside a transaction the caller holds (a rebuild's swap). */
+  async applyWithin(tx: DatabaseTransactionConnection, batch: BusBatch): Promise<void> {
+    const streams = new Map<string, RecordedEvent[]>();
+    for (const event of batch.events) {
+      if (!byCategory.has(category(event.streamId))) continue; // reservations have no read model
+      const list = streams.get(event.streamId);
+      if (list) list.push(event);
+      else streams.set(event.streamId, [event]);
+    }
+    for (const projection of projections) {
+      const ids = [...streams.keys()].filter((id) => category(id) === projection.category);
+      if (ids.length === 0) continue;
+      const current = await projection.load(tx, this.schema, ids);
+      const changed: ProjectedRow[] = [];
+      for (const streamId of ids) {
+        const row = await this.fold(projection, current.get(streamId) ?? null, streamId, streams.get(streamId) ?? []);
+        if (row && row !== current.get(streamId)) changed.push(row);
+      }
+      await projection.save(tx, this.schema, changed);
+    }
+    await tx.query(sql.unsafe`
+      insert into ${sql.identifier([this.schema, 'progress'])} as t (partition, through)
+      values (${batch.partition}, ${batch.through.toString()}::bigint)
+      on conflict (partition) do update set through = greatest(t.through, excluded.through), updated_at = now()`);
+  }
+
+  /** Seeds a progress row per partition, so that the watermark waits for all of them. */
+  async registerPartitions(count: number): Promise<void> {
+    const partitions = Array.from({ length: count }, (_, partition) => partition);
+    await this.pool.query(sql.unsafe`
+      insert into ${sql.identifier([this.schema, 'progress'])} (partition, through)
+      select unnest(${sql.array(partitions, 'int4')}), 0 on conflict do nothing`);
+  }
+
+  private async fold(
+    projection: RowProjection<ProjectedRow>,
+    start: ProjectedRow | null,
+    streamId: string,
+    delivered: RecordedEvent[],
+  ): Promise<ProjectedRow | null> {
+    const after = start?.revision ?? -1;
+    let events = delivered.filter((event) => event.revision > after).sort((a, b) => a.revision - b.revision);
+    const last = events.at(-1);
+    if (!last) return start;
+    // Contiguous from the row's revision? If not, the missing events come from the store.
+    if (events.some((event, index) => event.revision !== after + 1 + index)) {
+      events = await this.store.readStream(streamId, { fromRevision: after + 1, maxCount: last.revision - after });
+    }
+    let row = start;
+    for (const recorded of events) {
+      try {
+        row = projection.evolve(row, parseEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion), recorded);
+      } catch (error) {
+        if (error instanceof UnreadableEvent) throw new ProjectionFailed(recorded, error);
+        throw error;
+      }
+    }
+    return row;
+  }
+}

@@ -1,0 +1,82 @@
+import { type DatabasePool, sql } from 'slonik';
+import { z } from 'zod/v4';
+import type { EventStore } from '../../shared/event-store/port.js';
+import { PostgresProjector, READ_MODEL_LOCK } from './projector.js';
+import { ensureReadModelSchema, READ_MODEL, READ_MODEL_NEXT } from './read-model-schema.js';
+
+export interface RebuildOptions {
+  databaseUrl: string;
+  pool: DatabasePool;
+  store: EventStore;
+  progress?: (report: { through: bigint; head: bigint; events: number; eventsPerSecond: number }) => void;
+  batchSize?: number;
+}
+
+/**
+ * Rebuilds the PostgreSQL read model from the event store into fresh tables (schema
+ * read_model_next) while the live one keeps answering, then swaps them in:
+ *
+ * 1. replay every event into read_model_next, through the gap-safe subscription;
+ * 2. take the read-model lock exclusively (live batches hold it shared, so none is
+ *    half-applied), apply the events the live projector had already applied beyond the
+ *    replay, copy its per-partition progress, and rename the schemas, in one transaction.
+ *
+ * After the swap the live projector goes on from its own offsets; what it meets again is
+ * a repeat and changes nothing.
+ */
+export async function rebuildReadModel(options: RebuildOptions): Promise<{ through: bigint; events: number }> {
+  const { pool, store } = options;
+  await ensureReadModelSchema(options.databaseUrl, READ_MODEL_NEXT, { replace: true });
+  const projector = new PostgresProjector(pool, store, READ_MODEL_NEXT);
+  const head = await store.headPosition();
+  const started = Date.now();
+  let events = 0;
+  let through = 0n;
+
+  await new Promise<void>((resolve, reject) => {
+    if (head === 0n) return resolve();
+    const subscription = store.subscribe({
+      after: 0n,
+      batchSize: options.batchSize ?? 5_000,
+      idleMs: 5,
+      onError: (error) => {
+        void subscription.stop().then(() => reject(error));
+      },
+      onEvents: async (batch) => {
+        through = batch.at(-1)!.position;
+        await projector.applyBatch({ events: batch, partition: 0, through });
+        events += batch.length;
+        options.progress?.({ through, head, events, eventsPerSecond: Math.round(events / Math.max(0.001, (Date.now() - started) / 1000)) });
+        if (through >= head) void subscription.stop().then(resolve);
+      },
+    });
+  });
+
+  await pool.transaction(async (tx) => {
+    await tx.query(sql.unsafe`select pg_advisory_xact_lock(hashtext(${READ_MODEL_LOCK}))`);
+    const liveExists = await tx.exists(sql.unsafe`select 1 from pg_namespace where nspname = ${READ_MODEL}`);
+    const next = sql.identifier([READ_MODEL_NEXT, 'progress']);
+    await tx.query(sql.unsafe`delete from ${next}`);
+    if (liveExists) {
+      const live = sql.identifier([READ_MODEL, 'progress']);
+      const liveThrough = z.bigint().nullable().parse(await tx.oneFirst(sql.unsafe`select max(through) from ${live}`));
+      // Everything up to the forwarder's checkpoint is final, and the live projector saw no further.
+      for (let after = through; liveThrough !== null && after < liveThrough; ) {
+        const batch = (await store.readAll({ after, maxCount: 5_000 })).filter((event) => event.position <= liveThrough);
+        const last = batch.at(-1);
+        if (!last) break;
+        await projector.applyWithin(tx, { events: batch, partition: 0, through: last.position });
+        events += batch.length;
+        after = last.position;
+      }
+      await tx.query(sql.unsafe`delete from ${next}`);
+      await tx.query(sql.unsafe`insert into ${next} (partition, through, updated_at) select partition, through, updated_at from ${live}`);
+      await tx.query(sql.unsafe`alter schema ${sql.identifier([READ_MODEL])} rename to ${sql.identifier([`${READ_MODEL}_old`])}`);
+    } else {
+      await tx.query(sql.unsafe`insert into ${next} (partition, through) values (0, ${through.toString()}::bigint)`);
+    }
+    await tx.query(sql.unsafe`alter schema ${sql.identifier([READ_MODEL_NEXT])} rename to ${sql.identifier([READ_MODEL])}`);
+    if (liveExists) await tx.query(sql.unsafe`drop schema ${sql.identifier([`${READ_MODEL}_old`])} cascade`);
+  });
+  return { through, events };
+}

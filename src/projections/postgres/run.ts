@@ -1,0 +1,37 @@
+import type { DatabasePool } from 'slonik';
+import type { EventBus, BusSubscription } from '../../shared/event-bus/port.js';
+import type { EventStore } from '../../shared/event-store/port.js';
+import { ProjectionFailed, PostgresProjector } from './projector.js';
+
+export const POSTGRES_PROJECTOR_GROUP = 'stockroom-projector-postgres';
+
+interface Log {
+  error(obj: object, msg?: string): void;
+}
+
+/** Joins the projector's consumer group: replicas share the partitions. */
+export async function startPostgresProjector(deps: {
+  bus: EventBus;
+  pool: DatabasePool;
+  store: EventStore;
+  log: Log;
+  group?: string;
+}): Promise<BusSubscription> {
+  const projector = new PostgresProjector(deps.pool, deps.store);
+  await projector.registerPartitions(await deps.bus.partitions());
+  return deps.bus.subscribe({
+    group: deps.group ?? POSTGRES_PROJECTOR_GROUP,
+    onBatch: (batch) => projector.applyBatch(batch),
+    onError: (error) => {
+      if (error instanceof ProjectionFailed) {
+        // A poison event: the projector stays on it (the bus redelivers) and says so loudly.
+        deps.log.error(
+          { err: error, eventId: error.event.id, position: error.event.position.toString(), streamId: error.event.streamId, type: error.event.type },
+          'PostgreSQL projector stopped at an event it cannot apply',
+        );
+      } else {
+        deps.log.error({ err: error }, 'PostgreSQL projector batch failed; it will be applied again');
+      }
+    },
+  });
+}

@@ -1,0 +1,165 @@
+import { CompressionTypes, type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import type { RecordedEvent } from '../event-store/port.js';
+import { eventHeaders, fromWire, toWire, WATERMARK_TYPE } from './message.js';
+import type { BusSubscribeOptions, BusSubscription, EventBus } from './port.js';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  topic: string;
+  clientId?: string;
+  /** Partitions to create the topic with, when it does not exist yet. */
+  partitions?: number;
+  log?: (level: 'error' | 'warn' | 'info', message: string, extra?: Record<string, unknown>) => void;
+}
+
+const header = (headers: Record<string, unknown> | undefined, name: string): string | undefined => {
+  const value = headers?.[name];
+  if (value === undefined) return undefined;
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+};
+
+/**
+ * Kafka adapter of the event bus. One topic, keyed by stream id so a stream's events stay
+ * in one partition and in order; an idempotent producer (acks from all in-sync replicas,
+ * no duplicates from its own retries); consumers commit offsets only after a batch is applied.
+ */
+export class KafkaBus implements EventBus {
+  private readonly kafka: Kafka;
+  private producer: Producer | null = null;
+  private partitionCount = 0;
+  private readonly consumers = new Set<Consumer>();
+
+  constructor(private readonly options: KafkaBusOptions) {
+    const log = options.log;
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? 'stockroom',
+      brokers: options.brokers,
+      logLevel: logLevel.WARN,
+      logCreator: () => ({ namespace, level, log: entry }) => {
+        if (!log) return;
+        const { message, ...extra } = entry;
+        log(level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'info', `kafka ${namespace}: ${message}`, extra);
+      },
+      retry: { retries: 8 },
+    });
+  }
+
+  /** Creates the topic if it is missing and learns its partition count. */
+  async ensureTopic(): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const topics = await admin.listTopics();
+      if (!topics.includes(this.options.topic)) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [{ topic: this.options.topic, numPartitions: this.options.partitions ?? 6 }],
+        });
+      }
+      const metadata = await admin.fetchTopicMetadata({ topics: [this.options.topic] });
+      this.partitionCount = metadata.topics[0]?.partitions.length ?? 0;
+      return this.partitionCount;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async partitions(): Promise<number> {
+    return this.partitionCount || this.ensureTopic();
+  }
+
+  async publish(events: readonly RecordedEvent[], through: bigint): Promise<void> {
+    const producer = await this.connectProducer();
+    const watermark = through.toString();
+    await producer.sendBatch({
+      acks: -1,
+      compression: CompressionTypes.None,
+      topicMessages: [
+        {
+          topic: this.options.topic,
+          messages: [
+            ...events.map((event) => ({ key: event.streamId, value: toWire(event), headers: eventHeaders(event) })),
+            // One watermark to every partition, after the events: a consumer that reaches it
+            // has applied everything of its partition up to `through`.
+            ...Array.from({ length: this.partitionCount }, (_, partition) => ({
+              partition,
+              key: null,
+              value: JSON.stringify({ through: watermark }),
+              headers: { 'event-type': WATERMARK_TYPE, position: watermark },
+            })),
+          ],
+        },
+      ],
+    });
+  }
+
+  async subscribe(options: BusSubscribeOptions): Promise<BusSubscription> {
+    const consumer = this.kafka.consumer({
+      groupId: options.group,
+      // Short waits keep a read of one's own write quick and a rebalance short.
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        const events: RecordedEvent[] = [];
+        let through = -1n;
+        for (const message of batch.messages) {
+          const type = header(message.headers as Record<string, unknown>, 'event-type');
+          const position = BigInt(header(message.headers as Record<string, unknown>, 'position') ?? '-1');
+          if (type !== WATERMARK_TYPE) events.push(fromWire(message.value?.toString('utf8') ?? ''));
+          if (position > through) through = position;
+        }
+        try {
+          await options.onBatch({ events, partition: batch.partition, through });
+        } catch (error) {
+          options.onError?.(error);
+          // Not resolved, not committed: kafkajs restarts the consumer from the last commit.
+          throw error;
+        }
+        const last = batch.messages.at(-1);
+        if (last) resolveOffset(last.offset);
+        await commitOffsetsIfNecessary({
+          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }],
+        });
+        await heartbeat();
+      },
+    });
+    this.consumers.add(consumer);
+    return {
+      stop: async () => {
+        this.consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((consumer) => consumer.disconnect()));
+    this.consumers.clear();
+    await this.producer?.disconnect();
+    this.producer = null;
+  }
+
+  private async connectProducer(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    if (this.partitionCount === 0) await this.ensureTopic();
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // murmur2, as the Java client partitions: any client finds a stream's partition.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    this.producer = producer;
+    return producer;
+  }
+}

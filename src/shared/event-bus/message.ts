@@ -1,0 +1,48 @@
+import { z } from 'zod/v4';
+import type { RecordedEvent } from '../event-store/port.js';
+import { eventMetadataSchema } from '../event-store/postgres/rows.js';
+
+/**
+ * An event on the wire: JSON whose bigints travel as decimal strings, so that any client
+ * (kcat, a Java consumer) reads them without losing precision.
+ */
+export const wireEventSchema = z.object({
+  id: z.uuid(),
+  streamId: z.string().min(1),
+  type: z.string().min(1),
+  data: z.unknown(),
+  metadata: eventMetadataSchema,
+  revision: z.int().nonnegative(),
+  position: z.string().regex(/^\d+$/),
+  recordedAt: z.iso.datetime({ offset: true }),
+});
+
+export const toWire = (event: RecordedEvent): string =>
+  JSON.stringify({
+    id: event.id,
+    streamId: event.streamId,
+    type: event.type,
+    data: event.data,
+    metadata: event.metadata,
+    revision: event.revision,
+    position: event.position.toString(),
+    recordedAt: event.recordedAt.toISOString(),
+  });
+
+export const fromWire = (text: string): RecordedEvent => {
+  const wire = wireEventSchema.parse(JSON.parse(text));
+  return { ...wire, position: BigInt(wire.position), recordedAt: new Date(wire.recordedAt) };
+};
+
+/** Headers every event message carries, for consumers that route without parsing the body. */
+export const eventHeaders = (event: RecordedEvent): Record<string, string> => ({
+  'event-id': event.id,
+  'event-type': event.type,
+  'stream-id': event.streamId,
+  revision: String(event.revision),
+  position: event.position.toString(),
+  'correlation-id': event.metadata.correlationId,
+});
+
+/** A watermark message: no event, only "everything up to `position` was published before me". */
+export const WATERMARK_TYPE = '$watermark';
