@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { buildApp } from './app.js';
+import { createEventBus, startBackground } from './background.js';
 import { jwtSecret } from './shared/auth/secret.js';
 import { ConfigError, loadConfig } from './shared/config.js';
 import { startEmbeddedPostgres } from './shared/db/embedded.js';
@@ -31,6 +32,10 @@ async function main(): Promise<void> {
   const pool = await createDatabasePool(databaseUrl);
   shutdown.unshift(() => pool.end());
   const eventStore = new PostgresEventStore(pool);
+
+  const bus = createEventBus(config, logger);
+  const background = await startBackground({ config, pool, databaseUrl, eventStore, bus, log: logger });
+  shutdown.unshift(() => background.stop());
 
   const app = await buildApp({ config, pool, eventStore, jwtSecret: await jwtSecret(config.JWT_SECRET, config.DATA_DIR), logger });
   shutdown.unshift(() => app.close());

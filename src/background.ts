@@ -1,0 +1,76 @@
+import type { DatabasePool } from 'slonik';
+import { Forwarder } from './projections/forwarder.js';
+import { postgresReadModelCheckpoint } from './projections/lag.js';
+import { ensureReadModelSchema } from './projections/postgres/read-model-schema.js';
+import { startPostgresProjector } from './projections/postgres/run.js';
+import type { Config } from './shared/config.js';
+import { InProcessBus } from './shared/event-bus/in-process.js';
+import { KafkaBus } from './shared/event-bus/kafka.js';
+import type { EventBus } from './shared/event-bus/port.js';
+import type { EventStore } from './shared/event-store/port.js';
+
+interface Log {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const EVENTS_TOPIC = 'stockroom.events';
+
+/** Kafka when KAFKA_BROKERS is set; otherwise the in-process bus of the embedded default. */
+export function createEventBus(config: Config, log: Log): EventBus {
+  if (!config.KAFKA_BROKERS) return new InProcessBus();
+  return new KafkaBus({
+    brokers: config.KAFKA_BROKERS.split(',').map((broker) => broker.trim()),
+    topic: EVENTS_TOPIC,
+    clientId: 'stockroom',
+    log: (level, message, extra) => log[level](extra ?? {}, message),
+  });
+}
+
+export interface Background {
+  forwarder: Forwarder | null;
+  stop(): Promise<void>;
+}
+
+/** Starts the roles that run beside (or instead of) the HTTP server: projectors, then the forwarder. */
+export async function startBackground(deps: {
+  config: Config;
+  pool: DatabasePool;
+  databaseUrl: string;
+  eventStore: EventStore;
+  bus: EventBus;
+  log: Log;
+}): Promise<Background> {
+  const { config, pool, eventStore, bus, log } = deps;
+  const stops: (() => Promise<void>)[] = [];
+  if (config.ROLES.includes('projector') || config.ROLES.includes('read-api')) await ensureReadModelSchema(deps.databaseUrl);
+  if (config.ROLES.includes('projector')) {
+    const projector = await startPostgresProjector({ bus, pool, store: eventStore, log });
+    stops.unshift(() => projector.stop());
+    log.info({}, 'PostgreSQL projector started');
+  }
+  let forwarder: Forwarder | null = null;
+  if (config.ROLES.includes('forwarder')) {
+    const inProcess = bus instanceof InProcessBus;
+    forwarder = new Forwarder({
+      store: eventStore,
+      bus,
+      pool,
+      databaseUrl: deps.databaseUrl,
+      log,
+      // The in-process bus forgets on restart: start from what the local projector has applied.
+      ...(inProcess ? { startAfter: async () => (await postgresReadModelCheckpoint(pool)) ?? 0n } : {}),
+    });
+    forwarder.start();
+    const running = forwarder;
+    stops.unshift(() => running.stop());
+  }
+  return {
+    forwarder,
+    async stop() {
+      for (const stop of stops) await stop().catch((error: unknown) => log.error({ err: error }, 'while stopping'));
+      await bus.close();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import pino from 'pino';
+import { ConfigError, loadConfig } from '../shared/config.js';
+import { startEmbeddedPostgres } from '../shared/db/embedded.js';
+import { migrate } from '../shared/db/migrate.js';
+import { createDatabasePool } from '../shared/db/pool.js';
+import { PostgresEventStore } from '../shared/event-store/postgres/index.js';
+import { rebuildReadModel } from './postgres/rebuild.js';
+
+/** `npm run projections:rebuild`: a fresh PostgreSQL read model from the event store, swapped in live. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = pino({ level: config.LOG_LEVEL, base: { service: 'stockroom', role: 'rebuild' } });
+  const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres(config.DATA_DIR, (message) => log.info(message));
+  const databaseUrl = config.DATABASE_URL ?? embedded!.url;
+  await migrate(databaseUrl);
+  const pool = await createDatabasePool(databaseUrl);
+  try {
+    const store = new PostgresEventStore(pool);
+    let lastReport = 0;
+    const result = await rebuildReadModel({
+      databaseUrl,
+      pool,
+      store,
+      progress: ({ through, head, events, eventsPerSecond }) => {
+        if (Date.now() - lastReport < 1_000 && through < head) return;
+        lastReport = Date.now();
+        const percent = head === 0n ? 100 : Number((through * 1000n) / head) / 10;
+        log.info({ through: through.toString(), head: head.toString(), events, eventsPerSecond }, `rebuild ${percent.toFixed(1)}%`);
+      },
+    });
+    log.info({ through: result.through.toString(), events: result.events }, 'rebuild done: the new read model is live');
+  } finally {
+    await pool.end();
+    await embedded?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});
