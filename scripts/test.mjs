@@ -13,10 +13,12 @@ const kafkaScript = new URL('./kafka/kafka.sh', import.meta.url).pathname;
 const kafkaEnv = { ...process.env, KAFKA_PORT: process.env.TEST_KAFKA_PORT ?? '19092', KAFKA_CONTROLLER_PORT: process.env.TEST_KAFKA_CONTROLLER_PORT ?? '19093' };
 let startedKafka = false;
 if (!process.env.KAFKA_BROKERS && spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0) {
-  console.log('Starting a Kafka broker for the tests (scripts/kafka/kafka.sh)...');
+  // A broker already running on those ports (another run's) is used, and left running.
+  const running = spawnSync('bash', [kafkaScript, 'status'], { env: kafkaEnv, stdio: 'ignore' }).status === 0;
+  if (!running) console.log('Starting a Kafka broker for the tests (scripts/kafka/kafka.sh)...');
   const line = execFileSync('bash', [kafkaScript, 'start'], { env: kafkaEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   process.env.KAFKA_BROKERS = /KAFKA_BROKERS=(\S+)/.exec(line)?.[1];
-  startedKafka = true;
+  startedKafka = !running;
 }
 const stopKafka = () => {
   if (startedKafka) spawnSync('bash', [kafkaScript, 'stop'], { env: kafkaEnv, stdio: 'inherit' });

@@ -15,6 +15,7 @@ import { newId } from './shared/ids.js';
 import { CommandHandler } from './write/command-handler.js';
 import { credentialsFromStreams } from './write/credentials.js';
 import { writeApi } from './write/plugin.js';
+import { readApi } from './read/plugin.js';
 
 export interface AppDependencies {
   config: Config;
@@ -80,6 +81,9 @@ export async function buildApp(deps: AppDependencies) {
 
   if (deps.config.ROLES.includes('write-api')) {
     await app.register(writeApi, { pool: deps.pool, loginRateLimit: deps.config.LOGIN_RATE_LIMIT });
+  }
+  if (deps.config.ROLES.includes('read-api')) {
+    await app.register(readApi, { pool: deps.pool, cursorSecret: deps.jwtSecret });
   }
   return app;
 }

@@ -43,6 +43,8 @@ export class Forwarder {
   private lockClient: pg.Client | null = null;
   private loop: Promise<void> | null = null;
   private lastCheckpoint = 0n;
+  /** Wakes every wait at once when stopping. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: ForwarderOptions) {}
 
@@ -56,6 +58,7 @@ export class Forwarder {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     await this.resign();
     await this.loop;
   }
@@ -69,7 +72,7 @@ export class Forwarder {
         this.options.log.error({ err: error }, 'forwarder failed; retrying');
         await this.resign();
       }
-      await sleep(retryMs);
+      await this.pause(retryMs);
     }
   }
 
@@ -112,9 +115,13 @@ export class Forwarder {
     });
     // Hold the lead while the lock's connection answers; a dead connection ends it.
     while (this.leader && !this.stopped) {
-      await sleep(1_000);
-      await this.lockClient?.query('select 1').catch(() => this.resign());
+      await this.pause(1_000);
+      if (!this.stopped) await this.lockClient?.query('select 1').catch(() => this.resign());
     }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return sleep(ms, undefined, { signal: this.stopping.signal }).catch(() => {});
   }
 
   private async readCheckpoint(): Promise<bigint> {

@@ -1,0 +1,68 @@
+import { z } from 'zod/v4';
+
+/**
+ * The Redis read model's keys (the client adds its prefix, e.g. `stockroom:`):
+ *
+ * - `item:<storeId>:<skuId>`  hash {quantity, lowStockThreshold, removed (0/1), revision, position}
+ * - `store:<storeId>:items`   sorted set of the store's present skuIds, all scored 0 so that
+ *                             they sort by id (UUID v7: by creation) and page with ZRANGE BYLEX
+ * - `store:<storeId>:low`     set of the store's skuIds at or below their threshold
+ * - `low`                     set of `<storeId>:<skuId>` at or below their threshold, every store
+ * - `progress`                hash partition → position applied through (decimal)
+ * - `meta`                    hash: `runId` = the Redis run_id on which the model was last
+ *                             complete; `rebuilding` = token of a rebuild in progress
+ */
+export const keys = {
+  item: (storeId: string, skuId: string) => `item:${storeId}:${skuId}`,
+  storeItems: (storeId: string) => `store:${storeId}:items`,
+  storeLow: (storeId: string) => `store:${storeId}:low`,
+  low: 'low',
+  progress: 'progress',
+  meta: 'meta',
+} as const;
+
+export const lowMember = (storeId: string, skuId: string): string => `${storeId}:${skuId}`;
+
+export const STOCK_ITEM_CATEGORY = 'stockitem';
+
+/** `stockitem-<storeId>_<skuId>` → its ids. */
+export function itemOfStream(streamId: string): { storeId: string; skuId: string } {
+  const [storeId = '', skuId = ''] = streamId.slice(streamId.indexOf('-') + 1).split('_');
+  return { storeId, skuId };
+}
+
+/** One stock item as the Redis model keeps it. */
+export interface RedisItemRow {
+  storeId: string;
+  skuId: string;
+  quantity: number;
+  lowStockThreshold: number;
+  removed: boolean;
+  revision: number;
+  position: bigint;
+}
+
+/** Low stock as everywhere else in Stockroom (read API, summary): at or below the threshold. */
+export const isLow = (row: Pick<RedisItemRow, 'quantity' | 'lowStockThreshold' | 'removed'>): boolean =>
+  !row.removed && row.quantity <= row.lowStockThreshold;
+
+const count = z.string().regex(/^\d+$/).transform(Number).pipe(z.int().nonnegative());
+
+/** An item hash as HGETALL returns it: {} when the key does not exist. */
+export const itemHash = z.union([
+  z.object({}).strict().transform(() => null),
+  z.object({
+    quantity: count,
+    lowStockThreshold: count,
+    removed: z.enum(['0', '1']).transform((flag) => flag === '1'),
+    revision: count,
+    position: z.string().regex(/^\d+$/).transform(BigInt),
+  }),
+]);
+
+/** The `progress` hash: partition → position. */
+export const progressHash = z.record(z.string().regex(/^\d+$/), z.string().regex(/^\d+$/).transform(BigInt));
+
+/** min over the partitions, null when none is registered. */
+export const lowestProgress = (progress: Record<string, bigint>): bigint | null =>
+  Object.values(progress).reduce<bigint | null>((min, through) => (min === null || through < min ? through : min), null);

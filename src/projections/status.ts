@@ -1,0 +1,61 @@
+import type { DatabasePool } from 'slonik';
+import type { ForwarderStatus } from './forwarder.js';
+import { forwarderCheckpoint, type Lag, lagOf, postgresReadModelCheckpoint } from './lag.js';
+
+export interface ProjectionStatus {
+  name: string;
+  lag: Lag;
+}
+
+export interface ClusterStatus {
+  /** This process's forwarder, if it runs one: is it the leader now? */
+  forwarder: { checkpoint: string; leaderHere: boolean | null; lag: Lag };
+  projections: ProjectionStatus[];
+}
+
+/**
+ * Where every subscriber stands against the head of the event store. Checkpoints live in
+ * the shared database, so any replica answers for the whole cluster.
+ */
+export async function clusterStatus(
+  pool: DatabasePool,
+  local: { forwarder: (() => ForwarderStatus) | null; redisCheckpoint?: () => Promise<bigint | null | undefined> },
+): Promise<ClusterStatus> {
+  const forwarded = await forwarderCheckpoint(pool);
+  const projections: ProjectionStatus[] = [{ name: 'postgres', lag: await lagOf(pool, await postgresReadModelCheckpoint(pool).catch(() => null)) }];
+  if (local.redisCheckpoint) {
+    const redis = await local.redisCheckpoint();
+    if (redis !== undefined) projections.push({ name: 'redis', lag: await lagOf(pool, redis) });
+  }
+  return {
+    forwarder: { checkpoint: (forwarded ?? 0n).toString(), leaderHere: local.forwarder ? local.forwarder().leader : null, lag: await lagOf(pool, forwarded) },
+    projections,
+  };
+}
+
+/** Prometheus text format (0.0.4) of the same figures. */
+export function metricsText(status: ClusterStatus, extra: Record<string, number> = {}): string {
+  const lines: string[] = [];
+  const gauge = (name: string, help: string, samples: [Record<string, string>, number][]) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+    for (const [labels, value] of samples) {
+      const text = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',');
+      lines.push(`${name}${text ? `{${text}}` : ''} ${value}`);
+    }
+  };
+  gauge('stockroom_event_store_head_position', 'Highest global position written.', [[{}, Number(status.forwarder.lag.head)]]);
+  gauge('stockroom_checkpoint_position', 'Position a subscriber has fully processed.', [
+    [{ subscriber: 'forwarder' }, Number(status.forwarder.checkpoint)],
+    ...status.projections.map((p): [Record<string, string>, number] => [{ subscriber: `projector-${p.name}` }, Number(p.lag.checkpoint)]),
+  ]);
+  gauge('stockroom_lag_events', 'Events written after the checkpoint.', [
+    [{ subscriber: 'forwarder' }, status.forwarder.lag.events],
+    ...status.projections.map((p): [Record<string, string>, number] => [{ subscriber: `projector-${p.name}` }, p.lag.events]),
+  ]);
+  gauge('stockroom_lag_seconds', 'Age of the oldest event not yet processed.', [
+    [{ subscriber: 'forwarder' }, status.forwarder.lag.seconds],
+    ...status.projections.map((p): [Record<string, string>, number] => [{ subscriber: `projector-${p.name}` }, p.lag.seconds]),
+  ]);
+  for (const [name, value] of Object.entries(extra)) gauge(name, name.replaceAll('_', ' '), [[{}, value]]);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,287 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { type FragmentSqlToken, sql } from 'slonik';
+import { z } from 'zod/v4';
+import { principalOf } from '../shared/auth/plugin.js';
+import { requireStoreReadAccess } from '../shared/auth/principal.js';
+import { NotFound } from '../shared/errors.js';
+import { type ListSpec, listPage, textSearch } from './list.js';
+import { minPositionHeaders } from './min-position.js';
+import {
+  booleanFlag,
+  etag,
+  filtersOf,
+  int8,
+  itemParams,
+  listQuery,
+  pageOf,
+  quantityFilter,
+  type ReadContext,
+  noQuery,
+  readErrors,
+  storeParam,
+} from './schemas.js';
+
+export const overallRowView = z.object({
+  skuId: z.uuid(),
+  code: z.string(),
+  name: z.string(),
+  category: z.string().nullable(),
+  unit: z.string(),
+  totalQuantity: z.int().describe('Units over every store holding the SKU (staff: over their stores)'),
+  storeCount: z.int(),
+  lowStockStoreCount: z.int().describe('Stores where the quantity is at or below the item threshold'),
+});
+
+export const storeRowView = z.object({
+  storeId: z.uuid(),
+  skuId: z.uuid(),
+  code: z.string(),
+  name: z.string(),
+  category: z.string().nullable(),
+  unit: z.string(),
+  quantity: z.int(),
+  lowStockThreshold: z.int(),
+  lowStock: z.boolean().describe('quantity <= lowStockThreshold'),
+  revision: z.int(),
+});
+
+export const itemView = z.object({
+  storeId: z.uuid(),
+  skuId: z.uuid(),
+  quantity: z.int(),
+  lowStockThreshold: z.int(),
+  revision: z.int(),
+});
+
+const overallRow = z.object({
+  sku_id: z.string(),
+  code: z.string(),
+  name: z.string(),
+  category: z.string().nullable(),
+  unit: z.string(),
+  total_quantity: int8,
+  store_count: z.number(),
+  low_stock_store_count: z.number(),
+});
+
+const storeRow = z.object({
+  store_id: z.string(),
+  sku_id: z.string(),
+  code: z.string(),
+  name: z.string(),
+  category: z.string().nullable(),
+  unit: z.string(),
+  quantity: int8,
+  low_stock_threshold: z.number(),
+  revision: int8,
+});
+
+const itemRow = z.object({ store_id: z.string(), sku_id: z.string(), quantity: int8, low_stock_threshold: z.number(), revision: int8 });
+
+const toOverall = (raw: Record<string, unknown>): z.infer<typeof overallRowView> => {
+  const row = overallRow.parse(raw);
+  return {
+    skuId: row.sku_id,
+    code: row.code,
+    name: row.name,
+    category: row.category,
+    unit: row.unit,
+    totalQuantity: row.total_quantity,
+    storeCount: row.store_count,
+    lowStockStoreCount: row.low_stock_store_count,
+  };
+};
+
+const toStoreRow = (raw: Record<string, unknown>): z.infer<typeof storeRowView> => {
+  const row = storeRow.parse(raw);
+  return {
+    storeId: row.store_id,
+    skuId: row.sku_id,
+    code: row.code,
+    name: row.name,
+    category: row.category,
+    unit: row.unit,
+    quantity: row.quantity,
+    lowStockThreshold: row.low_stock_threshold,
+    lowStock: row.quantity <= row.low_stock_threshold,
+    revision: row.revision,
+  };
+};
+
+const skuFields = {
+  code: { expr: sql.fragment`upper(k.code)`, type: 'text' },
+  name: { expr: sql.fragment`lower(k.name)`, type: 'text' },
+  category: { expr: sql.fragment`k.category`, type: 'text', nullable: true },
+} as const;
+
+const overallSpec: ListSpec = {
+  resource: 'inventory',
+  fields: {
+    ...skuFields,
+    totalQuantity: { expr: sql.fragment`inv.total_quantity`, type: 'bigint', id: sql.fragment`inv.sku_id` },
+    storeCount: { expr: sql.fragment`inv.store_count`, type: 'integer' },
+    lowStockStoreCount: { expr: sql.fragment`inv.low_stock_store_count`, type: 'integer' },
+  },
+  defaultSort: 'code',
+  id: sql.fragment`k.id`,
+};
+
+const storeSpec: ListSpec = {
+  resource: 'store-inventory',
+  fields: {
+    ...skuFields,
+    quantity: { expr: sql.fragment`s.quantity`, type: 'bigint' },
+    lowStockThreshold: { expr: sql.fragment`s.low_stock_threshold`, type: 'integer' },
+  },
+  defaultSort: 'code',
+  id: sql.fragment`s.sku_id`,
+};
+
+const inventoryFilters = {
+  category: z.string().max(100).optional(),
+  minQuantity: quantityFilter.optional(),
+  maxQuantity: quantityFilter.optional(),
+};
+
+export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, { pool, cursors, table }) => {
+  app.get(
+    '/api/inventory',
+    {
+      schema: {
+        tags: ['inventory'],
+        summary: 'Overall stock: one row per SKU summed over stores (staff: over their stores)',
+        headers: minPositionHeaders,
+        querystring: z.strictObject({
+          ...listQuery(Object.keys(overallSpec.fields), overallSpec.defaultSort),
+          ...inventoryFilters,
+          lowStock: booleanFlag.optional().describe('true: SKUs low in at least one store; false: low in none'),
+        }),
+        response: { 200: pageOf(overallRowView), ...readErrors },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const query = request.query;
+      // Staff see sums over their own stores only: computed from `stock` (bounded by their stores' items).
+      const source =
+        principal.role === 'staff'
+          ? sql.fragment`(select sku_id,
+                                 sum(quantity)::bigint as total_quantity,
+                                 count(*)::integer as store_count,
+                                 (count(*) filter (where quantity <= low_stock_threshold))::integer as low_stock_store_count
+                            from ${table('stock')}
+                           where store_id = any(${sql.array([...principal.storeIds], 'uuid')}) and not removed
+                           group by sku_id)`
+          : sql.fragment`(select sku_id, total_quantity, store_count, low_stock_store_count
+                            from ${table('stock_summary')} where store_count > 0)`;
+      const where: FragmentSqlToken[] = [];
+      const search = textSearch(query.q, [sql.fragment`k.code`, sql.fragment`k.name`]);
+      if (search) where.push(search);
+      if (query.category !== undefined) where.push(sql.fragment`k.category = ${query.category}`);
+      if (query.lowStock !== undefined) {
+        where.push(query.lowStock ? sql.fragment`inv.low_stock_store_count > 0` : sql.fragment`inv.low_stock_store_count = 0`);
+      }
+      if (query.minQuantity !== undefined) where.push(sql.fragment`inv.total_quantity >= ${query.minQuantity}`);
+      if (query.maxQuantity !== undefined) where.push(sql.fragment`inv.total_quantity <= ${query.maxQuantity}`);
+      return listPage(
+        {
+          pool,
+          cursors,
+          spec: overallSpec,
+          sort: query.sort,
+          cursor: query.cursor,
+          limit: query.limit,
+          filters: filtersOf(query),
+          select: sql.fragment`k.id as sku_id, k.code, k.name, k.category, k.unit, inv.total_quantity, inv.store_count, inv.low_stock_store_count`,
+          from: sql.fragment`${source} inv join ${table('skus')} k on k.id = inv.sku_id`,
+          where,
+        },
+        toOverall,
+      );
+    },
+  );
+
+  app.get(
+    '/api/inventory/stores/:storeId',
+    {
+      schema: {
+        tags: ['inventory'],
+        summary: 'The stock of one store (staff: only their own stores)',
+        headers: minPositionHeaders,
+        params: storeParam,
+        querystring: z.strictObject({
+          ...listQuery(Object.keys(storeSpec.fields), storeSpec.defaultSort),
+          ...inventoryFilters,
+          lowStock: booleanFlag.optional().describe('true: quantity <= lowStockThreshold; false: above it'),
+        }),
+        response: { 200: pageOf(storeRowView), ...readErrors },
+      },
+    },
+    async (request) => {
+      const { storeId } = request.params;
+      requireStoreReadAccess(principalOf(request), storeId);
+      const query = request.query;
+      const where: FragmentSqlToken[] = [sql.fragment`s.store_id = ${storeId}`, sql.fragment`not s.removed`];
+      const search = textSearch(query.q, [sql.fragment`k.code`, sql.fragment`k.name`]);
+      if (search) where.push(search);
+      if (query.category !== undefined) where.push(sql.fragment`k.category = ${query.category}`);
+      if (query.lowStock !== undefined) {
+        where.push(query.lowStock ? sql.fragment`s.quantity <= s.low_stock_threshold` : sql.fragment`s.quantity > s.low_stock_threshold`);
+      }
+      if (query.minQuantity !== undefined) where.push(sql.fragment`s.quantity >= ${query.minQuantity}`);
+      if (query.maxQuantity !== undefined) where.push(sql.fragment`s.quantity <= ${query.maxQuantity}`);
+      const page = await listPage(
+        {
+          pool,
+          cursors,
+          spec: storeSpec,
+          sort: query.sort,
+          cursor: query.cursor,
+          limit: query.limit,
+          filters: { ...filtersOf(query), storeId },
+          select: sql.fragment`s.store_id, s.sku_id, k.code, k.name, k.category, k.unit, s.quantity, s.low_stock_threshold, s.revision`,
+          from: sql.fragment`${table('stock')} s join ${table('skus')} k on k.id = s.sku_id`,
+          where,
+        },
+        toStoreRow,
+      );
+      // An empty first page may mean no such store: say so rather than answer an empty list.
+      if (page.items.length === 0 && query.cursor === undefined) {
+        const exists = await pool.exists(sql.unsafe`select 1 from ${table('stores')} where id = ${storeId}`);
+        if (!exists) throw new NotFound('store', storeId);
+      }
+      return page;
+    },
+  );
+
+  app.get(
+    '/api/inventory/stores/:storeId/items/:skuId',
+    {
+      schema: {
+        tags: ['inventory'],
+        summary: 'One stock item (a SKU in a store); ETag is its revision',
+        headers: minPositionHeaders,
+        params: itemParams,
+        querystring: noQuery,
+        response: { 200: itemView, ...readErrors },
+      },
+    },
+    async (request, reply) => {
+      const { storeId, skuId } = request.params;
+      requireStoreReadAccess(principalOf(request), storeId);
+      const row = await pool.maybeOne(sql.unsafe`
+        select store_id, sku_id, quantity, low_stock_threshold, revision
+          from ${table('stock')} where store_id = ${storeId} and sku_id = ${skuId} and not removed`);
+      if (!row) throw new NotFound('stock item', `${storeId}/${skuId}`);
+      const item = itemRow.parse(row);
+      void reply.header('etag', etag(item.revision));
+      return {
+        storeId: item.store_id,
+        skuId: item.sku_id,
+        quantity: item.quantity,
+        lowStockThreshold: item.low_stock_threshold,
+        revision: item.revision,
+      };
+    },
+  );
+};

@@ -1,0 +1,198 @@
+import { type FragmentSqlToken, sql } from 'slonik';
+import { z } from 'zod/v4';
+import type { DatabasePool } from '../shared/db/pool.js';
+import { ValidationFailed } from '../shared/errors.js';
+import { type CursorCodec, type CursorPosition, cursorContext } from './cursor.js';
+
+/** The SQL type a sort value is compared as (it travels in the cursor as text). */
+export type SortType = 'text' | 'numeric' | 'bigint' | 'integer';
+
+export interface SortField {
+  /** The expression rows are ordered by: the same one the index holds (e.g. `lower(name)`). */
+  expr: FragmentSqlToken;
+  type: SortType;
+  /** Nullable columns order NULLs last ascending and first descending (PostgreSQL's own default). */
+  nullable?: boolean;
+  /**
+   * The id column to pair with this field when it sorts first, where a join offers the same
+   * id from two tables: the one in this field's index (e.g. `stock_summary.sku_id` beside
+   * `total_quantity`), so that the keyset condition is an index condition.
+   */
+  id?: FragmentSqlToken;
+}
+
+export interface ListSpec {
+  /** Names the list in cursors: a cursor of one list is refused by another. */
+  resource: string;
+  fields: Readonly<Record<string, SortField>>;
+  /** Used when the query gives no `sort`. */
+  defaultSort: string;
+  /** The unique id that ends every order (a uuid column). */
+  id: FragmentSqlToken;
+}
+
+export interface SortKey {
+  field: string;
+  descending: boolean;
+  sortField: SortField;
+}
+
+const casts: Record<SortType, FragmentSqlToken> = {
+  text: sql.fragment`text`,
+  numeric: sql.fragment`numeric`,
+  bigint: sql.fragment`bigint`,
+  integer: sql.fragment`integer`,
+};
+
+const badSort = (reason: string) => new ValidationFailed([{ field: 'query.sort', reason }], `query.sort: ${reason}`);
+
+/** `sort=field,-field`: whitelisted fields, `-` for descending, each at most once. */
+export function parseSort(spec: ListSpec, raw: string | undefined): SortKey[] {
+  const text = raw === undefined || raw.trim() === '' ? spec.defaultSort : raw;
+  const allowed = Object.keys(spec.fields);
+  const keys: SortKey[] = [];
+  for (const part of text.split(',')) {
+    const match = /^\s*([+-]?)([A-Za-z][A-Za-z0-9]*)\s*$/.exec(part);
+    if (!match) throw badSort(`"${part}" is not a sort field; write field or -field, separated by commas (sortable: ${allowed.join(', ')})`);
+    const [, sign, field = ''] = match;
+    const sortField = Object.hasOwn(spec.fields, field) ? spec.fields[field] : undefined;
+    if (!sortField) throw badSort(`cannot sort by "${field}"; sortable: ${allowed.join(', ')}`);
+    if (keys.some((key) => key.field === field)) throw badSort(`names "${field}" twice`);
+    keys.push({ field, descending: sign === '-', sortField });
+  }
+  return keys;
+}
+
+/** The canonical text of a sort, as cursors are bound to it. */
+export const sortSpec = (keys: readonly SortKey[]): string => keys.map((key) => `${key.descending ? '-' : ''}${key.field}`).join(',');
+
+/** The id breaks ties in the direction of the last sort key, so a one-field sort walks its index either way. */
+const idDescending = (keys: readonly SortKey[]): boolean => keys.at(-1)?.descending ?? false;
+
+const idOf = (spec: ListSpec, keys: readonly SortKey[]): FragmentSqlToken => keys[0]?.sortField.id ?? spec.id;
+
+export function orderBy(spec: ListSpec, keys: readonly SortKey[]): FragmentSqlToken {
+  const parts = keys.map(({ sortField: { expr }, descending }) =>
+    descending ? sql.fragment`${expr} desc nulls first` : sql.fragment`${expr} asc nulls last`,
+  );
+  const id = idOf(spec, keys);
+  parts.push(idDescending(keys) ? sql.fragment`${id} desc` : sql.fragment`${id} asc`);
+  return sql.fragment`${sql.join(parts, sql.fragment`, `)}`;
+}
+
+export const and = (conditions: readonly FragmentSqlToken[]): FragmentSqlToken =>
+  conditions.length === 0 ? sql.fragment`true` : sql.fragment`${sql.join(conditions.map((condition) => sql.fragment`(${condition})`), sql.fragment` and `)}`;
+
+const or = (conditions: readonly FragmentSqlToken[]): FragmentSqlToken =>
+  conditions.length === 0 ? sql.fragment`false` : sql.fragment`${sql.join(conditions.map((condition) => sql.fragment`(${condition})`), sql.fragment` or `)}`;
+
+/** Rows strictly after `value` on one key; null when no row can be (after a NULL, ascending). */
+function afterOn(key: SortKey, value: string | null): FragmentSqlToken | null {
+  const { expr, type, nullable } = key.sortField;
+  const bound = sql.fragment`${value}::${casts[type]}`;
+  if (key.descending) return value === null ? sql.fragment`${expr} is not null` : sql.fragment`${expr} < ${bound}`;
+  if (value === null) return null;
+  return nullable ? sql.fragment`${expr} > ${bound} or ${expr} is null` : sql.fragment`${expr} > ${bound}`;
+}
+
+const equalOn = (key: SortKey, value: string | null): FragmentSqlToken =>
+  value === null ? sql.fragment`${key.sortField.expr} is null` : sql.fragment`${key.sortField.expr} = ${value}::${casts[key.sortField.type]}`;
+
+/**
+ * The keyset predicate "after the cursor" for any mix of directions and NULLs, consistent
+ * with `orderBy`. When every key has one direction and no key is nullable it is a row
+ * comparison, `(a, b, id) > (x, y, z)`, which PostgreSQL answers from a (a, b, id) index.
+ */
+export function keysetAfter(spec: ListSpec, keys: readonly SortKey[], position: CursorPosition): FragmentSqlToken {
+  const idDesc = idDescending(keys);
+  const id = idOf(spec, keys);
+  const uniform = keys.every((key) => key.descending === idDesc && !key.sortField.nullable);
+  if (uniform) {
+    const left = sql.join([...keys.map((key) => key.sortField.expr), id], sql.fragment`, `);
+    const right = sql.join(
+      [...keys.map((key, index) => sql.fragment`${position.values[index] ?? null}::${casts[key.sortField.type]}`), sql.fragment`${position.id}::uuid`],
+      sql.fragment`, `,
+    );
+    return idDesc ? sql.fragment`(${left}) < (${right})` : sql.fragment`(${left}) > (${right})`;
+  }
+  const disjuncts: FragmentSqlToken[] = [];
+  const equalSoFar: FragmentSqlToken[] = [];
+  for (const [index, key] of keys.entries()) {
+    const value = position.values[index] ?? null;
+    const after = afterOn(key, value);
+    if (after) disjuncts.push(and([...equalSoFar, after]));
+    equalSoFar.push(equalOn(key, value));
+  }
+  const idAfter = idDesc ? sql.fragment`${id} < ${position.id}::uuid` : sql.fragment`${id} > ${position.id}::uuid`;
+  disjuncts.push(and([...equalSoFar, idAfter]));
+  return or(disjuncts);
+}
+
+/** Selects each sort value as text (`sort_0`, ...) and the id (`cursor_id`) to build the next cursor from. */
+function cursorColumns(spec: ListSpec, keys: readonly SortKey[]): FragmentSqlToken {
+  const columns = sql.join(
+    [
+      ...keys.map((key, index) => sql.fragment`(${key.sortField.expr})::text as ${sql.identifier([`sort_${index}`])}`),
+      sql.fragment`${idOf(spec, keys)}::text as cursor_id`,
+    ],
+    sql.fragment`, `,
+  );
+  return sql.fragment`${columns}`;
+}
+
+const cursorRow = z.object({ cursor_id: z.string() }).catchall(z.unknown());
+const sortValue = z.string().nullable();
+
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+export interface ListQuery {
+  pool: DatabasePool;
+  cursors: CursorCodec;
+  spec: ListSpec;
+  sort: string | undefined;
+  cursor: string | undefined;
+  limit: number;
+  /** Every filter of the request (q included, path parameters too): the cursor is bound to them. */
+  filters: Record<string, unknown>;
+  /** Columns of the item; must not be named sort_N or cursor_id. */
+  select: FragmentSqlToken;
+  /** `from` clause: tables and joins. */
+  from: FragmentSqlToken;
+  where: readonly FragmentSqlToken[];
+}
+
+/**
+ * One page of a list by keyset: `limit + 1` rows past the cursor, in an order that always
+ * ends with the id, so a page never repeats or skips a row whatever the sort.
+ */
+export async function listPage<T>(query: ListQuery, toItem: (row: Record<string, unknown>) => T): Promise<Page<T>> {
+  const { spec, limit } = query;
+  const keys = parseSort(spec, query.sort);
+  const context = cursorContext(spec.resource, sortSpec(keys), query.filters);
+  const conditions = [...query.where];
+  if (query.cursor !== undefined) conditions.push(keysetAfter(spec, keys, query.cursors.decode(context, query.cursor, keys.length)));
+  const rows = await query.pool.any(sql.unsafe`
+    select ${query.select}, ${cursorColumns(spec, keys)}
+      from ${query.from}
+     where ${and(conditions)}
+     order by ${orderBy(spec, keys)}
+     limit ${limit + 1}`);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  let next: string | null = null;
+  if (rows.length > limit && last) {
+    const row = cursorRow.parse(last);
+    next = query.cursors.encode(context, { values: keys.map((_, index) => sortValue.parse(row[`sort_${index}`])), id: row.cursor_id });
+  }
+  return { items: page.map((row) => toItem(row)), next };
+}
+
+/** `q`: a case-insensitive substring of any of the columns (no pattern characters: `%` matches `%`). */
+export function textSearch(q: string | undefined, columns: readonly FragmentSqlToken[]): FragmentSqlToken | null {
+  const needle = q?.trim();
+  if (!needle) return null;
+  return or(columns.map((column) => sql.fragment`strpos(lower(${column}), lower(${needle})) > 0`));
+}

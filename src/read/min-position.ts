@@ -1,0 +1,103 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sql } from 'slonik';
+import { z } from 'zod/v4';
+import type { DatabasePool } from '../shared/db/pool.js';
+import { AppError, ValidationFailed } from '../shared/errors.js';
+import { sendProblem, toProblem } from '../shared/http/problem.js';
+
+const MAX_POSITION = 9_223_372_036_854_775_807n;
+const positionPattern = /^\d{1,19}$/;
+const HEADER = 'x-min-position';
+
+/** For route schemas (OpenAPI); loose, so that validation keeps every other header. */
+export const minPositionHeaders = z.looseObject({
+  [HEADER]: z
+    .string()
+    .regex(positionPattern, 'must be a global position, a decimal number such as "1234"')
+    .optional()
+    .describe('Wait (bounded) until the read model has applied this global position: read your own writes.'),
+});
+
+export interface MinPositionOptions {
+  pool: DatabasePool;
+  /** The PostgreSQL schema of the read model. */
+  schema: string;
+  /** How long a request may wait before it is answered 503. */
+  timeoutMs: number;
+  /** How often the watermark is read while someone waits. */
+  pollIntervalMs?: number;
+}
+
+/** How far the read model has applied the event stream: the least `through` of its partitions (0 before any). */
+class Watermark {
+  private inFlight: Promise<bigint> | null = null;
+
+  constructor(
+    private readonly pool: DatabasePool,
+    private readonly schema: string,
+  ) {}
+
+  /** One query at a time for every waiting request of this process. */
+  read(): Promise<bigint> {
+    this.inFlight ??= this.pool
+      .oneFirst(sql.unsafe`select coalesce(min(through), 0)::text from ${sql.identifier([this.schema, 'progress'])}`)
+      .then((value) => BigInt(z.string().parse(value)))
+      .finally(() => {
+        this.inFlight = null;
+      });
+    return this.inFlight;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Parses `X-Min-Position`; undefined when absent, 400 naming the header when malformed. */
+export function minPositionOf(request: FastifyRequest): bigint | undefined {
+  const header = request.headers[HEADER];
+  if (header === undefined) return undefined;
+  const text = Array.isArray(header) ? null : header.trim();
+  if (text === null || !positionPattern.test(text) || BigInt(text) > MAX_POSITION) {
+    throw new ValidationFailed(
+      [{ field: `headers.${HEADER}`, reason: 'must be one global position, a decimal number such as "1234"' }],
+      `headers.${HEADER} must be one global position, a decimal number.`,
+    );
+  }
+  return BigInt(text);
+}
+
+/**
+ * A preHandler for queries: with `X-Min-Position: N` the request waits until the read
+ * model's watermark has reached N (polling, bounded by `timeoutMs`), so a client reads its
+ * own writes. Past the bound it answers 503 with `Retry-After: 1`. The answer carries
+ * `X-Read-Position`, the watermark it saw.
+ */
+export function minPositionGuard(options: MinPositionOptions) {
+  const watermark = new Watermark(options.pool, options.schema);
+  const interval = Math.max(1, options.pollIntervalMs ?? 10);
+
+  return async function waitForMinPosition(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const wanted = minPositionOf(request);
+    if (wanted === undefined) return undefined;
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+      const reached = await watermark.read();
+      if (reached >= wanted) {
+        void reply.header('x-read-position', reached.toString());
+        return undefined;
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        request.log.warn({ wanted: wanted.toString(), reached: reached.toString() }, 'read model behind X-Min-Position');
+        const behind = new AppError(
+          503,
+          'read-model-behind',
+          `The read model has applied the events through position ${reached}, not yet ${wanted}; retry shortly.`,
+          { position: wanted.toString(), readPosition: reached.toString() },
+        );
+        void reply.header('retry-after', '1').header('x-read-position', reached.toString());
+        return sendProblem(reply, toProblem(behind, request));
+      }
+      await sleep(Math.min(interval, remaining));
+    }
+  };
+}

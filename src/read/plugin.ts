@@ -1,0 +1,39 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { DatabasePool } from '../shared/db/pool.js';
+import { CursorCodec } from './cursor.js';
+import { inventoryReadRoutes } from './inventory.js';
+import { minPositionGuard } from './min-position.js';
+import { reportReadRoutes } from './reports.js';
+import { type ReadContext, tableIn } from './schemas.js';
+import { skuReadRoutes } from './skus.js';
+import { storeReadRoutes } from './stores.js';
+import { userReadRoutes } from './users.js';
+
+export interface ReadApiOptions {
+  pool: DatabasePool;
+  /** Signs list cursors (a key is derived from it; the JWT secret may be passed). */
+  cursorSecret: string;
+  /** How long a query with X-Min-Position may wait for the read model; 2000 ms by default. */
+  minPositionTimeoutMs?: number;
+  /** The PostgreSQL schema queried; `read_model` by default. */
+  schema?: string;
+}
+
+/**
+ * The query half of the HTTP contract, answered from the PostgreSQL read model. Expects
+ * auth to be decorated (`authenticate`). Every route is behind authentication and honours
+ * `X-Min-Position`.
+ */
+export const readApi: FastifyPluginAsyncZod<ReadApiOptions> = async (app, options) => {
+  const schema = options.schema ?? 'read_model';
+  const context: ReadContext = { pool: options.pool, cursors: new CursorCodec(options.cursorSecret), table: tableIn(schema) };
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', scope.authenticate);
+    scope.addHook('preHandler', minPositionGuard({ pool: options.pool, schema, timeoutMs: options.minPositionTimeoutMs ?? 2000 }));
+    await scope.register(userReadRoutes, context);
+    await scope.register(storeReadRoutes, context);
+    await scope.register(skuReadRoutes, context);
+    await scope.register(inventoryReadRoutes, context);
+    await scope.register(reportReadRoutes, context);
+  });
+};
