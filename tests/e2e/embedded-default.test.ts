@@ -62,7 +62,11 @@ test('starts with nothing configured, prints the first manager once, keeps data 
     body: JSON.stringify({ name: 'Harbour' }),
   });
   assert.is(created.status, 201);
-  const storeId = ((await created.json()) as { id: string }).id;
+  const { id: storeId, position } = (await created.json()) as { id: string; position: string };
+  // The embedded default serves queries too: in-process bus, projector, read model.
+  const stores = await fetch(`${first.address}/api/stores`, { headers: { authorization: `Bearer ${token}`, 'x-min-position': position } });
+  assert.is(stores.status, 200);
+  assert.equal(((await stores.json()) as { items: { id: string; name: string }[] }).items.map((s) => [s.id, s.name]), [[storeId, 'Harbour']]);
   assert.is(await stop(first), 0, 'Ctrl-C stops cleanly');
 
   const second = await start(dataDir);
@@ -77,7 +81,12 @@ test('starts with nothing configured, prints the first manager once, keeps data 
     body: JSON.stringify({ name: 'Harbour Front' }),
   });
   assert.is(renamed.status, 200);
-  assert.is(((await renamed.json()) as { revision: number }).revision, 1);
+  const renamedBody = (await renamed.json()) as { revision: number; position: string };
+  assert.is(renamedBody.revision, 1);
+  const one = await fetch(`${second.address}/api/stores/${storeId}`, {
+    headers: { authorization: `Bearer ${secondToken}`, 'x-min-position': renamedBody.position },
+  });
+  assert.is(((await one.json()) as { name: string }).name, 'Harbour Front', 'the read model followed across the restart');
   // A token issued before the restart still verifies: the generated secret is kept in DATA_DIR.
   const oldToken = await fetch(`${second.address}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
   assert.is(oldToken.status, 200);

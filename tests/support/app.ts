@@ -1,9 +1,11 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
+import { type Background, startBackground } from '../../src/background.js';
 import { loadConfig } from '../../src/shared/config.js';
 import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
 import { ensureFirstManager } from '../../src/write/first-manager.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { testBus } from './kafka.js';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-1' };
 const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
@@ -14,20 +16,31 @@ export interface Harness {
   db: TestDatabase;
   app: TestApp;
   eventStore: PostgresEventStore;
+  /** Forwarder and projectors through a real Kafka, when asked for. */
+  background: Background | null;
   /** A fresh app on the same database, as after a restart. */
   restart(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** A real server (in-process, through fastify.inject) on a database of its own. */
-export async function startHarness(label: string, env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(
+  label: string,
+  env: Record<string, string> = {},
+  { projections = false }: { projections?: boolean } = {},
+): Promise<Harness> {
   const db = await createTestDatabase(label);
   const eventStore = new PostgresEventStore(db.pool);
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET, ...env });
   const build = () => buildApp({ config, pool: db.pool, eventStore, jwtSecret: JWT_SECRET, logger: false });
+  const quiet = { info() {}, warn() {}, error() {} };
+  const background = projections
+    ? await startBackground({ config, pool: db.pool, databaseUrl: db.url, eventStore, bus: testBus(label), log: quiet })
+    : null;
   const harness: Harness = {
     db,
     eventStore,
+    background,
     app: await build(),
     async restart() {
       await harness.app.close();
@@ -35,6 +48,7 @@ export async function startHarness(label: string, env: Record<string, string> = 
     },
     async close() {
       await harness.app.close();
+      await background?.stop();
       await db.drop();
     },
   };

@@ -1,0 +1,42 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ADMIN, type Client, type Harness, login, seedStore, startHarness } from '../../support/app.js';
+
+/** The whole loop over HTTP: command → event store → forwarder → Kafka → projector → query. */
+const test = suite<{ harness: Harness; manager: Client }>('HTTP: read your own writes through Kafka');
+
+test.before(async (context) => {
+  context.harness = await startHarness('ryw', {}, { projections: true });
+  context.manager = await login(context.harness, ADMIN.username, ADMIN.password);
+});
+test.after(async ({ harness }) => harness.close());
+
+test('a command followed by a query with its position sees the change', async ({ harness, manager }) => {
+  const { storeId, skuId, itemUrl, staff } = await seedStore(harness, manager, 10);
+  const sold = await staff.patch(itemUrl, { delta: -4, reason: 'sold' });
+  assert.is(sold.statusCode, 200, sold.body);
+  const position = sold.json<{ position: string }>().position;
+
+  const item = await staff.get(itemUrl, { 'x-min-position': position });
+  assert.is(item.statusCode, 200, item.body);
+  assert.equal(item.json<{ quantity: number; revision: number }>(), { storeId, skuId, quantity: 6, lowStockThreshold: 3, revision: 1 });
+
+  const list = await staff.get(`/api/inventory/stores/${storeId}`, { 'x-min-position': position });
+  assert.is(list.statusCode, 200, list.body);
+  const rows = list.json<{ items: { skuId: string; quantity: number }[] }>().items;
+  assert.equal(rows.map((row) => [row.skuId, row.quantity]), [[skuId, 6]]);
+
+  const overall = await manager.get(`/api/inventory?q=`, { 'x-min-position': position });
+  assert.is(overall.statusCode, 200, overall.body);
+  const summary = overall.json<{ items: { skuId: string; totalQuantity: number }[] }>().items.find((row) => row.skuId === skuId);
+  assert.is(summary?.totalQuantity, 6);
+});
+
+test('a position the read model cannot reach in time is a 503 with Retry-After', async ({ manager }) => {
+  const response = await manager.get('/api/stores', { 'x-min-position': '999999999' });
+  assert.is(response.statusCode, 503);
+  assert.ok(response.headers['retry-after']);
+  assert.is(response.headers['content-type'], 'application/problem+json; charset=utf-8');
+});
+
+test.run();
