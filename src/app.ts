@@ -4,7 +4,6 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyBaseLogger } from 'fastify';
-import { sql } from 'slonik';
 import { PostgresTokenDenylist } from './shared/auth/denylist.js';
 import { authPlugin } from './shared/auth/plugin.js';
 import type { Config } from './shared/config.js';
@@ -16,6 +15,8 @@ import { CommandHandler } from './write/command-handler.js';
 import { credentialsFromStreams } from './write/credentials.js';
 import { writeApi } from './write/plugin.js';
 import { readApi } from './read/plugin.js';
+import { opsRoutes } from './ops.js';
+import type { ForwarderStatus } from './projections/forwarder.js';
 
 export interface AppDependencies {
   config: Config;
@@ -23,6 +24,8 @@ export interface AppDependencies {
   eventStore: EventStore;
   jwtSecret: string;
   logger?: FastifyBaseLogger | false;
+  /** This process's forwarder, when it runs one (for the cluster report). */
+  forwarder?: (() => ForwarderStatus) | null;
 }
 
 /**
@@ -69,15 +72,7 @@ export async function buildApp(deps: AppDependencies) {
     credentials: credentialsFromStreams(commands),
   });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    try {
-      await deps.pool.oneFirst(sql.unsafe`select 1`);
-      return { status: 'ready' };
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', reason: 'database' });
-    }
-  });
+  await app.register(opsRoutes, { pool: deps.pool, forwarder: deps.forwarder ?? null });
 
   if (deps.config.ROLES.includes('write-api')) {
     await app.register(writeApi, { pool: deps.pool, loginRateLimit: deps.config.LOGIN_RATE_LIMIT });

@@ -37,7 +37,10 @@ async function main(): Promise<void> {
   const background = await startBackground({ config, pool, databaseUrl, eventStore, bus, log: logger });
   shutdown.unshift(() => background.stop());
 
-  const app = await buildApp({ config, pool, eventStore, jwtSecret: await jwtSecret(config.JWT_SECRET, config.DATA_DIR), logger });
+  const app = await buildApp({ config, pool, eventStore, jwtSecret: await jwtSecret(config.JWT_SECRET, config.DATA_DIR),
+    logger,
+    forwarder: background.forwarder ? () => background.forwarder!.status() : null,
+  });
   shutdown.unshift(() => app.close());
 
   if (config.ROLES.includes('write-api')) {

@@ -32,6 +32,24 @@ test('a command followed by a query with its position sees the change', async ({
   assert.is(summary?.totalQuantity, 6);
 });
 
+test('each projector shows its checkpoint and lag in events and seconds', async ({ harness, manager }) => {
+  const head = (await harness.eventStore.headPosition()).toString();
+  await manager.get('/api/stores', { 'x-min-position': head });
+  const report = await manager.get('/api/reports/cluster');
+  assert.is(report.statusCode, 200, report.body);
+  const body = report.json<{ forwarder: { leaderHere: boolean; checkpoint: string }; projections: { name: string; lag: { checkpoint: string; head: string; events: number; seconds: number } }[] }>();
+  assert.is(body.forwarder.leaderHere, null, 'this app runs no forwarder of its own');
+  const postgres = body.projections.find((p) => p.name === 'postgres');
+  assert.ok(postgres);
+  assert.is(postgres!.lag.events, 0);
+  assert.is(postgres!.lag.head, head);
+  const metrics = await harness.app.inject({ method: 'GET', url: '/metrics' });
+  assert.match(metrics.body, /stockroom_lag_events\{subscriber="projector-postgres"\} 0/);
+  assert.match(metrics.body, /stockroom_lag_seconds\{subscriber="forwarder"\} 0/);
+  const staffReport = await (await seedStore(harness, manager)).staff.get('/api/reports/cluster');
+  assert.is(staffReport.statusCode, 403);
+});
+
 test('a position the read model cannot reach in time is a 503 with Retry-After', async ({ manager }) => {
   const response = await manager.get('/api/stores', { 'x-min-position': '999999999' });
   assert.is(response.statusCode, 503);
