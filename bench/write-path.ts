@@ -360,22 +360,33 @@ async function measureGrowth(config: BenchConfig): Promise<BenchRow[]> {
       const batch = Math.max(1, config.growthBatch);
       const grownFrom = revision + 1;
       const began = performance.now();
-      let reported = grownFrom;
+      // Events per second of each tenth of the growth: flat if an append does not depend on the stream's length.
+      const tenths: number[] = [];
+      let tenthFrom = grownFrom;
+      let tenthBegan = began;
       progress(`${SECTION}: growth, appending ${Math.max(0, target - grownFrom).toLocaleString('en-US')} events in batches of ${batch}`);
       while (revision + 1 < target) {
         const size = Math.min(batch, target - (revision + 1));
         const events = Array.from({ length: size }, (_, offset) => stockAdjustment(revision + 2 + offset));
         const result = await store.append(stream, events, revision < 0 ? 'no_stream' : revision);
         revision = result.revision;
-        if (revision + 1 - reported >= target / 10 || revision + 1 >= target) {
-          reported = revision + 1;
-          const rate = (revision + 1 - grownFrom) / ((performance.now() - began) / 1000);
-          progress(`${SECTION}: growth, ${reported.toLocaleString('en-US')} / ${target.toLocaleString('en-US')} events (${Math.round(rate).toLocaleString('en-US')} events/s)`);
+        if (revision + 1 - tenthFrom >= (target - grownFrom) / 10 || revision + 1 >= target) {
+          const now = performance.now();
+          const rate = (revision + 1 - tenthFrom) / ((now - tenthBegan) / 1000);
+          tenths.push(rate);
+          progress(`${SECTION}: growth, ${(revision + 1).toLocaleString('en-US')} / ${target.toLocaleString('en-US')} events (${Math.round(rate).toLocaleString('en-US')} events/s in ${batch}-event appends)`);
+          tenthFrom = revision + 1;
+          tenthBegan = now;
         }
       }
+      const perSecond = (rate: number | undefined): string => (rate === undefined ? '—' : Math.round(rate).toLocaleString('en-US'));
+      const growthNote =
+        tenths.length === 0
+          ? null
+          : `grown in ${batch}-event appends at ${perSecond(tenths[0])} events/s first, ${perSecond(tenths.at(-1))} events/s last`;
 
       const atEnd = await measureAt(`stream at ${target.toLocaleString('en-US')}`);
-      return [...atStart, ...atEnd];
+      return [...atStart, ...atEnd.map((row) => (row.scenario === GROWTH_APPEND_SCENARIO && growthNote ? { ...row, note: `${row.note ?? ''}; ${growthNote}` } : row))];
     } finally {
       await pool.end();
     }
@@ -409,7 +420,11 @@ export const writePathSection: Section = {
   id: SECTION,
   title: 'Write path: appending one event',
   run: ({ config }) => runWritePath(config),
-  legend:
-    'ops/s: successful calls per second in the measured window; p50/p99: exact percentiles of every call. ' +
-    '"vs baseline": ops/s as a percentage of the bare INSERT at the same writer count, or of the same stream near revision 0.',
+  legend: [
+    'ops/s: successful calls per second in the measured window (after the warm-up); p50/p99: exact percentiles of every call.',
+    '"rate vs baseline": ops/s as a percentage of the bare INSERT at the same writer count, or of the same stream near revision 0;',
+    '"CPU/op vs baseline": client + server CPU per call as a multiple of the baseline\'s (steadier than rates on a shared machine).',
+    'client CPU: this Node process per call; server CPU: the scenario database\'s PostgreSQL backends per call (local server only);',
+    'host busy: all cores of the machine, whatever ran on them. Client and server share the cores here, so rates follow client + server CPU.',
+  ].join('\n'),
 };

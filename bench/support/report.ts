@@ -32,6 +32,11 @@ export interface BenchRow {
   baseline: string | null;
   /** operationsPerSecond as a percentage of the baseline's. */
   vsBaselinePercent: number | null;
+  /**
+   * Client + server CPU per call as a multiple of the baseline's. Steadier than the rate
+   * on a shared machine; when the cores are saturated the rate ratio tends to its inverse.
+   */
+  cpuVsBaseline: number | null;
   /** Diagnostic rows explain a figure; they are not a goal of their own. */
   diagnostic: boolean;
   note: string | null;
@@ -79,6 +84,7 @@ export const toRow = ({ section, scenario, subject, workers, result, diagnostic 
   serverCpuMicrosPerOp: result.serverCpuMicrosPerOp,
   baseline: null,
   vsBaselinePercent: null,
+  cpuVsBaseline: null,
   diagnostic,
   note: note ?? null,
 });
@@ -90,7 +96,16 @@ export function compareTo(rows: BenchRow[], baseline: (row: BenchRow) => string 
     if (name === null || name === row.subject) return row;
     const base = rows.find((other) => other.scenario === row.scenario && other.workers === row.workers && other.subject === name);
     if (!base || !(base.operationsPerSecond > 0)) return { ...row, baseline: name };
-    return { ...row, baseline: name, vsBaselinePercent: (row.operationsPerSecond / base.operationsPerSecond) * 100 };
+    const cost = (of: BenchRow): number | null =>
+      of.serverCpuMicrosPerOp === null || !Number.isFinite(of.clientCpuMicrosPerOp) ? null : of.clientCpuMicrosPerOp + of.serverCpuMicrosPerOp;
+    const rowCost = cost(row);
+    const baseCost = cost(base);
+    return {
+      ...row,
+      baseline: name,
+      vsBaselinePercent: (row.operationsPerSecond / base.operationsPerSecond) * 100,
+      cpuVsBaseline: rowCost === null || baseCost === null || baseCost <= 0 ? null : rowCost / baseCost,
+    };
   });
 }
 
@@ -99,7 +114,7 @@ const millis = (value: number): string => (Number.isFinite(value) ? value.toFixe
 
 /** A Markdown table: readable in a terminal and pasted as is into docs/benchmarks.md. */
 export function formatTable(rows: BenchRow[]): string {
-  const header = ['scenario', 'subject', 'writers', 'ops/s', 'p50 ms', 'p99 ms', 'vs baseline', 'client CPU µs/op', 'server CPU µs/op', 'host busy', 'errors'];
+  const header = ['scenario', 'subject', 'writers', 'ops/s', 'p50 ms', 'p99 ms', 'rate vs baseline', 'CPU/op vs baseline', 'client CPU µs/op', 'server CPU µs/op', 'host busy', 'errors', 'note'];
   const body = rows.map((row) => [
     row.scenario,
     row.diagnostic ? `${row.subject} (diagnostic)` : row.subject,
@@ -108,19 +123,23 @@ export function formatTable(rows: BenchRow[]): string {
     millis(row.p50Ms),
     millis(row.p99Ms),
     row.vsBaselinePercent === null ? '' : `${Math.round(row.vsBaselinePercent)}% of ${row.baseline ?? '?'}`,
+    row.cpuVsBaseline === null ? '' : `${row.cpuVsBaseline.toFixed(1)}×`,
     Number.isFinite(row.clientCpuMicrosPerOp) ? String(Math.round(row.clientCpuMicrosPerOp)) : '—',
     row.serverCpuMicrosPerOp === null ? '—' : String(Math.round(row.serverCpuMicrosPerOp)),
     row.hostCpuBusyPercent === null ? '—' : `${Math.round(row.hostCpuBusyPercent)}%`,
     row.errors === 0 ? '0' : `${row.errors} (${row.firstError ?? ''})`,
+    row.note ?? '',
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => (cells[column] ?? '').length)));
-  const numeric = new Set([2, 3, 4, 5, 7, 8, 9]);
+  const escape = (cell: string): string => cell.replaceAll('|', '\\|').replace(/\s+/g, ' ');
+  const cells = body.map((row) => row.map(escape));
+  const widths = header.map((title, column) => Math.max(title.length, ...cells.map((row) => (row[column] ?? '').length)));
+  const numeric = new Set([2, 3, 4, 5, 7, 8, 9, 10]);
   const line = (cells: string[]): string =>
     `| ${cells
       .map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0)))
       .join(' | ')} |`;
   const rule = `|${widths.map((width, column) => (numeric.has(column) ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`;
-  return [line(header), rule, ...body.map(line)].join('\n');
+  return [line(header), rule, ...cells.map(line)].join('\n');
 }
 
 export interface BenchReport {
