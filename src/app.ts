@@ -5,6 +5,9 @@ import Fastify, { LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyBaseLogger } from 'fastify';
 import { PostgresTokenDenylist } from './shared/auth/denylist.js';
+import { RedisBackedDenylist } from './shared/auth/redis-denylist.js';
+import { RedisReadModel } from './shared/hot-model/redis-read-model.js';
+import type { Redis } from './shared/redis.js';
 import { authPlugin } from './shared/auth/plugin.js';
 import type { Config } from './shared/config.js';
 import type { DatabasePool } from './shared/db/pool.js';
@@ -24,6 +27,8 @@ export interface AppDependencies {
   eventStore: EventStore;
   jwtSecret: string;
   logger?: FastifyBaseLogger | false;
+  /** Redis (REDIS_URL): the token denylist's fast copy and the hot read model. */
+  redis?: Redis | null;
   /** This process's forwarder, when it runs one (for the cluster report). */
   forwarder?: (() => ForwarderStatus) | null;
 }
@@ -62,23 +67,34 @@ export async function buildApp(deps: AppDependencies) {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(rateLimit, { global: false });
 
+  const redis = deps.redis ?? null;
+  const denylist = redis
+    ? new RedisBackedDenylist({ pool: deps.pool, redis, onError: (error) => app.log.warn({ err: error }, 'token denylist: Redis unavailable, asking PostgreSQL') })
+    : new PostgresTokenDenylist(deps.pool);
+  if (denylist instanceof RedisBackedDenylist) app.addHook('onClose', async () => denylist.close());
+  const hot = redis ? new RedisReadModel(redis) : null;
+
   const commands = new CommandHandler(deps.eventStore);
   app.decorate('commands', commands);
   app.decorate('eventStore', deps.eventStore);
   await app.register(authPlugin, {
     secret: deps.jwtSecret,
     tokenTtlSeconds: deps.config.TOKEN_TTL_SECONDS,
-    denylist: new PostgresTokenDenylist(deps.pool),
+    denylist,
     credentials: credentialsFromStreams(commands),
   });
 
-  await app.register(opsRoutes, { pool: deps.pool, forwarder: deps.forwarder ?? null });
+  await app.register(opsRoutes, {
+    pool: deps.pool,
+    forwarder: deps.forwarder ?? null,
+    ...(hot ? { redisCheckpoint: () => hot.watermark() } : {}),
+  });
 
   if (deps.config.ROLES.includes('write-api')) {
     await app.register(writeApi, { pool: deps.pool, loginRateLimit: deps.config.LOGIN_RATE_LIMIT });
   }
   if (deps.config.ROLES.includes('read-api')) {
-    await app.register(readApi, { pool: deps.pool, cursorSecret: deps.jwtSecret });
+    await app.register(readApi, { pool: deps.pool, cursorSecret: deps.jwtSecret, hot });
   }
   return app;
 }

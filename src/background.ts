@@ -3,6 +3,8 @@ import { Forwarder } from './projections/forwarder.js';
 import { postgresReadModelCheckpoint } from './projections/lag.js';
 import { ensureReadModelSchema } from './projections/postgres/read-model-schema.js';
 import { startPostgresProjector } from './projections/postgres/run.js';
+import { startRedisProjector } from './projections/redis/run.js';
+import type { Redis } from './shared/redis.js';
 import type { Config } from './shared/config.js';
 import { InProcessBus } from './shared/event-bus/in-process.js';
 import { KafkaBus } from './shared/event-bus/kafka.js';
@@ -41,6 +43,7 @@ export async function startBackground(deps: {
   eventStore: EventStore;
   bus: EventBus;
   log: Log;
+  redis?: Redis | null;
 }): Promise<Background> {
   const { config, pool, eventStore, bus, log } = deps;
   const stops: (() => Promise<void>)[] = [];
@@ -49,6 +52,11 @@ export async function startBackground(deps: {
     const projector = await startPostgresProjector({ bus, pool, store: eventStore, log });
     stops.unshift(() => projector.stop());
     log.info({}, 'PostgreSQL projector started');
+    if (deps.redis) {
+      const hot = await startRedisProjector({ bus, redis: deps.redis, store: eventStore, log });
+      stops.unshift(() => hot.stop());
+      log.info({}, 'Redis projector started');
+    }
   }
   let forwarder: Forwarder | null = null;
   if (config.ROLES.includes('forwarder')) {

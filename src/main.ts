@@ -8,6 +8,17 @@ import { migrate } from './shared/db/migrate.js';
 import { createDatabasePool } from './shared/db/pool.js';
 import { PostgresEventStore } from './shared/event-store/postgres/index.js';
 import { ensureFirstManager } from './write/first-manager.js';
+import { createRedis } from './shared/redis.js';
+
+/** At most one call every 10 s: a Redis that is down would otherwise fill the log. */
+const rateLimited = (log: (error: unknown) => void) => {
+  let last = 0;
+  return (error: unknown) => {
+    if (Date.now() - last < 10_000) return;
+    last = Date.now();
+    log(error);
+  };
+};
 
 /** Starts one process with the roles of ROLES; with no settings, everything embedded. */
 async function main(): Promise<void> {
@@ -33,12 +44,21 @@ async function main(): Promise<void> {
   shutdown.unshift(() => pool.end());
   const eventStore = new PostgresEventStore(pool);
 
+  const redis = config.REDIS_URL
+    ? createRedis(config.REDIS_URL, { keyPrefix: 'stockroom:', onError: rateLimited((error) => logger.warn({ err: error }, 'Redis unavailable')) })
+    : null;
+  if (redis) shutdown.unshift(async () => void redis.disconnect());
   const bus = createEventBus(config, logger);
-  const background = await startBackground({ config, pool, databaseUrl, eventStore, bus, log: logger });
+  const background = await startBackground({ config, pool, databaseUrl, eventStore, bus, log: logger, redis });
   shutdown.unshift(() => background.stop());
 
-  const app = await buildApp({ config, pool, eventStore, jwtSecret: await jwtSecret(config.JWT_SECRET, config.DATA_DIR),
+  const app = await buildApp({
+    config,
+    pool,
+    eventStore,
+    jwtSecret: await jwtSecret(config.JWT_SECRET, config.DATA_DIR),
     logger,
+    redis,
     forwarder: background.forwarder ? () => background.forwarder!.status() : null,
   });
   shutdown.unshift(() => app.close());

@@ -5,7 +5,7 @@ import { principalOf } from '../shared/auth/plugin.js';
 import { requireStoreReadAccess } from '../shared/auth/principal.js';
 import { NotFound } from '../shared/errors.js';
 import { type ListSpec, listPage, textSearch } from './list.js';
-import { minPositionHeaders } from './min-position.js';
+import { minPositionHeaders, minPositionOf } from './min-position.js';
 import {
   booleanFlag,
   etag,
@@ -143,7 +143,8 @@ const inventoryFilters = {
   maxQuantity: quantityFilter.optional(),
 };
 
-export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, { pool, cursors, table }) => {
+export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, context) => {
+  const { pool, cursors, table } = context;
   app.get(
     '/api/inventory',
     {
@@ -269,6 +270,11 @@ export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (ap
     async (request, reply) => {
       const { storeId, skuId } = request.params;
       requireStoreReadAccess(principalOf(request), storeId);
+      const hot = await hotItem(context, storeId, skuId, minPositionOf(request));
+      if (hot) {
+        void reply.header('etag', etag(hot.revision));
+        return hot;
+      }
       const row = await pool.maybeOne(sql.unsafe`
         select store_id, sku_id, quantity, low_stock_threshold, revision
           from ${table('stock')} where store_id = ${storeId} and sku_id = ${skuId} and not removed`);
@@ -285,3 +291,17 @@ export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (ap
     },
   );
 };
+
+/**
+ * A point read from Redis when it can answer for this request: it is up, holds the item,
+ * and (with X-Min-Position) has itself reached the position. Otherwise null, and
+ * PostgreSQL answers, silently: the client cannot tell which one did.
+ */
+async function hotItem(context: ReadContext, storeId: string, skuId: string, minPosition: bigint | undefined) {
+  if (!context.hot) return null;
+  if (minPosition !== undefined) {
+    const watermark = await context.hot.watermark();
+    if (watermark === undefined || watermark === null || watermark < minPosition) return null;
+  }
+  return (await context.hot.item(storeId, skuId)) ?? null;
+}

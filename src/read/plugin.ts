@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { DatabasePool } from '../shared/db/pool.js';
+import type { RedisReadModel } from '../shared/hot-model/redis-read-model.js';
 import { CursorCodec } from './cursor.js';
 import { inventoryReadRoutes } from './inventory.js';
 import { minPositionGuard } from './min-position.js';
@@ -17,6 +18,8 @@ export interface ReadApiOptions {
   minPositionTimeoutMs?: number;
   /** The PostgreSQL schema queried; `read_model` by default. */
   schema?: string;
+  /** The Redis hot read model for point reads, when REDIS_URL is set. */
+  hot?: RedisReadModel | null;
 }
 
 /**
@@ -26,7 +29,12 @@ export interface ReadApiOptions {
  */
 export const readApi: FastifyPluginAsyncZod<ReadApiOptions> = async (app, options) => {
   const schema = options.schema ?? 'read_model';
-  const context: ReadContext = { pool: options.pool, cursors: new CursorCodec(options.cursorSecret), table: tableIn(schema) };
+  const context: ReadContext = {
+    pool: options.pool,
+    cursors: new CursorCodec(options.cursorSecret),
+    hot: options.hot ?? null,
+    table: tableIn(schema),
+  };
   await app.register(async (scope) => {
     scope.addHook('onRequest', scope.authenticate);
     scope.addHook('preHandler', minPositionGuard({ pool: options.pool, schema, timeoutMs: options.minPositionTimeoutMs ?? 2000 }));

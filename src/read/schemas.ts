@@ -1,3 +1,4 @@
+import type { RedisReadModel } from '../shared/hot-model/redis-read-model.js';
 import { type FragmentSqlToken, sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { DatabasePool } from '../shared/db/pool.js';
@@ -7,6 +8,8 @@ import type { CursorCodec } from './cursor.js';
 export interface ReadContext {
   pool: DatabasePool;
   cursors: CursorCodec;
+  /** Redis, for point reads; undefined answers mean "ask PostgreSQL". */
+  hot: RedisReadModel | null;
   /** A table of the read model, schema-qualified. */
   table(name: string): FragmentSqlToken;
 }

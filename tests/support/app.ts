@@ -4,6 +4,7 @@ import { type Background, startBackground } from '../../src/background.js';
 import { loadConfig } from '../../src/shared/config.js';
 import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
 import { ensureFirstManager } from '../../src/write/first-manager.js';
+import type { Redis } from '../../src/shared/redis.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { testBus } from './kafka.js';
 
@@ -27,15 +28,15 @@ export interface Harness {
 export async function startHarness(
   label: string,
   env: Record<string, string> = {},
-  { projections = false }: { projections?: boolean } = {},
+  { projections = false, redis = null }: { projections?: boolean; redis?: Redis | null } = {},
 ): Promise<Harness> {
   const db = await createTestDatabase(label);
   const eventStore = new PostgresEventStore(db.pool);
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET, ...env });
-  const build = () => buildApp({ config, pool: db.pool, eventStore, jwtSecret: JWT_SECRET, logger: false });
+  const build = () => buildApp({ config, pool: db.pool, eventStore, jwtSecret: JWT_SECRET, logger: false, redis });
   const quiet = { info() {}, warn() {}, error() {} };
   const background = projections
-    ? await startBackground({ config, pool: db.pool, databaseUrl: db.url, eventStore, bus: testBus(label), log: quiet })
+    ? await startBackground({ config, pool: db.pool, databaseUrl: db.url, eventStore, bus: testBus(label), log: quiet, redis })
     : null;
   const harness: Harness = {
     db,

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '../../shared/event-store/port.js';
 import { parseEvent, type StockroomEvent, UnreadableEvent } from '../../shared/events/index.js';
 import { ProjectionFailed } from '../postgres/projector.js';
-import { itemOfStream, type RedisItemRow } from './keys.js';
+import { itemOfStream, type RedisItemRow } from '../../shared/hot-model/keys.js';
 
 /** The row after one event: the same rules as the PostgreSQL projection of stock (stock.ts). */
 export function evolveItem(row: RedisItemRow | null, event: StockroomEvent, recorded: RecordedEvent): RedisItemRow | null {

@@ -4,7 +4,7 @@ import type { BusBatch } from '../../shared/event-bus/port.js';
 import { type EventStore, type RecordedEvent, streamCategory } from '../../shared/event-store/port.js';
 import { execAll, LuaScript, type Redis, serverRunId } from '../../shared/redis.js';
 import { foldItem } from './evolve.js';
-import { itemHash, itemOfStream, keys, lowestProgress, lowMember, progressHash, type RedisItemRow, STOCK_ITEM_CATEGORY } from './keys.js';
+import { itemHash, itemOfStream, keys, lowestProgress, lowMember, progressHash, type RedisItemRow, STOCK_ITEM_CATEGORY } from '../../shared/hot-model/keys.js';
 
 /** `greater(a, b)`: a > b for decimal strings of non-negative integers (positions outgrow Lua's doubles). */
 const LUA_GREATER = `
@@ -91,6 +91,11 @@ end
 if redis.call('HGET', KEYS[1], 'runId') == ARGV[2] then return 0 end
 return -2`);
 
+/** KEYS: rebuild lock. ARGV: token. Frees the lock if it is still ours. */
+const RELEASE = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`);
+
 const REBUILD_LOCK = 'rebuild';
 
 /** Another replica is rebuilding the model; the batch is retried later. */
@@ -164,7 +169,8 @@ export class RedisProjector {
     const streamIds = [...streams.keys()];
     for (let attempt = 1; ; attempt += 1) {
       const runId = await serverRunId(this.redis);
-      const loaded = await this.load(runId, streamIds);
+      // A batch of only a watermark needs no read: the script checks completeness itself.
+      const loaded = streamIds.length === 0 ? new Map<string, RedisItemRow>() : await this.load(runId, streamIds);
       if (loaded) {
         const changed: RedisItemRow[] = [];
         for (const streamId of streamIds) {
@@ -214,6 +220,17 @@ export class RedisProjector {
     const runId = await serverRunId(this.redis);
     const token = randomUUID();
     if ((await this.redis.set(REBUILD_LOCK, token, 'PX', this.leaseMs, 'NX')) !== 'OK') throw new RebuildInProgress();
+    try {
+      // Another replica may have completed it between our look and our lock.
+      if ((await this.redis.hget(keys.meta, 'runId')) === runId) return;
+      await this.rebuildUnder(token, runId);
+    } finally {
+      // Done, or failed: either way the next one need not wait for the lease to run out.
+      await RELEASE.run(this.redis, [REBUILD_LOCK], [token]).catch(() => {});
+    }
+  }
+
+  private async rebuildUnder(token: string, runId: string): Promise<void> {
     const rows = new Map<string, RedisItemRow | null>();
     let through = 0n;
     for (;;) {

@@ -1,6 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
 import { z } from 'zod/v4';
-import { execAll, isRedisReady, type Redis, serverRunId } from '../../shared/redis.js';
+import { execAll, isRedisReady, type Redis, serverRunId } from '../redis.js';
 import { isLow, itemHash, keys, lowestProgress, progressHash } from './keys.js';
 
 /** One stock item as the read API answers it. */
@@ -20,11 +20,20 @@ const members = z.array(z.string());
  * is not complete on the server it reaches: just restarted, being rebuilt): the caller then
  * asks PostgreSQL, silently. `null` means Redis knows and the thing does not exist.
  *
+ * After a failure Redis is left alone for a second (`pauseAfterFailureMs`): a Redis that
+ * hangs costs one request its command timeout, not every request.
+ *
  * Each read checks, in the same MULTI, that the model is complete on this very server, so
  * that an emptied Redis is never taken for "no such item".
  */
 export class RedisReadModel {
-  constructor(private readonly redis: Redis) {}
+  /** After a failure (a timeout: Redis hangs), Redis is skipped until then, so that not every request waits out the timeout. */
+  private skipUntil = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: { pauseAfterFailureMs?: number } = {},
+  ) {}
 
   /** The item, null when it is not in the store (never added, or removed). */
   item(storeId: string, skuId: string): Promise<RedisStockItem | null | undefined> {
@@ -102,10 +111,11 @@ export class RedisReadModel {
 
   private async guard<T>(read: () => Promise<T>): Promise<T | undefined> {
     // Not connected: a command would fail at once anyway; skip even building it.
-    if (!isRedisReady(this.redis)) return undefined;
+    if (!isRedisReady(this.redis) || Date.now() < this.skipUntil) return undefined;
     try {
       return await read();
     } catch {
+      this.skipUntil = Date.now() + (this.options.pauseAfterFailureMs ?? 1_000);
       return undefined;
     }
   }
