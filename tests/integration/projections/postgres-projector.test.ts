@@ -100,6 +100,25 @@ test('a gap is filled from the event store, never skipped', async ({ pipeline })
   }
 });
 
+test('two projector instances share the partitions and agree with the event store', async ({ pipeline }) => {
+  const { startPostgresProjector } = await import('../../../src/projections/postgres/run.js');
+  const second = await startPostgresProjector({ bus: pipeline.bus, pool: pipeline.db.pool, store: pipeline.store, log: { error() {} }, group: pipeline.group });
+  try {
+    const items = await Promise.all(Array.from({ length: 6 }, () => openStoreWithItem(pipeline, 20)));
+    let last = 0n;
+    for (let round = 0; round < 4; round += 1) {
+      for (const { storeId, skuId } of items) last = (await adjust(pipeline, storeId, skuId, -1)).position;
+    }
+    await pipeline.reach(last);
+    for (const { storeId, skuId } of items) {
+      const row = await pipeline.db.pool.one(sql.unsafe`select quantity, revision from read_model.stock where store_id = ${storeId} and sku_id = ${skuId}`);
+      assert.equal(row, { quantity: 16n, revision: 4n });
+    }
+  } finally {
+    await second.stop();
+  }
+});
+
 test('a projector killed mid-batch and restarted ends with the state a clean rebuild produces', async ({ pipeline }) => {
   const items = await Promise.all(Array.from({ length: 5 }, () => openStoreWithItem(pipeline, 50)));
   await pipeline.projector?.stop();
