@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse, parseAllDocuments } from 'yaml';
+import { z } from 'zod/v4';
+import { configSchema, loadConfig, roles } from '../../src/shared/config.js';
+
+/**
+ * compose.yaml and k8s/ cannot be started here (no Docker engine, no cluster), so they are
+ * checked against the code: every variable they set is a setting the server reads, every
+ * role exists, and the settings they give parse.
+ */
+const test = suite('deployment files stay true to the code');
+
+const settings = new Set(Object.keys(configSchema.shape));
+const knownSettings = (): Set<string> => settings;
+
+const env = z.record(z.string(), z.unknown());
+const k8sDocument = z.looseObject({
+  kind: z.string(),
+  data: env.optional(),
+  stringData: env.optional(),
+  spec: z
+    .looseObject({
+      template: z
+        .object({
+        spec: z.object({
+          containers: z.array(
+            z.looseObject({
+              env: z.array(z.object({ name: z.string(), value: z.string() })),
+              livenessProbe: z.object({ httpGet: z.object({ path: z.string() }) }),
+              readinessProbe: z.object({ httpGet: z.object({ path: z.string() }) }),
+            }),
+          ),
+        }),
+        })
+        .optional(),
+    })
+    .optional(),
+});
+
+const checkEnvironment = (where: string, environment: Record<string, unknown>) => {
+  for (const name of Object.keys(environment)) assert.ok(knownSettings().has(name), `${where}: ${name} is not a setting of src/shared/config.ts`);
+  if (typeof environment.ROLES === 'string') {
+    for (const role of environment.ROLES.split(',')) assert.ok((roles as readonly string[]).includes(role), `${where}: unknown role ${role}`);
+  }
+};
+
+test('compose.yaml: every Stockroom service sets only real settings, valid roles, and a config that parses', () => {
+  const compose = parse(readFileSync('compose.yaml', 'utf8'), { merge: true }) as { services: Record<string, { build?: string; environment?: Record<string, string> }> };
+  const stockroom = Object.entries(compose.services).filter(([, service]) => service.build);
+  assert.ok(stockroom.length >= 4);
+  const covered = new Set<string>();
+  for (const [name, service] of stockroom) {
+    const environment = service.environment ?? {};
+    checkEnvironment(`compose ${name}`, environment);
+    const resolved = Object.fromEntries(
+      Object.entries(environment).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:[?-]([^}]*)\}/g, (_, fallback: string) => (k === 'JWT_SECRET' ? 'x'.repeat(40) : fallback || 'placeholder-password'))]),
+    );
+    const config = loadConfig(resolved);
+    for (const role of config.ROLES) covered.add(role);
+  }
+  for (const role of ['write-api', 'read-api', 'forwarder', 'projector']) assert.ok(covered.has(role), `compose runs ${role}`);
+});
+
+test('k8s: one Deployment per role, env from the ConfigMap and Secret, all real settings', () => {
+  const documents = parseAllDocuments(readFileSync('k8s/stockroom.yaml', 'utf8')).map((d) => k8sDocument.parse(d.toJS()));
+  const configMap = documents.find((d) => d.kind === 'ConfigMap');
+  const secret = documents.find((d) => d.kind === 'Secret');
+  checkEnvironment('k8s ConfigMap', configMap?.data ?? {});
+  checkEnvironment('k8s Secret', secret?.stringData ?? {});
+  const deployments = documents.filter((d) => d.kind === 'Deployment');
+  const containerOf = (d: z.infer<typeof k8sDocument>) => d.spec?.template?.spec.containers[0];
+  const deployedRoles = deployments.map((d) => containerOf(d)?.env.find((e) => e.name === 'ROLES')?.value ?? '');
+  for (const role of deployedRoles) checkEnvironment('k8s Deployment', { ROLES: role });
+  assert.equal(deployedRoles.sort(), ['forwarder', 'projector', 'read-api', 'write-api']);
+  for (const deployment of deployments) {
+    assert.is(containerOf(deployment)?.livenessProbe.httpGet.path, '/healthz');
+    assert.is(containerOf(deployment)?.readinessProbe.httpGet.path, '/readyz');
+  }
+});
+
+test.run();
