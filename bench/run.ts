@@ -14,9 +14,11 @@ import { cpuBetween, cpuSnapshot } from './support/cpu.js';
 import { dropLiveDatabases, serverInfo } from './support/database.js';
 import { describeError, progress } from './support/progress.js';
 import { type BenchReport, formatTable, type Section, writeReport } from './support/report.js';
+import { httpWriteSection } from './http-write.js';
+import { projectionsSection } from './projections.js';
 import { writePathSection } from './write-path.js';
 
-const sections: Section[] = [writePathSection];
+const sections: Section[] = [writePathSection, httpWriteSection, projectionsSection];
 
 const redact = (url: string): string => {
   try {
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
     finishedAt: startedAt,
     machine: { ...machine, hostBusyPercentBeforeStart: hostBusyBeforeStart },
     server,
-    config: { ...config, serverUrl: redact(config.serverUrl) },
+    config: { ...config, serverUrl: redact(config.serverUrl), redisUrl: redact(config.redisUrl) },
     sections: [],
   };
 
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
       const seconds = Math.round((performance.now() - began) / 100) / 10;
       report.sections.push({ id: section.id, title: section.title, seconds, rows, error: null });
       progress(`${section.id}: done in ${seconds} s`);
-      process.stdout.write(`\n## ${section.title}\n\n${formatTable(rows)}\n`);
+      process.stdout.write(`\n## ${section.title}\n\n${formatTable(rows, section.workersLabel)}\n`);
       if (section.legend) process.stdout.write(`\n${section.legend}\n`);
     } catch (error) {
       const seconds = Math.round((performance.now() - began) / 100) / 10;

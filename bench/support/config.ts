@@ -26,6 +26,22 @@ export interface BenchConfig {
   sections: string[] | null;
   /** The PostgreSQL server; each scenario gets a fresh database on it. */
   serverUrl: string;
+  /** Concurrent HTTP connections of every autocannon cell (BENCH_HTTP_CONNECTIONS, default 64). */
+  httpConnections: number;
+  /** Stock items the HTTP write cells spread their adjustments over (BENCH_HTTP_ITEMS, default 1000). */
+  httpItems: number;
+  /** Events of the projector catch-up (BENCH_CATCHUP_EVENTS, default 1000000). */
+  catchupEvents: number;
+  /** Events per batch of the catch-up, as the rebuild reads them (BENCH_CATCHUP_BATCH, default 5000). */
+  catchupBatch: number;
+  /** Commands timed from answer to readable (BENCH_FRESHNESS_SAMPLES, default 300). */
+  freshnessSamples: number;
+  /** Kafka for the freshness cells (KAFKA_BROKERS or BENCH_KAFKA_BROKERS); null: those cells say so. */
+  kafkaBrokers: string[] | null;
+  /** Partitions of the bench's own topic (BENCH_KAFKA_PARTITIONS, default 6, as KafkaBus creates it). */
+  kafkaPartitions: number;
+  /** Redis for the bare GET baseline (BENCH_REDIS_URL, else REDIS_URL, else redis://127.0.0.1:6379). */
+  redisUrl: string;
 }
 
 const positiveNumber = (name: string, fallback: number): number => {
@@ -67,5 +83,13 @@ export function loadConfig(): BenchConfig {
     growth: !['off', '0', 'false', 'no'].includes((process.env.BENCH_GROWTH ?? '').trim().toLowerCase()),
     sections: list('BENCH_SECTIONS'),
     serverUrl,
+    httpConnections: Math.round(positiveNumber('BENCH_HTTP_CONNECTIONS', 64)),
+    httpItems: Math.max(10, Math.round(positiveNumber('BENCH_HTTP_ITEMS', 1_000))),
+    catchupEvents: Math.round(positiveNumber('BENCH_CATCHUP_EVENTS', 1_000_000)),
+    catchupBatch: Math.round(positiveNumber('BENCH_CATCHUP_BATCH', 5_000)),
+    freshnessSamples: Math.round(positiveNumber('BENCH_FRESHNESS_SAMPLES', 300)),
+    kafkaBrokers: list('BENCH_KAFKA_BROKERS') ?? list('KAFKA_BROKERS'),
+    kafkaPartitions: Math.round(positiveNumber('BENCH_KAFKA_PARTITIONS', 6)),
+    redisUrl: process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   };
 }

@@ -53,6 +53,8 @@ export interface Section {
   run(context: SectionContext): Promise<BenchRow[]>;
   /** Printed under the section's table: what its columns mean. */
   legend?: string;
+  /** Header of the workers column ("writers" unless told). */
+  workersLabel?: string;
 }
 
 export interface RowInput {
@@ -113,8 +115,8 @@ const rate = (value: number): string => (Number.isFinite(value) ? Math.round(val
 const millis = (value: number): string => (Number.isFinite(value) ? value.toFixed(2) : '—');
 
 /** A Markdown table: readable in a terminal and pasted as is into docs/benchmarks.md. */
-export function formatTable(rows: BenchRow[]): string {
-  const header = ['scenario', 'subject', 'writers', 'ops/s', 'p50 ms', 'p99 ms', 'rate vs baseline', 'CPU/op vs baseline', 'client CPU µs/op', 'server CPU µs/op', 'host busy', 'errors', 'note'];
+export function formatTable(rows: BenchRow[], workersLabel = 'writers'): string {
+  const header = ['scenario', 'subject', workersLabel, 'ops/s', 'p50 ms', 'p99 ms', 'rate vs baseline', 'CPU/op vs baseline', 'client CPU µs/op', 'server CPU µs/op', 'host busy', 'errors', 'note'];
   const body = rows.map((row) => [
     row.scenario,
     row.diagnostic ? `${row.subject} (diagnostic)` : row.subject,

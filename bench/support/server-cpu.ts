@@ -68,3 +68,9 @@ export async function serverCpuProbe(url: string): Promise<ServerCpuProbe> {
     end: () => client.end(),
   };
 }
+
+/** CPU time (user + system) of any local process so far, microseconds; null when unreadable. */
+export function processCpuMicros(pid: number): number | null {
+  const ticks = backendTicks(pid);
+  return ticks === null ? null : ticks * TICK_MICROS;
+}

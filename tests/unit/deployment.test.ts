@@ -16,27 +16,16 @@ const settings = new Set(Object.keys(configSchema.shape));
 const knownSettings = (): Set<string> => settings;
 
 const env = z.record(z.string(), z.unknown());
+const container = z.looseObject({
+  env: z.array(z.object({ name: z.string(), value: z.string() })),
+  livenessProbe: z.object({ httpGet: z.object({ path: z.string() }) }),
+  readinessProbe: z.object({ httpGet: z.object({ path: z.string() }) }),
+});
 const k8sDocument = z.looseObject({
   kind: z.string(),
   data: env.optional(),
   stringData: env.optional(),
-  spec: z
-    .looseObject({
-      template: z
-        .object({
-        spec: z.object({
-          containers: z.array(
-            z.looseObject({
-              env: z.array(z.object({ name: z.string(), value: z.string() })),
-              livenessProbe: z.object({ httpGet: z.object({ path: z.string() }) }),
-              readinessProbe: z.object({ httpGet: z.object({ path: z.string() }) }),
-            }),
-          ),
-        }),
-        })
-        .optional(),
-    })
-    .optional(),
+  spec: z.looseObject({ template: z.object({ spec: z.object({ containers: z.array(container) }) }).optional() }).optional(),
 });
 
 const checkEnvironment = (where: string, environment: Record<string, unknown>) => {
