@@ -1,0 +1,606 @@
+/**
+ * The read side: how fast the PostgreSQL projector catches up, how fast the read API
+ * answers point reads, and how long a command's change takes to become readable.
+ *
+ * (a) Catch-up. A valid history of 1,000,000 events (BENCH_CATCHUP_EVENTS) is generated
+ *     (stores, SKUs, StockItemAdded for 10 × 1,000 items, then StockAdjusted with correct
+ *     quantityAfter) and loaded into es_events with COPY through pg, bypassing es_append.
+ *     Then `rebuildReadModel` replays it through the real gap-safe subscription into the
+ *     PostgreSQL read model, in batches of 5,000 (partition 0, as a Kafka batch is applied).
+ *     Beside it: the same subscription reading only (diagnostic), and the baseline, a COPY
+ *     of as many rows of the `stock` columns into an unindexed table.
+ * (b) Point reads over HTTP on that read model (buildApp with ROLES=read-api, in a child
+ *     process, no Redis): one item, one store's page of 50; beside an empty fastify route
+ *     and a bare Redis GET.
+ * (c) Freshness through the real broker: app, forwarder, Kafka (a topic and consumer group
+ *     of the bench's own) and projector in this process; a PATCH, then the time until the
+ *     read model's watermark reaches its position, and until a GET with X-Min-Position
+ *     answers.
+ */
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { sql } from 'slonik';
+import { z } from 'zod/v4';
+import { buildApp } from '../src/app.js';
+import { Forwarder } from '../src/projections/forwarder.js';
+import { ensureReadModelSchema } from '../src/projections/postgres/read-model-schema.js';
+import { rebuildReadModel } from '../src/projections/postgres/rebuild.js';
+import { startPostgresProjector } from '../src/projections/postgres/run.js';
+import { migrate } from '../src/shared/db/migrate.js';
+import { createDatabasePool, type DatabasePool } from '../src/shared/db/pool.js';
+import { KafkaBus } from '../src/shared/event-bus/kafka.js';
+import type { BusSubscription } from '../src/shared/event-bus/port.js';
+import { PostgresEventStore } from '../src/shared/event-store/postgres/index.js';
+import type { BenchConfig } from './support/config.js';
+import { copyFrom } from './support/copy.js';
+import { cpuBetween, cpuSnapshot } from './support/cpu.js';
+import { type BenchDatabase, checkpoint, withFreshDatabase } from './support/database.js';
+import { cpuSplit, describeCannon, runCannon, startServer } from './support/http.js';
+import { LatencyHistogram } from './support/latency.js';
+import { describeError, progress } from './support/progress.js';
+import { type BenchRow, compareTo, failedRow, type RowInput, type Section, toRow } from './support/report.js';
+import { runTimed, type TimedRunResult } from './support/runner.js';
+import { serverCpuProbe } from './support/server-cpu.js';
+import { ES_EVENTS_COPY, historyShape, type StockHistory, stockHistory, stockRowChunks } from './support/stock-history.js';
+import { benchConfig, JWT_SECRET, managerToken } from './support/stockroom.js';
+
+const SECTION = 'projections';
+const COPY_BASELINE = 'COPY into an unindexed table';
+const EMPTY = 'empty fastify route';
+const REDIS_GET = 'bare Redis GET (ioredis)';
+const ROWS_PER_CHUNK = 5_000;
+
+const count = (value: number): string => Math.round(value).toLocaleString('en-US');
+
+/** Passes the chunks through, reporting every tenth of `total` rows on stderr. */
+function* reporting(chunks: Iterable<string>, total: number, label: string): Generator<string> {
+  const began = performance.now();
+  let rows = 0;
+  let next = total / 10;
+  for (const chunk of chunks) {
+    yield chunk;
+    rows = Math.min(total, rows + ROWS_PER_CHUNK);
+    if (rows >= next || rows === total) {
+      progress(`${SECTION}: ${label} ${count(rows)} / ${count(total)} rows (${count(rows / ((performance.now() - began) / 1000))} rows/s)`);
+      next += total / 10;
+    }
+  }
+}
+
+/** A measured stretch of work: wall time, this process's CPU and the database's backends' CPU. */
+async function measured<T>(
+  url: string,
+  operations: () => number,
+  work: (latency: LatencyHistogram) => Promise<T>,
+): Promise<{ value: T; result: TimedRunResult }> {
+  const probe = await serverCpuProbe(url);
+  try {
+    await probe.open();
+    const latency = new LatencyHistogram();
+    const before = cpuSnapshot();
+    const began = performance.now();
+    const value = await work(latency);
+    const seconds = (performance.now() - began) / 1000;
+    const after = cpuSnapshot();
+    const server = await probe.close().catch(() => null);
+    const done = operations();
+    return {
+      value,
+      result: {
+        operations: done,
+        errors: 0,
+        firstError: null,
+        elapsedSeconds: seconds,
+        operationsPerSecond: done / seconds,
+        latency: latency.summary(),
+        cpu: cpuBetween(before, after, done, availableParallelism()),
+        serverCpuMicrosPerOp: server === null || done === 0 ? null : server / done,
+      },
+    };
+  } finally {
+    await probe.end();
+  }
+}
+
+const describeRate = (result: TimedRunResult): string =>
+  `${count(result.operationsPerSecond)} events/s in ${result.elapsedSeconds.toFixed(1)} s, client ${result.cpu.clientMicrosPerOp.toFixed(1)} µs/event` +
+  (result.serverCpuMicrosPerOp === null ? '' : `, server ${result.serverCpuMicrosPerOp.toFixed(1)} µs/event`);
+
+const readModelRow = z.object({ items: z.bigint(), units: z.bigint().nullable(), through: z.bigint().nullable() });
+
+/** (a) Loads the history, replays it, and measures the COPY baseline; leaves the database for (b). */
+async function catchUp(config: BenchConfig, database: BenchDatabase, history: StockHistory): Promise<BenchRow[]> {
+  const total = history.shape.events;
+  const scenario = `catch-up, ${count(total)} events`;
+  const input = (subject: string, diagnostic = false): Omit<RowInput, 'result'> => ({ section: SECTION, scenario, subject, workers: 1, diagnostic });
+  const rows: BenchRow[] = [];
+  await migrate(database.url);
+
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  let loadNote: string;
+  try {
+    progress(`${SECTION}: loading ${count(total)} events (${history.shape.stores} stores, ${count(history.items.length)} items) into es_events with COPY, bypassing es_append`);
+    const began = performance.now();
+    const loaded = await copyFrom(client, ES_EVENTS_COPY, reporting(history.chunks(ROWS_PER_CHUNK), total, 'es_events:'));
+    const streams = history.streamRevisions();
+    await client.query('insert into es_streams (stream_id, revision) select * from unnest($1::text[], $2::bigint[])', [
+      streams.map((stream) => stream.stream),
+      streams.map((stream) => stream.revision),
+    ]);
+    const seconds = (performance.now() - began) / 1000;
+    loadNote = `loaded by COPY in ${seconds.toFixed(1)} s (${count(loaded / seconds)} events/s, es_events with its 3 indexes)`;
+    progress(`${SECTION}: ${loadNote}`);
+    // This server runs without autovacuum: give the planner the statistics production would have.
+    await client.query('analyze');
+  } finally {
+    await client.end();
+  }
+
+  const pool = await createDatabasePool(database.url, { maximumPoolSize: 4 });
+  try {
+    const store = new PostgresEventStore(pool);
+    const head = await store.headPosition();
+    const batchSize = config.catchupBatch;
+
+    // Diagnostic: the subscription alone, delivering to a no-op; the read half of a catch-up.
+    await checkpoint(database.url);
+    progress(`${SECTION}: reading every event through the subscription (batches of ${count(batchSize)}), applying nothing`);
+    let read = 0;
+    const reading = await measured(database.url, () => read, (latency) =>
+      new Promise<void>((resolve, reject) => {
+        let last = performance.now();
+        let next = total / 5;
+        const subscription = store.subscribe({
+          after: 0n,
+          batchSize,
+          idleMs: 5,
+          onError: (error) => void subscription.stop().then(() => reject(error instanceof Error ? error : new Error(String(error)))),
+          onEvents: async (batch) => {
+            const now = performance.now();
+            latency.record(now - last);
+            last = now;
+            read += batch.length;
+            if (read >= next) {
+              progress(`${SECTION}: read ${count(read)} / ${count(total)} events`);
+              next += total / 5;
+            }
+            if (batch.at(-1)!.position >= head) void subscription.stop().then(resolve);
+          },
+        });
+      }),
+    );
+    progress(`${SECTION}: subscription read: ${describeRate(reading.result)}`);
+    rows.push(toRow({ ...input('subscription, reading only', true), result: reading.result, note: `p50/p99 per batch of ${count(batchSize)}` }));
+
+    // The projector: rebuildReadModel, the real subscription into PostgresProjector.applyBatch.
+    await checkpoint(database.url);
+    progress(`${SECTION}: catching up: rebuildReadModel over ${count(total)} events, batches of ${count(batchSize)}`);
+    let applied = 0;
+    const rebuilding = await measured(database.url, () => applied, async (latency) => {
+      let last = performance.now();
+      let next = total / 10;
+      const result = await rebuildReadModel({
+        databaseUrl: database.url,
+        pool,
+        store,
+        batchSize,
+        progress: (report) => {
+          const now = performance.now();
+          latency.record(now - last);
+          last = now;
+          applied = report.events;
+          if (report.events >= next) {
+            progress(`${SECTION}: caught up ${count(report.events)} / ${count(total)} events (${count(report.eventsPerSecond)} events/s so far)`);
+            next += total / 10;
+          }
+        },
+      });
+      applied = result.events;
+      return result;
+    });
+    // Production's autovacuum would analyze the fresh tables soon after; this server runs without it.
+    await pool.query(sql.unsafe`analyze read_model.stock, read_model.skus, read_model.stores, read_model.stock_summary`);
+    const check = readModelRow.parse(
+      await pool.one(sql.unsafe`
+        select (select count(*) from read_model.stock)::bigint as items,
+               (select sum(quantity) from read_model.stock)::bigint as units,
+               (select min(through) from read_model.progress)::bigint as through`),
+    );
+    const correct =
+      Number(check.items) === history.items.length && Number(check.units ?? -1) === history.totalQuantity() && check.through === head;
+    const checkNote = correct
+      ? `read model checked: ${count(history.items.length)} items, ${count(history.totalQuantity())} units, through ${count(Number(head))}`
+      : `READ MODEL WRONG: ${check.items} items (expected ${history.items.length}), ${check.units} units (expected ${history.totalQuantity()}), through ${check.through} (head ${head})`;
+    progress(`${SECTION}: rebuildReadModel: ${describeRate(rebuilding.result)}; ${checkNote}`);
+    rows.push(
+      toRow({
+        ...input('rebuildReadModel → PostgresProjector'),
+        result: correct ? rebuilding.result : { ...rebuilding.result, errors: 1, firstError: checkNote },
+        note: `p50/p99 per batch of ${count(batchSize)}; ${checkNote}; ${loadNote}`,
+      }),
+    );
+  } finally {
+    await pool.end();
+  }
+
+  // The baseline: as many rows of the read model's stock columns, COPYed into a table without any index.
+  const baseline = new pg.Client({ connectionString: database.url });
+  await baseline.connect();
+  try {
+    await baseline.query(`
+      create table bench_copy_baseline (
+        store_id uuid, sku_id uuid, quantity bigint, low_stock_threshold integer,
+        removed boolean, revision bigint, position bigint, updated_at timestamptz
+      )`);
+    await checkpoint(database.url);
+    progress(`${SECTION}: baseline: COPY of ${count(total)} stock rows into an unindexed table`);
+    let copied = 0;
+    const copying = await measured(database.url, () => copied, async () => {
+      copied = await copyFrom(
+        baseline,
+        'copy bench_copy_baseline (store_id, sku_id, quantity, low_stock_threshold, removed, revision, position, updated_at) from stdin',
+        reporting(stockRowChunks(total, ROWS_PER_CHUNK), total, 'baseline:'),
+      );
+    });
+    progress(`${SECTION}: baseline COPY: ${describeRate(copying.result)}`);
+    rows.unshift(toRow({ ...input(COPY_BASELINE), result: copying.result, note: 'rows generated in this process while copying, as for es_events' }));
+    await baseline.query('drop table bench_copy_baseline');
+  } finally {
+    await baseline.end();
+  }
+  return compareTo(rows, () => COPY_BASELINE);
+}
+
+/** (b) Point reads over HTTP on the caught-up read model, and the baselines. */
+async function pointReads(config: BenchConfig, database: BenchDatabase, history: StockHistory): Promise<BenchRow[]> {
+  const connections = config.httpConnections;
+  const scenario = `point reads, ${connections} connections`;
+  const input = (subject: string): Omit<RowInput, 'result'> => ({ section: SECTION, scenario, subject, workers: connections });
+  const cell = { connections, warmupSeconds: config.warmupSeconds, seconds: config.seconds };
+  const rows: BenchRow[] = [];
+
+  try {
+    const empty = await startServer({ kind: 'empty' });
+    try {
+      progress(`${SECTION}: ${EMPTY}: ${config.warmupSeconds} s warm-up + ${config.seconds} s`);
+      const result = await runCannon({ ...cell, server: empty, request: { method: 'GET', path: '/empty' } });
+      progress(`${SECTION}: ${EMPTY}: ${describeCannon(result)}`);
+      rows.push(toRow({ ...input(EMPTY), result, note: cpuSplit(result) }));
+    } finally {
+      await empty.stop();
+    }
+  } catch (error) {
+    rows.push(failedRow(input(EMPTY), describeError(error)));
+  }
+
+  const itemSubject = 'GET one item, PostgreSQL';
+  const pageSubject = 'GET a store page of 50, PostgreSQL';
+  try {
+    const pool = await createDatabasePool(database.url, { maximumPoolSize: 2 });
+    let token: string;
+    try {
+      token = await managerToken(pool);
+    } finally {
+      await pool.end();
+    }
+    const server = await startServer({ kind: 'app', databaseUrl: database.url, roles: 'read-api' });
+    try {
+      const headers = { authorization: `Bearer ${token}` };
+      const itemPaths = history.items.map((item) => `/api/inventory/stores/${item.storeId}/items/${item.skuId}`);
+      const pagePaths = history.storeIds.map((storeId) => `/api/inventory/stores/${storeId}?limit=50`);
+      // One of each first: a cell that answered only errors would be worthless.
+      for (const [path, check] of [
+        [itemPaths[0], (body: unknown) => z.object({ quantity: z.int() }).safeParse(body).success],
+        [pagePaths[0], (body: unknown) => z.object({ items: z.array(z.unknown()).length(Math.min(50, history.skuIds.length)) }).safeParse(body).success],
+      ] as const) {
+        const response = await fetch(`${server.url}${path}`, { headers });
+        const body: unknown = await response.json();
+        if (response.status !== 200 || !check(body)) throw new Error(`GET ${path}: ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
+      }
+      for (const [subject, paths, note] of [
+        [itemSubject, itemPaths, `random one of ${count(itemPaths.length)} items`],
+        [pageSubject, pagePaths, `random one of ${pagePaths.length} stores of ${count(history.skuIds.length)} items, first page sorted by code`],
+      ] as const) {
+        await checkpoint(database.url);
+        progress(`${SECTION}: ${subject}: ${config.warmupSeconds} s warm-up + ${config.seconds} s`);
+        const result = await runCannon({
+          ...cell,
+          server,
+          databaseUrl: database.url,
+          headers,
+          request: { method: 'GET', setupRequest: (request) => ({ ...request, path: paths[Math.floor(Math.random() * paths.length)] ?? paths[0] }) },
+        });
+        progress(`${SECTION}: ${subject}: ${describeCannon(result)}`);
+        rows.push(toRow({ ...input(subject), result, note: `${cpuSplit(result)}; ${note}` }));
+      }
+    } finally {
+      await server.stop();
+    }
+  } catch (error) {
+    progress(`${SECTION}: point reads failed: ${describeError(error)}`);
+    for (const subject of [itemSubject, pageSubject]) {
+      if (!rows.some((row) => row.subject === subject)) rows.push(failedRow(input(subject), describeError(error)));
+    }
+  }
+
+  // src/app.ts takes no Redis dependency yet (REDIS_URL is parsed but unused): nothing to measure.
+  rows.push({
+    ...failedRow(input('GET one item, Redis'), 'not measured'),
+    errors: 0,
+    firstError: null,
+    note: 'TODO: src/app.ts has no Redis-backed read (no `redis` dependency, REDIS_URL unused); measure it here once it is wired',
+  });
+
+  const prefix = `stockroom-bench:${randomBytes(4).toString('hex')}:`;
+  const redis = new Redis(config.redisUrl, { keyPrefix: prefix, lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    const item = history.items[0];
+    await redis.set('item', JSON.stringify({ storeId: item?.storeId, skuId: item?.skuId, quantity: 120, lowStockThreshold: 5, revision: 42 }));
+    progress(`${SECTION}: ${REDIS_GET}: ${connections} callers, ${config.warmupSeconds} s warm-up + ${config.seconds} s`);
+    const result = await runTimed({
+      workers: connections,
+      warmupMs: config.warmupSeconds * 1000,
+      durationMs: config.seconds * 1000,
+      createWorker: () => async () => {
+        if ((await redis.get('item')) === null) throw new Error('the key is gone');
+      },
+    });
+    progress(`${SECTION}: ${REDIS_GET}: ${count(result.operationsPerSecond)} ops/s, p50 ${result.latency.p50.toFixed(2)} ms, p99 ${result.latency.p99.toFixed(2)} ms`);
+    rows.push(toRow({ ...input(REDIS_GET), result, note: `one key of ~150 bytes, ${connections} concurrent callers on one connection, in this process` }));
+  } catch (error) {
+    rows.push(failedRow(input(REDIS_GET), describeError(error)));
+  } finally {
+    await redis.del('item').catch(() => {});
+    redis.disconnect();
+  }
+  return compareTo(rows, (row) => (row.subject === REDIS_GET || !Number.isFinite(row.operationsPerSecond) ? null : EMPTY));
+}
+
+const quiet = { info() {}, warn() {}, error() {} };
+
+const freshRow = (input: Omit<RowInput, 'result'>, histogram: LatencyHistogram, errors: number, firstError: string | null, note: string): BenchRow =>
+  toRow({
+    ...input,
+    note,
+    result: {
+      operations: histogram.count,
+      errors,
+      firstError,
+      elapsedSeconds: Number.NaN,
+      operationsPerSecond: Number.NaN,
+      latency: histogram.summary(),
+      cpu: { clientMicrosPerOp: Number.NaN, hostBusyPercent: null, hostMicrosPerOp: null },
+      serverCpuMicrosPerOp: null,
+    },
+  });
+
+const watchRow = z.object({ forwarded: z.string().nullable(), first: z.string().nullable(), all: z.string().nullable() });
+
+/** (c) From a command's answer to its change being readable, through Kafka. */
+async function freshness(config: BenchConfig): Promise<BenchRow[]> {
+  const partitions = config.kafkaPartitions;
+  const scenario = `command answered → readable (Kafka, ${partitions} partitions)`;
+  const input = (subject: string, diagnostic = false): Omit<RowInput, 'result'> => ({ section: SECTION, scenario, subject, workers: 1, diagnostic });
+  const subjects = {
+    forwarded: 'forwarder has put it on Kafka',
+    first: 'first partition applied',
+    watermark: 'watermark reached (min over partitions)',
+    api: 'GET with X-Min-Position answered',
+  };
+  const brokers = config.kafkaBrokers;
+  if (!brokers) {
+    const reason = 'KAFKA_BROKERS is not set (start one with scripts/kafka/kafka.sh start)';
+    return [failedRow(input(subjects.watermark), reason), failedRow(input(subjects.api), reason)];
+  }
+  const tag = randomBytes(4).toString('hex');
+  const topic = `stockroom-bench-${tag}`;
+  const group = `stockroom-bench-projector-${tag}`;
+  try {
+    return await withFreshDatabase('freshness', async (database) => {
+      await migrate(database.url);
+      await ensureReadModelSchema(database.url);
+      const pool: DatabasePool = await createDatabasePool(database.url);
+      const store = new PostgresEventStore(pool);
+      const bus = new KafkaBus({
+        brokers,
+        topic,
+        partitions,
+        clientId: 'stockroom-bench',
+        log: (level, message) => {
+          if (level === 'error') progress(`${SECTION}: ${message}`);
+        },
+      });
+      let forwarder: Forwarder | null = null;
+      let projector: BusSubscription | null = null;
+      const app = await buildApp({ config: benchConfig('write-api,read-api'), pool, eventStore: store, jwtSecret: JWT_SECRET, logger: false });
+      const watch = new pg.Client({ connectionString: database.url });
+      try {
+        // The loop of startBackground, with a topic and a consumer group of the bench's own.
+        await bus.ensureTopic();
+        forwarder = new Forwarder({ store, bus, pool, databaseUrl: database.url, log: quiet });
+        forwarder.start();
+        projector = await startPostgresProjector({ bus, pool, store, log: quiet, group });
+        const token = await managerToken(pool);
+        const headers = { authorization: `Bearer ${token}` };
+        const post = async <T>(url: string, payload: object): Promise<T> => {
+          const response = await app.inject({ method: 'POST', url, headers, payload });
+          if (response.statusCode !== 201) throw new Error(`POST ${url}: ${response.statusCode} ${response.body}`);
+          return response.json<T>();
+        };
+        const { id: storeId } = await post<{ id: string }>('/api/stores', { name: 'Freshness store' });
+        // Items spread over the partitions (a stream's partition follows its id).
+        const items: string[] = [];
+        for (let index = 0; index < 60; index += 1) {
+          const { id: skuId } = await post<{ id: string }>('/api/skus', { code: `FRESH-${index}`, name: `Fresh ${index}`, lowStockThreshold: 1 });
+          await post(`/api/inventory/stores/${storeId}/items`, { skuId, quantity: 100 });
+          items.push(`/api/inventory/stores/${storeId}/items/${skuId}`);
+        }
+
+        await watch.connect();
+        const positions = async () => {
+          const { rows } = await watch.query({
+            name: 'bench-watch',
+            text: `select (select position from projection_checkpoints where name = 'forwarder')::text as forwarded,
+                          (select max(through) from read_model.progress)::text as first,
+                          (select min(through) from read_model.progress)::text as "all"`,
+          });
+          const row = watchRow.parse(rows[0]);
+          return { forwarded: BigInt(row.forwarded ?? 0), first: BigInt(row.first ?? 0), all: BigInt(row.all ?? 0) };
+        };
+        const head = await store.headPosition();
+        progress(`${SECTION}: freshness: waiting for the projector to join its group and apply the seed (position ${head})`);
+        const joinDeadline = Date.now() + 60_000;
+        while ((await positions()).all < head) {
+          if (Date.now() > joinDeadline) throw new Error('the projector did not catch up with the seed within 60 s');
+          await sleep(50);
+        }
+
+        const histograms = { forwarded: new LatencyHistogram(), first: new LatencyHistogram(), watermark: new LatencyHistogram(), api: new LatencyHistogram() };
+        let errors = 0;
+        let firstError: string | null = null;
+        const fail = (message: string) => {
+          errors += 1;
+          firstError ??= message;
+        };
+        const patch = async () => {
+          const url = items[Math.floor(Math.random() * items.length)]!;
+          const response = await app.inject({ method: 'PATCH', url, headers, payload: { delta: 1, reason: 'received' } });
+          const answeredAt = performance.now();
+          if (response.statusCode !== 200) throw new Error(`PATCH: ${response.statusCode} ${response.body}`);
+          const body = response.json<{ position: string; quantity: number }>();
+          return { url, answeredAt, position: BigInt(body.position), quantity: body.quantity };
+        };
+
+        const samples = config.freshnessSamples;
+        progress(`${SECTION}: freshness: ${samples} commands, polling the watermark every ~1 ms`);
+        for (let index = 0; index < samples; index += 1) {
+          // A random pause: commands must not fall in step with the pollers' intervals.
+          await sleep(Math.random() * 20);
+          try {
+            const command = await patch();
+            const seen = { forwarded: false, first: false };
+            const deadline = command.answeredAt + 10_000;
+            for (;;) {
+              const now = await positions();
+              const elapsed = performance.now() - command.answeredAt;
+              if (!seen.forwarded && now.forwarded >= command.position) {
+                seen.forwarded = true;
+                histograms.forwarded.record(elapsed);
+              }
+              if (!seen.first && now.first >= command.position) {
+                seen.first = true;
+                histograms.first.record(elapsed);
+              }
+              if (now.all >= command.position) {
+                histograms.watermark.record(elapsed);
+                break;
+              }
+              if (performance.now() > deadline) throw new Error(`not readable within 10 s (watermark ${now.all}, wanted ${command.position})`);
+              await sleep(1);
+            }
+          } catch (error) {
+            fail(describeError(error));
+          }
+          if ((index + 1) % 100 === 0) progress(`${SECTION}: freshness: ${index + 1} / ${samples} (p99 so far ${histograms.watermark.summary().p99.toFixed(1)} ms)`);
+        }
+
+        const apiSamples = Math.max(1, Math.round(samples / 3));
+        let apiErrors = 0;
+        let apiFirstError: string | null = null;
+        progress(`${SECTION}: freshness: ${apiSamples} commands, each followed by GET with X-Min-Position`);
+        for (let index = 0; index < apiSamples; index += 1) {
+          await sleep(Math.random() * 20);
+          try {
+            const command = await patch();
+            const response = await app.inject({ method: 'GET', url: command.url, headers: { ...headers, 'x-min-position': command.position.toString() } });
+            const elapsed = performance.now() - command.answeredAt;
+            if (response.statusCode !== 200) throw new Error(`GET: ${response.statusCode} ${response.body.slice(0, 200)}`);
+            const quantity = response.json<{ quantity: number }>().quantity;
+            if (quantity < command.quantity) throw new Error(`GET answered quantity ${quantity}, the PATCH left ${command.quantity}`);
+            histograms.api.record(elapsed);
+          } catch (error) {
+            apiErrors += 1;
+            apiFirstError ??= describeError(error);
+          }
+        }
+        const summary = histograms.watermark.summary();
+        progress(`${SECTION}: freshness: watermark p50 ${summary.p50.toFixed(1)} ms, p99 ${summary.p99.toFixed(1)} ms; API p50 ${histograms.api.summary().p50.toFixed(1)} ms, p99 ${histograms.api.summary().p99.toFixed(1)} ms`);
+        const pollNote = 'polled with one query every ~1 ms';
+        return [
+          freshRow(input(subjects.forwarded, true), histograms.forwarded, 0, null, `forwarder checkpoint ≥ position; ${pollNote}`),
+          freshRow(input(subjects.first, true), histograms.first, 0, null, `max(through) of read_model.progress ≥ position; ${pollNote}`),
+          freshRow(input(subjects.watermark), histograms.watermark, errors, firstError, `min(through) of read_model.progress ≥ position; ${samples} PATCHes; ${pollNote}`),
+          freshRow(input(subjects.api), histograms.api, apiErrors, apiFirstError, `PATCH answer → GET answer with the new quantity; ${apiSamples} PATCHes; the API polls every 10 ms`),
+        ];
+      } finally {
+        await watch.end().catch(() => {});
+        await app.close().catch(() => {});
+        await projector?.stop().catch(() => {});
+        await forwarder?.stop().catch(() => {});
+        await bus.close().catch(() => {});
+        await pool.end().catch(() => {});
+      }
+    });
+  } catch (error) {
+    progress(`${SECTION}: freshness failed: ${describeError(error)}`);
+    return [failedRow(input(subjects.watermark), describeError(error)), failedRow(input(subjects.api), describeError(error))];
+  } finally {
+    await deleteTopic(brokers, topic, group);
+  }
+}
+
+/** Removes the bench's topic and consumer group from the shared broker. */
+async function deleteTopic(brokers: string[], topic: string, group: string): Promise<void> {
+  const admin = new Kafka({ brokers, clientId: 'stockroom-bench-cleanup', logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([group]).catch(() => {});
+    await admin.deleteTopics({ topics: [topic] });
+  } catch (error) {
+    progress(`${SECTION}: could not delete Kafka topic ${topic}: ${describeError(error)}`);
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+export async function runProjections(config: BenchConfig): Promise<BenchRow[]> {
+  const history = stockHistory(historyShape(config.catchupEvents));
+  const rows: BenchRow[] = [];
+  try {
+    await withFreshDatabase('projections', async (database) => {
+      try {
+        rows.push(...(await catchUp(config, database, history)));
+      } catch (error) {
+        progress(`${SECTION}: catch-up failed: ${describeError(error)}`);
+        rows.push(failedRow({ section: SECTION, scenario: 'catch-up', subject: 'rebuildReadModel → PostgresProjector', workers: 1 }, describeError(error)));
+        return;
+      }
+      rows.push(...(await pointReads(config, database, history)));
+    });
+  } catch (error) {
+    rows.push(failedRow({ section: SECTION, scenario: 'catch-up', subject: 'database', workers: 1 }, describeError(error)));
+  }
+  rows.push(...(await freshness(config)));
+  return rows;
+}
+
+export const projectionsSection: Section = {
+  id: SECTION,
+  title: 'Projections: catch-up, point reads, freshness',
+  workersLabel: 'concurrency',
+  run: ({ config }) => runProjections(config),
+  legend: [
+    'catch-up: ops/s are events per second over the whole replay; p50/p99 are per batch; CPU columns per event',
+    '(client: this process, where the projector runs; server: the database\'s PostgreSQL backends). Baseline: COPY of as many rows.',
+    'point reads: as in http-write (autocannon here, the server in a child process with ROLES=read-api, no Redis); the bare Redis GET',
+    'is ioredis in this process with that many concurrent callers, a baseline of its own.',
+    'freshness: p50/p99 in ms from the PATCH\'s answer, one command at a time, through a real broker; no rate.',
+  ].join('\n'),
+};

@@ -1,0 +1,75 @@
+/**
+ * One HTTP server in a process of its own, started by bench/support/http.ts: autocannon
+ * in the bench process and the server never share an event loop, as in production where
+ * the clients are elsewhere.
+ *
+ *   {"kind":"app","databaseUrl":...,"roles":"write-api"}  buildApp(...) from src/app.ts
+ *   {"kind":"empty"}                                        the baseline: GET /empty on a
+ *       fastify instance configured like buildApp's (logger off, same request-id options,
+ *       same body limit, the zod validator and serializer compilers), nothing else
+ *
+ * It listens on 127.0.0.1, a free port, sends {port} to the parent over IPC, and closes on
+ * "stop" (or when the parent goes away).
+ */
+import Fastify, { LogController } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod/v4';
+import { buildApp } from '../../src/app.js';
+import { createDatabasePool } from '../../src/shared/db/pool.js';
+import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
+import { newId } from '../../src/shared/ids.js';
+import { benchConfig, JWT_SECRET } from './stockroom.js';
+
+export const serverSpec = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('empty') }),
+  z.object({ kind: z.literal('app'), databaseUrl: z.string(), roles: z.string() }),
+]);
+export type ServerSpec = z.infer<typeof serverSpec>;
+
+async function emptyServer() {
+  const app = Fastify({
+    logger: false,
+    requestIdHeader: 'x-correlation-id',
+    logController: new LogController({ requestIdLogLabel: 'correlationId' }),
+    genReqId: () => newId(),
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.get('/empty', async () => ({}));
+  return { app, close: async () => {} };
+}
+
+async function appServer(spec: Extract<ServerSpec, { kind: 'app' }>) {
+  const pool = await createDatabasePool(spec.databaseUrl);
+  const eventStore = new PostgresEventStore(pool);
+  const app = await buildApp({ config: benchConfig(spec.roles), pool, eventStore, jwtSecret: JWT_SECRET, logger: false });
+  return { app, close: () => pool.end() };
+}
+
+async function main(): Promise<void> {
+  const spec = serverSpec.parse(JSON.parse(process.env.BENCH_SERVER ?? 'null'));
+  const { app, close } = spec.kind === 'empty' ? await emptyServer() : await appServer(spec);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await app.close().catch(() => {});
+    await close().catch(() => {});
+    process.exit(0);
+  };
+  process.on('message', (message) => {
+    if (message === 'stop') void stop();
+  });
+  process.on('disconnect', () => void stop());
+  process.send?.({ port: address.port });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench server: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/shared/config.js';
+import type { DatabasePool } from '../../src/shared/db/pool.js';
+import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
+import { ensureFirstManager } from '../../src/write/first-manager.js';
+
+/** The first manager every bench database gets, and the secret its tokens are signed with. */
+export const ADMIN = { username: 'admin', password: 'bench-admin-password-1' };
+export const JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
+
+/** The app's settings for a bench process: the given roles, nothing else from the environment. */
+export const benchConfig = (roles: string, extra: Record<string, string> = {}) =>
+  loadConfig({ NODE_ENV: 'production', JWT_SECRET, ROLES: roles, LOG_LEVEL: 'silent', ...extra });
+
+/**
+ * Creates the first manager if needed and logs in through the API (POST /api/auth/login,
+ * in-process through fastify.inject) on a write-api app of its own: a read-api server
+ * built with the same secret accepts the token.
+ */
+export async function managerToken(pool: DatabasePool): Promise<string> {
+  const eventStore = new PostgresEventStore(pool);
+  const app = await buildApp({ config: benchConfig('write-api'), pool, eventStore, jwtSecret: JWT_SECRET, logger: false });
+  try {
+    await ensureFirstManager(app.commands, ADMIN);
+    const response = await app.inject({ method: 'POST', url: '/api/auth/login', payload: ADMIN });
+    if (response.statusCode !== 200) throw new Error(`login: ${response.statusCode} ${response.body}`);
+    return response.json<{ token: string }>().token;
+  } finally {
+    await app.close();
+  }
+}
+
+/** Calls `work` on every item with at most `concurrency` calls in flight. */
+export async function inParallel<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      for (;;) {
+        const index = next;
+        next += 1;
+        const item = items[index];
+        if (index >= items.length || item === undefined) return;
+        await work(item, index);
+      }
+    }),
+  );
+}
