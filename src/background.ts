@@ -5,6 +5,7 @@ import { ensureReadModelSchema } from './projections/postgres/read-model-schema.
 import { startPostgresProjector } from './projections/postgres/run.js';
 import { startRedisProjector } from './projections/redis/run.js';
 import type { Redis } from './shared/redis.js';
+import { RedisReadModel } from './shared/hot-model/redis-read-model.js';
 import type { Config } from './shared/config.js';
 import { InProcessBus } from './shared/event-bus/in-process.js';
 import { KafkaBus } from './shared/event-bus/kafka.js';
@@ -67,8 +68,8 @@ export async function startBackground(deps: {
       pool,
       databaseUrl: deps.databaseUrl,
       log,
-      // The in-process bus forgets on restart: start from what the local projector has applied.
-      ...(inProcess ? { startAfter: async () => (await postgresReadModelCheckpoint(pool)) ?? 0n } : {}),
+      // The in-process bus forgets on restart: start from what the local projectors have applied.
+      ...(inProcess ? { startAfter: () => localCheckpoint(pool, deps.redis ?? null) } : {}),
     });
     forwarder.start();
     const running = forwarder;
@@ -81,4 +82,12 @@ export async function startBackground(deps: {
       await bus.close();
     },
   };
+}
+
+/** The least of the local projectors' checkpoints: nothing either has not applied is skipped. */
+async function localCheckpoint(pool: DatabasePool, redis: Redis | null): Promise<bigint> {
+  const postgres = (await postgresReadModelCheckpoint(pool)) ?? 0n;
+  if (!redis) return postgres;
+  const hot = await new RedisReadModel(redis).watermark();
+  return hot === undefined || hot === null || hot > postgres ? postgres : hot;
 }

@@ -77,10 +77,14 @@ export class Forwarder {
   }
 
   private async tryLead(): Promise<boolean> {
-    const client = new pg.Client({ connectionString: this.options.databaseUrl });
+    // Keepalive and a query timeout: a half-open socket must end the lead, not hang it.
+    const client = new pg.Client({ connectionString: this.options.databaseUrl, keepAlive: true, query_timeout: 5_000 });
     client.on('error', () => {});
     await client.connect();
-    const { rows } = await client.query<{ locked: boolean }>(`select pg_try_advisory_lock(${FORWARDER_LOCK}) as locked`);
+    const { rows } = await client.query<{ locked: boolean }>(`select pg_try_advisory_lock(${FORWARDER_LOCK}) as locked`).catch(async (error: unknown) => {
+      await client.end().catch(() => {});
+      throw error;
+    });
     if (!rows[0]?.locked) {
       await client.end().catch(() => {});
       return false;

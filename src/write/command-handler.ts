@@ -100,8 +100,14 @@ export class CommandHandler {
     if (context.idempotency) {
       // A repeat must not be decided again: on the state after its own first run the
       // decider could refuse it ("already exists", "insufficient stock").
-      const earlier = await this.store.readEvent(this.eventId(streamId, context, 0));
+      let earlier = await this.store.readEvent(this.eventId(streamId, context, 0));
       if (earlier && earlier.streamId === streamId) {
+        // The answer of the first run: the revision and position of its last event.
+        for (let index = 1; ; index += 1) {
+          const next = await this.store.readEvent(this.eventId(streamId, context, index));
+          if (!next || next.streamId !== streamId) break;
+          earlier = next;
+        }
         const now = await this.load(aggregate, streamId);
         return { ...now, revision: earlier.revision, position: earlier.position, events: [], written: false };
       }

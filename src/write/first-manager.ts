@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hashPassword } from '../shared/auth/passwords.js';
+import { AlreadyExists } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { reservations, users } from './aggregates.js';
 import type { CommandHandler } from './command-handler.js';
@@ -22,16 +23,27 @@ export async function ensureFirstManager(
   settings: { username: string; password: string | undefined },
 ): Promise<FirstManager> {
   const reservation = await commands.load(reservations, usernameReservationStream(settings.username));
-  if (reservation.state.status === 'held') return { username: settings.username, generatedPassword: null, created: false };
+  let userId = newId();
+  if (reservation.state.status === 'held') {
+    // Reserved but never registered (a crash between the two appends): finish the job.
+    userId = reservation.state.ownerId;
+    const owner = await commands.load(users, userStream(userId));
+    if (owner.revision >= 0) return { username: settings.username, generatedPassword: null, created: false };
+  }
   const generatedPassword = settings.password ? null : randomBytes(12).toString('base64url');
-  const userId = newId();
   const context = { actor: null, correlationId: `first-manager-${userId}`, now: new Date() };
-  await commands.handle(
-    reservations,
-    usernameReservationStream(settings.username),
-    { type: 'Reserve', value: settings.username, ownerId: userId, field: 'username' },
-    context,
-  );
+  try {
+    await commands.handle(
+      reservations,
+      usernameReservationStream(settings.username),
+      { type: 'Reserve', value: settings.username, ownerId: userId, field: 'username' },
+      context,
+    );
+  } catch (error) {
+    // Another replica starting at the same moment won the name: it creates the manager.
+    if (error instanceof AlreadyExists) return { username: settings.username, generatedPassword: null, created: false };
+    throw error;
+  }
   await commands.handle(
     users,
     userStream(userId),

@@ -20,6 +20,8 @@ export const loginRoutes: FastifyPluginAsyncZod<LoginRoutesOptions> = async (app
   app.post(
     '/api/auth/login',
     {
+      // Per address too: one address may not try every username in turn (scrypt is costly).
+      preHandler: app.rateLimit({ max: options.loginRateLimit * 5, timeWindow: '1 minute' }),
       config: {
         rateLimit: {
           // After parsing, so that the key can name the username: one address cannot lock out everyone.

@@ -215,7 +215,11 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
   app.put(
     '/api/auth/me/password',
     {
-      preHandler: app.idempotent,
+      // A stolen token must not become a way to guess the current password.
+      preHandler: [
+        app.rateLimit({ max: 10, timeWindow: '1 minute', keyGenerator: (request) => request.principal?.userId ?? request.ip }),
+        app.idempotent,
+      ],
       schema: {
         tags: ['auth'],
         summary: 'Change your password; every earlier token is revoked',

@@ -105,6 +105,13 @@ export const stockProjection: RowProjection<StockRow> = {
 
 /** The summary is a sum over many streams, so it is recomputed from the stock rows, not evolved. */
 async function refreshSummary(tx: DatabaseTransactionConnection, schema: string, skuIds: string[]): Promise<void> {
+  // Two replicas apply items of one SKU from different partitions at once; each would sum
+  // without the other's uncommitted row. A lock per SKU (taken in one order, so no
+  // deadlock) makes the second wait, and its next statement then sees the first's rows.
+  await tx.query(sql.unsafe`
+    select pg_advisory_xact_lock(h) from (
+      select distinct hashtext('stockroom.summary:' || s) as h from unnest(${sql.array(skuIds, 'text')}) s
+    ) locks order by h`);
   await tx.query(sql.unsafe`
     insert into ${sql.identifier([schema, 'stock_summary'])} as t
       (sku_id, total_quantity, store_count, low_stock_store_count, position, updated_at)

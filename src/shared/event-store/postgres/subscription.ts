@@ -86,7 +86,10 @@ export class GapTracker {
       const contiguous = event.position === cursor + 1n || event.position - 1n <= this.finalThrough;
       if (!contiguous) {
         const highest = poll.events.at(-1)?.position ?? event.position;
-        this.pending.push({ through: highest, xmax: poll.xmax });
+        // One mark per hole is enough while no later position shows up; a long transaction
+        // elsewhere would otherwise pile up a mark per poll.
+        const last = this.pending.at(-1);
+        if (!last || last.through < highest) this.pending.push({ through: highest, xmax: poll.xmax });
         break;
       }
       deliverable.push(event);
