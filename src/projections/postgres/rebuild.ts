@@ -1,6 +1,7 @@
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { EventStore } from '../../shared/event-store/port.js';
+import { catchUp } from '../../shared/event-store/catch-up.js';
 import { PostgresProjector, READ_MODEL_LOCK } from './projector.js';
 import { ensureReadModelSchema, READ_MODEL, READ_MODEL_NEXT } from './read-model-schema.js';
 
@@ -31,25 +32,16 @@ export async function rebuildReadModel(options: RebuildOptions): Promise<{ throu
   const head = await store.headPosition();
   const started = Date.now();
   let events = 0;
-  let through = 0n;
 
-  await new Promise<void>((resolve, reject) => {
-    if (head === 0n) return resolve();
-    const subscription = store.subscribe({
-      after: 0n,
-      batchSize: options.batchSize ?? 5_000,
-      idleMs: 5,
-      onError: (error) => {
-        void subscription.stop().then(() => reject(error));
-      },
-      onEvents: async (batch) => {
-        through = batch.at(-1)!.position;
-        await projector.applyBatch({ events: batch, partition: 0, through });
-        events += batch.length;
-        options.progress?.({ through, head, events, eventsPerSecond: Math.round(events / Math.max(0.001, (Date.now() - started) / 1000)) });
-        if (through >= head) void subscription.stop().then(resolve);
-      },
-    });
+  const through = await catchUp(store, {
+    after: 0n,
+    batchSize: options.batchSize ?? 5_000,
+    onEvents: async (batch) => {
+      const last = batch.at(-1)!.position;
+      await projector.applyBatch({ events: batch, partition: 0, through: last });
+      events += batch.length;
+      options.progress?.({ through: last, head, events, eventsPerSecond: Math.round(events / Math.max(0.001, (Date.now() - started) / 1000)) });
+    },
   });
 
   await pool.transaction(async (tx) => {

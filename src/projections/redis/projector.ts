@@ -1,3 +1,4 @@
+import { catchUp } from '../../shared/event-store/catch-up.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod/v4';
 import type { BusBatch } from '../../shared/event-bus/port.js';
@@ -232,17 +233,17 @@ export class RedisProjector {
 
   private async rebuildUnder(token: string, runId: string): Promise<void> {
     const rows = new Map<string, RedisItemRow | null>();
-    let through = 0n;
-    for (;;) {
-      const events = await this.store.readAll({ after: through, maxCount: this.pageSize });
-      if (events.length === 0) break;
-      for (const event of events) {
-        through = event.position;
-        if (streamCategory(event.streamId) !== STOCK_ITEM_CATEGORY) continue;
-        rows.set(event.streamId, foldItem(rows.get(event.streamId) ?? null, [event]));
-      }
-      await this.renew(token);
-    }
+    const through = await catchUp(this.store, {
+      after: 0n,
+      batchSize: this.pageSize,
+      onEvents: async (events) => {
+        for (const event of events) {
+          if (streamCategory(event.streamId) !== STOCK_ITEM_CATEGORY) continue;
+          rows.set(event.streamId, foldItem(rows.get(event.streamId) ?? null, [event]));
+        }
+        await this.renew(token);
+      },
+    });
     const present = [...rows.values()].filter((row): row is RedisItemRow => row !== null);
     for (let start = 0; start < present.length; start += this.chunkSize) {
       const written = await this.write(['rebuild', token, String(this.leaseMs), ''], present.slice(start, start + this.chunkSize));

@@ -102,8 +102,9 @@ export interface EventStore {
   /** Events of one stream; [] when it does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /**
-   * Events of every stream after a position, in position order, and only those that
-   * can no longer be overtaken by an earlier position committing late.
+   * Events of every stream after a position, in position order, as committed now. An
+   * earlier position may still be committing: to read without missing one, use
+   * `subscribe` (or `catchUp` in catch-up.ts), which waits such holes out.
    */
   readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
   /** One event by its id, or null. */

@@ -1,0 +1,30 @@
+import type { EventStore, RecordedEvent } from './port.js';
+
+/**
+ * Reads every event after `after` up to the head as it stands when called, through the
+ * gap-safe subscription (a plain readAll could step over an event still committing), and
+ * resolves with the last position delivered.
+ */
+export function catchUp(
+  store: EventStore,
+  options: { after: bigint; batchSize?: number; onEvents(events: RecordedEvent[]): Promise<void> },
+): Promise<bigint> {
+  return store.headPosition().then(
+    (head) =>
+      new Promise<bigint>((resolve, reject) => {
+        if (head <= options.after) return resolve(options.after);
+        let through = options.after;
+        const subscription = store.subscribe({
+          after: options.after,
+          batchSize: options.batchSize ?? 5_000,
+          idleMs: 5,
+          onError: (error) => void subscription.stop().then(() => reject(error)),
+          onEvents: async (events) => {
+            await options.onEvents(events);
+            through = events.at(-1)!.position;
+            if (through >= head) void subscription.stop().then(() => resolve(through));
+          },
+        });
+      }),
+  );
+}
