@@ -53,7 +53,7 @@ const MAX_ATTEMPTS = 8;
  * (`load`) always catch up first.
  */
 export class CommandHandler {
-  private readonly cache = new Map<string, Loaded<unknown>>();
+  private readonly cache = new Map<string, Loaded<unknown> & { verifiedAt: number }>();
   private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
@@ -64,6 +64,17 @@ export class CommandHandler {
   /** The current state of a stream, caught up with the store. */
   async load<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string): Promise<Loaded<S>> {
     return this.catchUp(aggregate, streamId, this.cached(aggregate, streamId));
+  }
+
+  /**
+   * The state as this process last saw it in the store, if that was at most `maxAgeMs`
+   * ago (its own writes count as seeing it); otherwise caught up like `load`. For reads on
+   * every request (authentication) that may trail another replica's write by that much.
+   */
+  async loadRecent<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string, maxAgeMs: number): Promise<Loaded<S>> {
+    const hit = this.cache.get(streamId);
+    if (hit && Date.now() - hit.verifiedAt <= maxAgeMs) return hit as unknown as Loaded<S>;
+    return this.load(aggregate, streamId);
   }
 
   /**
@@ -191,7 +202,10 @@ export class CommandHandler {
   ): Promise<Loaded<S>> {
     const recorded = await this.store.readStream(streamId, { fromRevision: from.revision + 1 });
     const last = recorded.at(-1);
-    if (!last) return from;
+    if (!last) {
+      if (from.revision >= 0) this.remember(streamId, from);
+      return from;
+    }
     const state = recorded.reduce((state, event) => aggregate.decider.evolve(state, this.toDomainEvent(aggregate, event)), from.state);
     const loaded = { state, revision: last.revision, position: last.position };
     this.remember(streamId, loaded);
@@ -201,7 +215,7 @@ export class CommandHandler {
   private remember(streamId: string, loaded: Loaded<unknown>): void {
     // A Map iterates in insertion order: re-inserting on use makes the first key the least recent.
     this.cache.delete(streamId);
-    this.cache.set(streamId, loaded);
+    this.cache.set(streamId, { state: loaded.state, revision: loaded.revision, position: loaded.position, verifiedAt: Date.now() });
     if (this.cache.size > this.cacheSize) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
