@@ -120,7 +120,7 @@ export async function runHttpWrite(config: BenchConfig): Promise<BenchRow[]> {
           },
         });
         progress(`${SECTION}: ${spreadSubject}: ${describeCannon(spread)}`);
-        rows.push(toRow({ ...input(spreadSubject), result: spread, note: `${cpuSplit(spread)}; ${seeded.items.length} streams` }));
+        rows.push(toRow({ ...input(spreadSubject), result: spread, note: `${cpuSplit(spread)}; ${seeded.items.length.toLocaleString('en-US')} streams` }));
 
         await checkpoint(database.url);
         const hot = seeded.items[0];

@@ -9,9 +9,11 @@
  *     PostgreSQL read model, in batches of 5,000 (partition 0, as a Kafka batch is applied).
  *     Beside it: the same subscription reading only (diagnostic), and the baseline, a COPY
  *     of as many rows of the `stock` columns into an unindexed table.
+ *     The Redis hot model is then filled from the same events by RedisProjector.rebuild().
  * (b) Point reads over HTTP on that read model (buildApp with ROLES=read-api, in a child
- *     process, no Redis): one item, one store's page of 50; beside an empty fastify route
- *     and a bare Redis GET.
+ *     process): one item and one store's page of 50 from PostgreSQL (no Redis), one item
+ *     with Redis wired as main.ts wires REDIS_URL; beside an empty fastify route and a bare
+ *     Redis GET.
  * (c) Freshness through the real broker: app, forwarder, Kafka (a topic and consumer group
  *     of the bench's own) and projector in this process; a PATCH, then the time until the
  *     read model's watermark reaches its position, and until a GET with X-Min-Position
@@ -20,7 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { Redis as IORedis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { sql } from 'slonik';
@@ -34,7 +36,11 @@ import { migrate } from '../src/shared/db/migrate.js';
 import { createDatabasePool, type DatabasePool } from '../src/shared/db/pool.js';
 import { KafkaBus } from '../src/shared/event-bus/kafka.js';
 import type { BusSubscription } from '../src/shared/event-bus/port.js';
+import { catchUp as catchUpStore } from '../src/shared/event-store/catch-up.js';
 import { PostgresEventStore } from '../src/shared/event-store/postgres/index.js';
+import { RedisReadModel } from '../src/shared/hot-model/redis-read-model.js';
+import { createRedis, type Redis } from '../src/shared/redis.js';
+import { RedisProjector } from '../src/projections/redis/projector.js';
 import type { BenchConfig } from './support/config.js';
 import { copyFrom } from './support/copy.js';
 import { cpuBetween, cpuSnapshot } from './support/cpu.js';
@@ -110,10 +116,60 @@ const describeRate = (result: TimedRunResult): string =>
   `${count(result.operationsPerSecond)} events/s in ${result.elapsedSeconds.toFixed(1)} s, client ${result.cpu.clientMicrosPerOp.toFixed(1)} µs/event` +
   (result.serverCpuMicrosPerOp === null ? '' : `, server ${result.serverCpuMicrosPerOp.toFixed(1)} µs/event`);
 
+/** The Redis the bench uses for the hot model: the app's client (createRedis) under the bench's own key prefix. */
+interface HotRedis {
+  client: Redis;
+  url: string;
+  keyPrefix: string;
+}
+
+/** CPU Redis has used so far (INFO cpu: user + system), microseconds; the server may be shared. */
+async function redisCpuMicros(redis: Redis | IORedis): Promise<number | null> {
+  try {
+    const text = await redis.info('cpu');
+    const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const seconds = field('used_cpu_user') + field('used_cpu_sys');
+    return Number.isFinite(seconds) ? seconds * 1e6 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Waits until a client made by createRedis (no offline queue) is connected. */
+async function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Redis not ready within ${timeoutMs} ms`)), timeoutMs);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Deletes every key under the bench's prefix (a client without prefix, SCAN + UNLINK). */
+async function deleteKeys(url: string, keyPrefix: string): Promise<void> {
+  const redis = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (found.length > 0) await redis.unlink(...found);
+    } while (cursor !== '0');
+  } catch (error) {
+    progress(`${SECTION}: could not delete the Redis keys ${keyPrefix}*: ${describeError(error)}`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 const readModelRow = z.object({ items: z.bigint(), units: z.bigint().nullable(), through: z.bigint().nullable() });
 
 /** (a) Loads the history, replays it, and measures the COPY baseline; leaves the database for (b). */
-async function catchUp(config: BenchConfig, database: BenchDatabase, history: StockHistory): Promise<BenchRow[]> {
+async function catchUp(config: BenchConfig, database: BenchDatabase, history: StockHistory, hot: HotRedis | null): Promise<BenchRow[]> {
   const total = history.shape.events;
   const scenario = `catch-up, ${count(total)} events`;
   const input = (subject: string, diagnostic = false): Omit<RowInput, 'result'> => ({ section: SECTION, scenario, subject, workers: 1, diagnostic });
@@ -147,33 +203,28 @@ async function catchUp(config: BenchConfig, database: BenchDatabase, history: St
     const head = await store.headPosition();
     const batchSize = config.catchupBatch;
 
-    // Diagnostic: the subscription alone, delivering to a no-op; the read half of a catch-up.
+    // Diagnostic: the subscription alone (catchUp, as the rebuilds read), delivering to a no-op.
     await checkpoint(database.url);
     progress(`${SECTION}: reading every event through the subscription (batches of ${count(batchSize)}), applying nothing`);
     let read = 0;
-    const reading = await measured(database.url, () => read, (latency) =>
-      new Promise<void>((resolve, reject) => {
-        let last = performance.now();
-        let next = total / 5;
-        const subscription = store.subscribe({
-          after: 0n,
-          batchSize,
-          idleMs: 5,
-          onError: (error) => void subscription.stop().then(() => reject(error instanceof Error ? error : new Error(String(error)))),
-          onEvents: async (batch) => {
-            const now = performance.now();
-            latency.record(now - last);
-            last = now;
-            read += batch.length;
-            if (read >= next) {
-              progress(`${SECTION}: read ${count(read)} / ${count(total)} events`);
-              next += total / 5;
-            }
-            if (batch.at(-1)!.position >= head) void subscription.stop().then(resolve);
-          },
-        });
-      }),
-    );
+    const reading = await measured(database.url, () => read, async (latency) => {
+      let last = performance.now();
+      let next = total / 5;
+      await catchUpStore(store, {
+        after: 0n,
+        batchSize,
+        onEvents: async (batch) => {
+          const now = performance.now();
+          latency.record(now - last);
+          last = now;
+          read += batch.length;
+          if (read >= next) {
+            progress(`${SECTION}: read ${count(read)} / ${count(total)} events`);
+            next += total / 5;
+          }
+        },
+      });
+    });
     progress(`${SECTION}: subscription read: ${describeRate(reading.result)}`);
     rows.push(toRow({ ...input('subscription, reading only', true), result: reading.result, note: `p50/p99 per batch of ${count(batchSize)}` }));
 
@@ -224,6 +275,50 @@ async function catchUp(config: BenchConfig, database: BenchDatabase, history: St
         note: `p50/p99 per batch of ${count(batchSize)}; ${checkNote}; ${loadNote}`,
       }),
     );
+
+    // The Redis hot model, filled the way a Redis projector fills an empty Redis: RedisProjector.rebuild().
+    const redisSubject = 'RedisProjector.rebuild (hot model)';
+    if (hot) {
+      try {
+        await checkpoint(database.url);
+        progress(`${SECTION}: rebuilding the Redis hot model from the ${count(total)} events (RedisProjector.rebuild, its defaults)`);
+        const redisCpuBefore = await redisCpuMicros(hot.client);
+        const hotRebuild = await measured(database.url, () => total, () =>
+          new RedisProjector(hot.client, store).rebuild(),
+        );
+        const redisCpuAfter = await redisCpuMicros(hot.client);
+        // Every item, read back through the read API's own Redis reader.
+        const reader = new RedisReadModel(hot.client);
+        let units = 0;
+        let missing = 0;
+        for (let start = 0; start < history.items.length; start += 500) {
+          const found = await Promise.all(history.items.slice(start, start + 500).map((item) => reader.item(item.storeId, item.skuId)));
+          for (const item of found) {
+            if (item) units += item.quantity;
+            else missing += 1;
+          }
+        }
+        const redisCheck =
+          missing === 0 && units === history.totalQuantity()
+            ? `hot model checked: ${count(history.items.length)} items, ${count(units)} units`
+            : `HOT MODEL WRONG: ${missing} items missing, ${count(units)} units (expected ${count(history.totalQuantity())})`;
+        const redisCpu =
+          redisCpuBefore === null || redisCpuAfter === null ? '' : `; Redis ${((redisCpuAfter - redisCpuBefore) / total).toFixed(1)} µs/event (not in the CPU columns)`;
+        progress(`${SECTION}: Redis rebuild: ${describeRate(hotRebuild.result)}; ${redisCheck}`);
+        rows.push(
+          toRow({
+            ...input(redisSubject),
+            result: redisCheck.startsWith('HOT MODEL WRONG') ? { ...hotRebuild.result, errors: 1, firstError: redisCheck } : hotRebuild.result,
+            note: `reads every event (pages of 1,000), folds the items in memory, writes them in scripts of 200 items; ${redisCheck}${redisCpu}`,
+          }),
+        );
+      } catch (error) {
+        progress(`${SECTION}: Redis rebuild failed: ${describeError(error)}`);
+        rows.push(failedRow(input(redisSubject), describeError(error)));
+      }
+    } else {
+      rows.push(failedRow(input(redisSubject), `Redis at ${config.redisUrl} is not reachable`));
+    }
   } finally {
     await pool.end();
   }
@@ -257,7 +352,7 @@ async function catchUp(config: BenchConfig, database: BenchDatabase, history: St
 }
 
 /** (b) Point reads over HTTP on the caught-up read model, and the baselines. */
-async function pointReads(config: BenchConfig, database: BenchDatabase, history: StockHistory): Promise<BenchRow[]> {
+async function pointReads(config: BenchConfig, database: BenchDatabase, history: StockHistory, hot: HotRedis | null): Promise<BenchRow[]> {
   const connections = config.httpConnections;
   const scenario = `point reads, ${connections} connections`;
   const input = (subject: string): Omit<RowInput, 'result'> => ({ section: SECTION, scenario, subject, workers: connections });
@@ -328,16 +423,50 @@ async function pointReads(config: BenchConfig, database: BenchDatabase, history:
     }
   }
 
-  // src/app.ts takes no Redis dependency yet (REDIS_URL is parsed but unused): nothing to measure.
-  rows.push({
-    ...failedRow(input('GET one item, Redis'), 'not measured'),
-    errors: 0,
-    firstError: null,
-    note: 'TODO: src/app.ts has no Redis-backed read (no `redis` dependency, REDIS_URL unused); measure it here once it is wired',
-  });
+  // The same point read with Redis wired as main.ts wires REDIS_URL: the hot model answers, PostgreSQL only if it cannot.
+  const redisSubject = 'GET one item, Redis hot model';
+  try {
+    if (!hot) throw new Error(`Redis at ${config.redisUrl} is not reachable`);
+    const first = history.items[0];
+    if (!first || (await new RedisReadModel(hot.client).item(first.storeId, first.skuId)) == null) {
+      throw new Error('the Redis hot model does not answer (its rebuild failed?)');
+    }
+    const pool = await createDatabasePool(database.url, { maximumPoolSize: 2 });
+    let token: string;
+    try {
+      token = await managerToken(pool);
+    } finally {
+      await pool.end();
+    }
+    const server = await startServer({ kind: 'app', databaseUrl: database.url, roles: 'read-api', redis: { url: hot.url, keyPrefix: hot.keyPrefix } });
+    try {
+      const itemPaths = history.items.map((item) => `/api/inventory/stores/${item.storeId}/items/${item.skuId}`);
+      await checkpoint(database.url);
+      progress(`${SECTION}: ${redisSubject}: ${config.warmupSeconds} s warm-up + ${config.seconds} s`);
+      const redisBefore = await redisCpuMicros(hot.client);
+      const result = await runCannon({
+        ...cell,
+        server,
+        databaseUrl: database.url,
+        headers: { authorization: `Bearer ${token}` },
+        request: { method: 'GET', setupRequest: (request) => ({ ...request, path: itemPaths[Math.floor(Math.random() * itemPaths.length)] ?? itemPaths[0] }) },
+      });
+      const redisAfter = await redisCpuMicros(hot.client);
+      // INFO cpu is read around the measured run only (the warm-up is not in it); the server may be shared.
+      const redisCpu =
+        redisBefore === null || redisAfter === null || result.operations === 0 ? '' : ` + Redis ~${Math.round((redisAfter - redisBefore) / result.operations)} µs (not in the column)`;
+      progress(`${SECTION}: ${redisSubject}: ${describeCannon(result)}`);
+      rows.push(toRow({ ...input(redisSubject), result, note: `${cpuSplit(result)}${redisCpu}; random one of ${count(itemPaths.length)} items; denylist from Redis too` }));
+    } finally {
+      await server.stop();
+    }
+  } catch (error) {
+    progress(`${SECTION}: ${redisSubject} failed: ${describeError(error)}`);
+    rows.push(failedRow(input(redisSubject), describeError(error)));
+  }
 
-  const prefix = `stockroom-bench:${randomBytes(4).toString('hex')}:`;
-  const redis = new Redis(config.redisUrl, { keyPrefix: prefix, lazyConnect: true, maxRetriesPerRequest: 1 });
+  const prefix = `stockroom-bench-${randomBytes(4).toString('hex')}:`;
+  const redis = new IORedis(config.redisUrl, { keyPrefix: prefix, lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
   try {
     await redis.connect();
@@ -573,19 +702,31 @@ async function deleteTopic(brokers: string[], topic: string, group: string): Pro
 export async function runProjections(config: BenchConfig): Promise<BenchRow[]> {
   const history = stockHistory(historyShape(config.catchupEvents));
   const rows: BenchRow[] = [];
+  const keyPrefix = `stockroom-bench-${randomBytes(4).toString('hex')}:`;
+  const client = createRedis(config.redisUrl, { keyPrefix, commandTimeoutMs: 30_000, connectTimeoutMs: 2_000 });
+  let hot: HotRedis | null = null;
+  try {
+    await whenReady(client, 5_000);
+    hot = { client, url: config.redisUrl, keyPrefix };
+  } catch (error) {
+    progress(`${SECTION}: Redis unavailable, its cells will say so: ${describeError(error)}`);
+  }
   try {
     await withFreshDatabase('projections', async (database) => {
       try {
-        rows.push(...(await catchUp(config, database, history)));
+        rows.push(...(await catchUp(config, database, history, hot)));
       } catch (error) {
         progress(`${SECTION}: catch-up failed: ${describeError(error)}`);
         rows.push(failedRow({ section: SECTION, scenario: 'catch-up', subject: 'rebuildReadModel → PostgresProjector', workers: 1 }, describeError(error)));
         return;
       }
-      rows.push(...(await pointReads(config, database, history)));
+      rows.push(...(await pointReads(config, database, history, hot)));
     });
   } catch (error) {
     rows.push(failedRow({ section: SECTION, scenario: 'catch-up', subject: 'database', workers: 1 }, describeError(error)));
+  } finally {
+    client.disconnect();
+    await deleteKeys(config.redisUrl, keyPrefix);
   }
   rows.push(...(await freshness(config)));
   return rows;
@@ -599,8 +740,8 @@ export const projectionsSection: Section = {
   legend: [
     'catch-up: ops/s are events per second over the whole replay; p50/p99 are per batch; CPU columns per event',
     '(client: this process, where the projector runs; server: the database\'s PostgreSQL backends). Baseline: COPY of as many rows.',
-    'point reads: as in http-write (autocannon here, the server in a child process with ROLES=read-api, no Redis); the bare Redis GET',
-    'is ioredis in this process with that many concurrent callers, a baseline of its own.',
+    'point reads: as in http-write (autocannon here, the server in a child process with ROLES=read-api; "PostgreSQL" rows without Redis,',
+    'the "Redis hot model" row with it); the bare Redis GET is ioredis in this process with that many concurrent callers, a baseline of its own.',
     'freshness: p50/p99 in ms from the PATCH\'s answer, one command at a time, through a real broker; no rate.',
   ].join('\n'),
 };

@@ -3,7 +3,8 @@
  * in the bench process and the server never share an event loop, as in production where
  * the clients are elsewhere.
  *
- *   {"kind":"app","databaseUrl":...,"roles":"write-api"}  buildApp(...) from src/app.ts
+ *   {"kind":"app","databaseUrl":...,"roles":"write-api"}  buildApp(...) from src/app.ts, with
+ *       Redis (createRedis, as main.ts does for REDIS_URL) when "redis" is given
  *   {"kind":"empty"}                                        the baseline: GET /empty on a
  *       fastify instance configured like buildApp's (logger off, same request-id options,
  *       same body limit, the zod validator and serializer compilers), nothing else
@@ -18,11 +19,18 @@ import { buildApp } from '../../src/app.js';
 import { createDatabasePool } from '../../src/shared/db/pool.js';
 import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
 import { newId } from '../../src/shared/ids.js';
+import { createRedis } from '../../src/shared/redis.js';
 import { benchConfig, JWT_SECRET } from './stockroom.js';
 
 export const serverSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('empty') }),
-  z.object({ kind: z.literal('app'), databaseUrl: z.string(), roles: z.string() }),
+  z.object({
+    kind: z.literal('app'),
+    databaseUrl: z.string(),
+    roles: z.string(),
+    /** Redis as main.ts wires it from REDIS_URL (hot read model, denylist copy), under the bench's own prefix. */
+    redis: z.object({ url: z.string(), keyPrefix: z.string() }).optional(),
+  }),
 ]);
 export type ServerSpec = z.infer<typeof serverSpec>;
 
@@ -44,8 +52,15 @@ async function emptyServer() {
 async function appServer(spec: Extract<ServerSpec, { kind: 'app' }>) {
   const pool = await createDatabasePool(spec.databaseUrl);
   const eventStore = new PostgresEventStore(pool);
-  const app = await buildApp({ config: benchConfig(spec.roles), pool, eventStore, jwtSecret: JWT_SECRET, logger: false });
-  return { app, close: () => pool.end() };
+  const redis = spec.redis ? createRedis(spec.redis.url, { keyPrefix: spec.redis.keyPrefix }) : null;
+  const app = await buildApp({ config: benchConfig(spec.roles), pool, eventStore, jwtSecret: JWT_SECRET, logger: false, redis });
+  return {
+    app,
+    close: async () => {
+      redis?.disconnect();
+      await pool.end();
+    },
+  };
 }
 
 async function main(): Promise<void> {
