@@ -73,7 +73,7 @@ export function minPositionOf(request: FastifyRequest): bigint | undefined {
  */
 export function minPositionGuard(options: MinPositionOptions) {
   const watermark = new Watermark(options.pool, options.schema);
-  const interval = Math.max(1, options.pollIntervalMs ?? 10);
+  const interval = Math.max(1, options.pollIntervalMs ?? 5);
 
   return async function waitForMinPosition(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const wanted = minPositionOf(request);

@@ -105,6 +105,9 @@ export class KafkaBus implements EventBus {
     await consumer.connect();
     await consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     await consumer.run({
+      // Partitions are applied side by side (a batch of one partition never waits for
+      // another's); the projectors are safe under that, as they are under two replicas.
+      partitionsConsumedConcurrently: 6,
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }) => {
