@@ -16,7 +16,7 @@
 import pg from 'pg';
 import { z } from 'zod/v4';
 import { migrate } from '../src/shared/db/migrate.js';
-import { createDatabasePool } from '../src/shared/db/pool.js';
+import { createAppendPool, createDatabasePool } from '../src/shared/db/pool.js';
 import { PostgresEventStore } from '../src/shared/event-store/postgres/index.js';
 import type { BenchConfig } from './support/config.js';
 import { benchPool, checkpoint, withFreshDatabase } from './support/database.js';
@@ -202,7 +202,9 @@ const stockroom: Appender = {
   async open({ url, poolSize, streamsPerWriter }) {
     await migrate(url);
     const pool = await createDatabasePool(url, { maximumPoolSize: poolSize });
-    const store = new PostgresEventStore(pool);
+    // As main.ts builds it: the append through plain pg, everything else through slonik.
+    const appendPool = createAppendPool(url, poolSize);
+    const store = new PostgresEventStore(pool, appendPool);
     return {
       writer() {
         const cycle = new StreamCycle(stockItemStreams(streamsPerWriter), -1);
@@ -215,7 +217,10 @@ const stockroom: Appender = {
           cycle.set(index, result.revision);
         };
       },
-      close: () => pool.end(),
+      close: async () => {
+        await appendPool.end();
+        await pool.end();
+      },
     };
   },
 };

@@ -5,7 +5,7 @@ import { jwtSecret } from './shared/auth/secret.js';
 import { ConfigError, loadConfig } from './shared/config.js';
 import { startEmbeddedPostgres } from './shared/db/embedded.js';
 import { migrate } from './shared/db/migrate.js';
-import { createDatabasePool } from './shared/db/pool.js';
+import { createAppendPool, createDatabasePool } from './shared/db/pool.js';
 import { PostgresEventStore } from './shared/event-store/postgres/index.js';
 import { ensureFirstManager } from './write/first-manager.js';
 import { createRedis } from './shared/redis.js';
@@ -42,7 +42,9 @@ async function main(): Promise<void> {
   await migrate(databaseUrl, (message) => logger.info(message));
   const pool = await createDatabasePool(databaseUrl);
   shutdown.unshift(() => pool.end());
-  const eventStore = new PostgresEventStore(pool);
+  const appendPool = createAppendPool(databaseUrl);
+  shutdown.unshift(() => appendPool.end());
+  const eventStore = new PostgresEventStore(pool, appendPool);
 
   const redis = config.REDIS_URL
     ? createRedis(config.REDIS_URL, { keyPrefix: 'stockroom:', onError: rateLimited((error) => logger.warn({ err: error }, 'Redis unavailable')) })

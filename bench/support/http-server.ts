@@ -16,7 +16,7 @@ import Fastify, { LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod/v4';
 import { buildApp } from '../../src/app.js';
-import { createDatabasePool } from '../../src/shared/db/pool.js';
+import { createAppendPool, createDatabasePool } from '../../src/shared/db/pool.js';
 import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
 import { newId } from '../../src/shared/ids.js';
 import { createRedis } from '../../src/shared/redis.js';
@@ -51,13 +51,15 @@ async function emptyServer() {
 
 async function appServer(spec: Extract<ServerSpec, { kind: 'app' }>) {
   const pool = await createDatabasePool(spec.databaseUrl);
-  const eventStore = new PostgresEventStore(pool);
+  const appendPool = createAppendPool(spec.databaseUrl);
+  const eventStore = new PostgresEventStore(pool, appendPool);
   const redis = spec.redis ? createRedis(spec.redis.url, { keyPrefix: spec.redis.keyPrefix }) : null;
   const app = await buildApp({ config: benchConfig(spec.roles), pool, eventStore, jwtSecret: JWT_SECRET, logger: false, redis });
   return {
     app,
     close: async () => {
       redis?.disconnect();
+      await appendPool.end();
       await pool.end();
     },
   };

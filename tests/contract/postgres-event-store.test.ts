@@ -1,12 +1,14 @@
 import { sql } from 'slonik';
+import { createAppendPool } from '../../src/shared/db/pool.js';
 import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
 import { createTestDatabase } from '../support/database.js';
 import { eventStoreContract } from './event-store.contract.js';
 
-eventStoreContract('PostgreSQL', async () => {
+const contract = (name: string, plainAppend: boolean) => eventStoreContract(name, async () => {
   const db = await createTestDatabase('es_contract');
+  const appendPool = plainAppend ? createAppendPool(db.url) : null;
   return {
-    store: new PostgresEventStore(db.pool),
+    store: new PostgresEventStore(db.pool, appendPool),
     async beginHeldAppend(streamId, events) {
       let finish!: (commit: boolean) => void;
       let started!: () => void;
@@ -25,6 +27,13 @@ eventStoreContract('PostgreSQL', async () => {
         rollback: async () => (finish(false), done),
       };
     },
-    close: () => db.drop(),
+    close: async () => {
+      await appendPool?.end();
+      await db.drop();
+    },
   };
 });
+
+// Production appends through plain pg (main.ts); the slonik path serves everything else.
+contract('PostgreSQL, append through pg', true);
+contract('PostgreSQL, append through slonik', false);

@@ -2,6 +2,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { type Background, startBackground } from '../../src/background.js';
 import { loadConfig } from '../../src/shared/config.js';
+import { createAppendPool } from '../../src/shared/db/pool.js';
 import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
 import { ensureFirstManager } from '../../src/write/first-manager.js';
 import type { Redis } from '../../src/shared/redis.js';
@@ -31,7 +32,8 @@ export async function startHarness(
   { projections = false, redis = null }: { projections?: boolean; redis?: Redis | null } = {},
 ): Promise<Harness> {
   const db = await createTestDatabase(label);
-  const eventStore = new PostgresEventStore(db.pool);
+  const appendPool = createAppendPool(db.url);
+  const eventStore = new PostgresEventStore(db.pool, appendPool);
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET, ...env });
   const build = () => buildApp({ config, pool: db.pool, eventStore, jwtSecret: JWT_SECRET, logger: false, redis });
   const quiet = { info() {}, warn() {}, error() {} };
@@ -50,6 +52,7 @@ export async function startHarness(
     async close() {
       await harness.app.close();
       await background?.stop();
+      await appendPool.end();
       await db.drop();
     },
   };

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { createPool, createTypeParserPreset, type DatabasePool } from 'slonik';
 
 export type { DatabasePool };
@@ -23,3 +24,11 @@ export const createDatabasePool = (connectionUri: string, options: PoolOptions =
     // A statement never runs this long in normal work; a stuck one should fail loudly.
     statementTimeout: 60_000,
   });
+
+/** A plain `pg` pool for the event store's append (see PostgresEventStore). */
+export const createAppendPool = (connectionString: string, max = 20): pg.Pool => {
+  const pool = new pg.Pool({ connectionString, max });
+  // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  return pool;
+};

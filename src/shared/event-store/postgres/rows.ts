@@ -33,8 +33,11 @@ export const toRecordedEvent = (row: z.infer<typeof eventRowSchema>): RecordedEv
   recordedAt: new Date(row.recorded_at),
 });
 
+/** Through slonik int8 arrives as bigint; through plain pg as text: both parse to bigint. */
+const int8 = z.union([z.bigint(), z.string().regex(/^-?\d+$/).transform((text) => BigInt(text))]);
+
 export const appendOutcomeSchema = z.object({
   outcome: z.enum(['written', 'duplicate', 'conflict']),
-  revision: z.bigint(),
-  last_position: z.bigint().nullable(),
+  revision: int8,
+  last_position: int8.nullable(),
 });
