@@ -1,15 +1,10 @@
 import { type DatabaseTransactionConnection, sql } from 'slonik';
 import { z } from 'zod/v4';
-import { idOfStream, type RowProjection } from '../projection.js';
+import { itemOfStream } from '../../../shared/hot-model/keys.js';
+import { evolveStockLevel, type StockLevel } from '../../stock-level.js';
+import type { RowProjection } from '../projection.js';
 
-export interface StockRow {
-  storeId: string;
-  skuId: string;
-  quantity: number;
-  lowStockThreshold: number;
-  removed: boolean;
-  revision: number;
-  position: bigint;
+export interface StockRow extends StockLevel {
   updatedAt: Date;
 }
 
@@ -24,18 +19,12 @@ const rowSchema = z.object({
   updated_at: z.number(),
 });
 
-/** `stockitem-<storeId>_<skuId>` */
-const itemIds = (streamId: string) => {
-  const [storeId = '', skuId = ''] = idOfStream(streamId).split('_');
-  return { storeId, skuId };
-};
-
 /** Stock per store, and the overall summary per SKU recomputed for the SKUs a batch touched. */
 export const stockProjection: RowProjection<StockRow> = {
   category: 'stockitem',
 
   async load(tx, schema, streamIds) {
-    const keys = streamIds.map(itemIds);
+    const keys = streamIds.map(itemOfStream);
     const rows = await tx.any(sql.unsafe`
       select s.* from ${sql.identifier([schema, 'stock'])} s
       join unnest(${sql.array(keys.map((k) => k.storeId), 'uuid')}, ${sql.array(keys.map((k) => k.skuId), 'uuid')}) as k(store_id, sku_id)
@@ -57,23 +46,7 @@ export const stockProjection: RowProjection<StockRow> = {
     return found;
   },
 
-  evolve(row, event, recorded) {
-    const at = { revision: recorded.revision, position: recorded.position, updatedAt: recorded.recordedAt };
-    switch (event.type) {
-      case 'StockItemAdded':
-        return { ...itemIds(recorded.streamId), quantity: event.data.quantity, lowStockThreshold: event.data.lowStockThreshold, removed: false, ...at };
-      case 'StockAdjusted':
-        return row && { ...row, quantity: event.data.quantityAfter, ...at };
-      case 'StockCounted':
-        return row && { ...row, quantity: event.data.countedQuantity, ...at };
-      case 'LowStockThresholdChanged':
-        return row && { ...row, lowStockThreshold: event.data.lowStockThreshold, ...at };
-      case 'StockItemRemoved':
-        return row && { ...row, quantity: 0, removed: true, ...at };
-      default:
-        return row;
-    }
-  },
+  evolve: (row, event, recorded) => evolveStockLevel(row, event, recorded, { updatedAt: recorded.recordedAt }),
 
   async save(tx, schema, rows) {
     if (rows.length === 0) return;

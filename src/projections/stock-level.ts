@@ -1,0 +1,52 @@
+import type { RecordedEvent } from '../shared/event-store/port.js';
+import type { StockroomEvent } from '../shared/events/index.js';
+import { itemOfStream } from '../shared/hot-model/keys.js';
+
+/** What every read model keeps of one stock item (one SKU in one store). */
+export interface StockLevel {
+  storeId: string;
+  skuId: string;
+  quantity: number;
+  lowStockThreshold: number;
+  removed: boolean;
+  revision: number;
+  position: bigint;
+}
+
+/**
+ * How one event changes a stock item's level: the one rule both the PostgreSQL and the
+ * Redis projections follow. Levels are absolute in the events (quantityAfter,
+ * countedQuantity), so applying one never depends on arithmetic over earlier ones.
+ * `stamp` adds what a read model keeps beside the level (PostgreSQL: updatedAt).
+ */
+export function evolveStockLevel<Row extends StockLevel>(
+  row: Row | null,
+  event: StockroomEvent,
+  recorded: RecordedEvent,
+  stamp: Omit<Row, keyof StockLevel>,
+): Row | null {
+  const at = { revision: recorded.revision, position: recorded.position, ...stamp };
+  switch (event.type) {
+    case 'StockItemAdded': {
+      const level: StockLevel = {
+        ...itemOfStream(recorded.streamId),
+        quantity: event.data.quantity,
+        lowStockThreshold: event.data.lowStockThreshold,
+        removed: false,
+        revision: recorded.revision,
+        position: recorded.position,
+      };
+      return { ...level, ...stamp } as Row;
+    }
+    case 'StockAdjusted':
+      return row && { ...row, quantity: event.data.quantityAfter, ...at };
+    case 'StockCounted':
+      return row && { ...row, quantity: event.data.countedQuantity, ...at };
+    case 'LowStockThresholdChanged':
+      return row && { ...row, lowStockThreshold: event.data.lowStockThreshold, ...at };
+    case 'StockItemRemoved':
+      return row && { ...row, quantity: 0, removed: true, ...at };
+    default:
+      return row;
+  }
+}
