@@ -2,6 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecordedEvent } from '../event-store/port.js';
 import type { BusBatch, BusSubscribeOptions, BusSubscription, EventBus } from './port.js';
 
+/** Batches a consumer group may have waiting before publish waits for it. */
+const MAX_QUEUED_BATCHES = 64;
+
 interface Group {
   queue: BusBatch[];
   members: BusSubscribeOptions[];
@@ -21,6 +24,11 @@ export class InProcessBus implements EventBus {
     for (const group of this.groups.values()) {
       group.queue.push({ events: [...events], partition: 0, through });
       void this.drain(group);
+    }
+    // Back-pressure: a stuck or slow consumer holds the forwarder back instead of letting
+    // the queue grow without bound (nothing is lost: the forwarder's checkpoint waits too).
+    while (!this.closed && [...this.groups.values()].some((group) => group.queue.length > MAX_QUEUED_BATCHES)) {
+      await sleep(10);
     }
   }
 
