@@ -1,6 +1,7 @@
 import { z } from 'zod/v4';
 import type { RecordedEvent } from '../event-store/port.js';
 import { eventMetadataSchema } from '../event-store/postgres/rows.js';
+import { REDACTED, SECRET_FIELDS } from '../events/user.js';
 
 /**
  * An event on the wire: JSON whose bigints travel as decimal strings, so that any client
@@ -17,12 +18,19 @@ export const wireEventSchema = z.object({
   recordedAt: z.iso.datetime({ offset: true }),
 });
 
+/** The event's data with its secret fields blanked (the schema still holds: a non-empty string). */
+const publicData = (event: RecordedEvent): unknown => {
+  const secrets = SECRET_FIELDS[event.type];
+  if (!secrets || typeof event.data !== 'object' || event.data === null) return event.data;
+  return { ...event.data, ...Object.fromEntries(secrets.map((field) => [field, REDACTED])) };
+};
+
 export const toWire = (event: RecordedEvent): string =>
   JSON.stringify({
     id: event.id,
     streamId: event.streamId,
     type: event.type,
-    data: event.data,
+    data: publicData(event),
     metadata: event.metadata,
     revision: event.revision,
     position: event.position.toString(),

@@ -38,3 +38,13 @@ export const UserEvent = z.discriminatedUnion('type', [
   eventSchema('UserDeleted', UserDeleted),
 ]);
 export type UserEvent = z.infer<typeof UserEvent>;
+
+/**
+ * Fields that never leave the event store: the forwarder blanks them on the bus. No read
+ * model needs a password hash, and a topic is read by more hands than the database.
+ */
+export const SECRET_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  UserRegistered: ['passwordHash'],
+  UserPasswordChanged: ['passwordHash'],
+};
+export const REDACTED = '[redacted]';
