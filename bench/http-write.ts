@@ -18,7 +18,7 @@ import { migrate } from '../src/shared/db/migrate.js';
 import { createDatabasePool } from '../src/shared/db/pool.js';
 import type { BenchConfig } from './support/config.js';
 import { checkpoint, withFreshDatabase } from './support/database.js';
-import { api, cpuSplit, describeCannon, runCannon, type ServerProcess, startServer } from './support/http.js';
+import { api, cpuSplit, describeCannon, emptyRouteRow, runCannon, type ServerProcess, startServer } from './support/http.js';
 import { describeError, progress } from './support/progress.js';
 import { type BenchRow, compareTo, failedRow, type Section, toRow } from './support/report.js';
 import { inParallel, managerToken } from './support/stockroom.js';
@@ -72,20 +72,7 @@ export async function runHttpWrite(config: BenchConfig): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
 
   // The baseline first, in its own process, while nothing else runs.
-  try {
-    const empty = await startServer({ kind: 'empty' });
-    try {
-      progress(`${SECTION}: ${EMPTY}: ${config.warmupSeconds} s warm-up + ${config.seconds} s`);
-      const result = await runCannon({ ...cell, server: empty, request: { method: 'GET', path: '/empty' } });
-      progress(`${SECTION}: ${EMPTY}: ${describeCannon(result)}`);
-      rows.push(toRow({ ...input(EMPTY), result, note: cpuSplit(result) }));
-    } finally {
-      await empty.stop();
-    }
-  } catch (error) {
-    progress(`${SECTION}: ${EMPTY} failed: ${describeError(error)}`);
-    rows.push(failedRow(input(EMPTY), describeError(error)));
-  }
+  rows.push(await emptyRouteRow(cell, input(EMPTY), SECTION));
 
   const spreadSubject = `PATCH item, ${config.httpItems.toLocaleString('en-US')} items`;
   const hotSubject = 'PATCH item, one hot item';

@@ -45,7 +45,7 @@ import type { BenchConfig } from './support/config.js';
 import { copyFrom } from './support/copy.js';
 import { cpuBetween, cpuSnapshot } from './support/cpu.js';
 import { type BenchDatabase, checkpoint, withFreshDatabase } from './support/database.js';
-import { cpuSplit, describeCannon, runCannon, startServer } from './support/http.js';
+import { cpuSplit, describeCannon, emptyRouteRow, runCannon, startServer } from './support/http.js';
 import { LatencyHistogram } from './support/latency.js';
 import { describeError, progress } from './support/progress.js';
 import { type BenchRow, compareTo, failedRow, type RowInput, type Section, toRow } from './support/report.js';
@@ -359,19 +359,7 @@ async function pointReads(config: BenchConfig, database: BenchDatabase, history:
   const cell = { connections, warmupSeconds: config.warmupSeconds, seconds: config.seconds };
   const rows: BenchRow[] = [];
 
-  try {
-    const empty = await startServer({ kind: 'empty' });
-    try {
-      progress(`${SECTION}: ${EMPTY}: ${config.warmupSeconds} s warm-up + ${config.seconds} s`);
-      const result = await runCannon({ ...cell, server: empty, request: { method: 'GET', path: '/empty' } });
-      progress(`${SECTION}: ${EMPTY}: ${describeCannon(result)}`);
-      rows.push(toRow({ ...input(EMPTY), result, note: cpuSplit(result) }));
-    } finally {
-      await empty.stop();
-    }
-  } catch (error) {
-    rows.push(failedRow(input(EMPTY), describeError(error)));
-  }
+  rows.push(await emptyRouteRow(cell, input(EMPTY), SECTION));
 
   const itemSubject = 'GET one item, PostgreSQL';
   const pageSubject = 'GET a store page of 50, PostgreSQL';

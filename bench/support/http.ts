@@ -8,6 +8,8 @@ import type { ServerSpec } from './http-server.js';
 import { LatencyHistogram } from './latency.js';
 import type { TimedRunResult } from './runner.js';
 import { processCpuMicros, serverCpuProbe } from './server-cpu.js';
+import { describeError, progress } from './progress.js';
+import { type BenchRow, failedRow, type RowInput, toRow } from './report.js';
 
 /** A server process started for a cell; stop() ends it (and only it). */
 export interface ServerProcess {
@@ -201,4 +203,29 @@ export async function api<T>(
   });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/**
+ * The baseline of every HTTP section: an empty fastify route, configured like buildApp's,
+ * in a process of its own, measured with the same cell as the routes it stands beside.
+ */
+export async function emptyRouteRow(
+  cell: Omit<CannonCell, 'server' | 'request'>,
+  input: Omit<RowInput, 'result'>,
+  section: string,
+): Promise<BenchRow> {
+  try {
+    const empty = await startServer({ kind: 'empty' });
+    try {
+      progress(`${section}: ${input.subject}: ${cell.warmupSeconds} s warm-up + ${cell.seconds} s`);
+      const result = await runCannon({ ...cell, server: empty, request: { method: 'GET', path: '/empty' } });
+      progress(`${section}: ${input.subject}: ${describeCannon(result)}`);
+      return toRow({ ...input, result, note: cpuSplit(result) });
+    } finally {
+      await empty.stop();
+    }
+  } catch (error) {
+    progress(`${section}: ${input.subject} failed: ${describeError(error)}`);
+    return failedRow(input, describeError(error));
+  }
 }

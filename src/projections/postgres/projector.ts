@@ -1,7 +1,7 @@
 import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
 import type { BusBatch } from '../../shared/event-bus/port.js';
 import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js';
-import { parseEvent, UnreadableEvent } from '../../shared/events/index.js';
+import { parseEvent, type StockroomEvent, UnreadableEvent } from '../../shared/events/index.js';
 import type { ProjectedRow, RowProjection } from './projection.js';
 import { skuProjection } from './projections/skus.js';
 import { stockProjection } from './projections/stock.js';
@@ -31,6 +31,16 @@ export class ProjectionFailed extends Error {
   ) {
     super(`cannot project event ${event.id} (${event.type}) at position ${event.position} of ${event.streamId}: ${(cause as Error).message}`, { cause });
     this.name = 'ProjectionFailed';
+  }
+}
+
+/** An event as a projection reads it; one this release cannot read stops the projector there. */
+export function readForProjection(recorded: RecordedEvent): StockroomEvent {
+  try {
+    return parseEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion);
+  } catch (error) {
+    if (error instanceof UnreadableEvent) throw new ProjectionFailed(recorded, error);
+    throw error;
   }
 }
 
@@ -104,15 +114,6 @@ export class PostgresProjector {
     if (events.some((event, index) => event.revision !== after + 1 + index)) {
       events = await this.store.readStream(streamId, { fromRevision: after + 1, maxCount: last.revision - after });
     }
-    let row = start;
-    for (const recorded of events) {
-      try {
-        row = projection.evolve(row, parseEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion), recorded);
-      } catch (error) {
-        if (error instanceof UnreadableEvent) throw new ProjectionFailed(recorded, error);
-        throw error;
-      }
-    }
-    return row;
+    return events.reduce((row, recorded) => projection.evolve(row, readForProjection(recorded), recorded), start);
   }
 }

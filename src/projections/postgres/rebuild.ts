@@ -48,7 +48,7 @@ export async function rebuildReadModel(options: RebuildOptions): Promise<{ throu
     await tx.query(sql.unsafe`select pg_advisory_xact_lock(hashtext(${READ_MODEL_LOCK}))`);
     const liveExists = await tx.exists(sql.unsafe`select 1 from pg_namespace where nspname = ${READ_MODEL}`);
     const next = sql.identifier([READ_MODEL_NEXT, 'progress']);
-    await tx.query(sql.unsafe`delete from ${next}`);
+    // With no live model the replay's own progress (through its last event) stands as it is.
     if (liveExists) {
       const live = sql.identifier([READ_MODEL, 'progress']);
       const liveThrough = z.bigint().nullable().parse(await tx.oneFirst(sql.unsafe`select max(through) from ${live}`));
@@ -64,8 +64,6 @@ export async function rebuildReadModel(options: RebuildOptions): Promise<{ throu
       await tx.query(sql.unsafe`delete from ${next}`);
       await tx.query(sql.unsafe`insert into ${next} (partition, through, updated_at) select partition, through, updated_at from ${live}`);
       await tx.query(sql.unsafe`alter schema ${sql.identifier([READ_MODEL])} rename to ${sql.identifier([`${READ_MODEL}_old`])}`);
-    } else {
-      await tx.query(sql.unsafe`insert into ${next} (partition, through) values (0, ${through.toString()}::bigint)`);
     }
     await tx.query(sql.unsafe`alter schema ${sql.identifier([READ_MODEL_NEXT])} rename to ${sql.identifier([READ_MODEL])}`);
     if (liveExists) await tx.query(sql.unsafe`drop schema ${sql.identifier([`${READ_MODEL}_old`])} cascade`);
