@@ -23,6 +23,10 @@ export const configSchema = z
     KAFKA_BROKERS: optionalText,
     SMTP_URL: optionalText,
     MAIL_FROM: z.string().default('Stockroom <stockroom@localhost>'),
+    /** The address clients use: links in emails start with it. Defaults to http://HOST:PORT. */
+    PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+    /** Crossings into low stock of one store within this many seconds go out as one email; 0 sends each at once. */
+    LOW_STOCK_DIGEST_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
     JWT_SECRET: optionalText,
     TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(8 * 3600),
     ADMIN_USERNAME: z.string().min(3).default('admin'),
@@ -47,8 +51,13 @@ export const configSchema = z
         });
       }
     }
-    if (config.EVENT_STORE === 'eventstoredb' && !config.EVENTSTOREDB_URL) {
-      context.addIssue({ code: 'custom', path: ['EVENTSTOREDB_URL'], message: 'is required with EVENT_STORE=eventstoredb' });
+    if (config.EVENT_STORE === 'eventstoredb') {
+      // Parsed so that the setting is known, refused until its adapter exists: never silently ignored.
+      context.addIssue({
+        code: 'custom',
+        path: ['EVENT_STORE'],
+        message: 'eventstoredb is not built yet (its adapter is planned); use postgres, the default',
+      });
     }
     if (config.ADMIN_PASSWORD !== undefined && config.ADMIN_PASSWORD.length < 8) {
       context.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: 'must have at least 8 characters' });
@@ -56,6 +65,10 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** Where links in emails point: PUBLIC_URL, or this server's own address. */
+export const publicUrl = (config: Config): string =>
+  (config.PUBLIC_URL ?? `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`).replace(/\/+$/, '');
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConfigError, loadConfig } from '../../src/shared/config.js';
+import { ConfigError, loadConfig, publicUrl } from '../../src/shared/config.js';
 
 const test = suite('config: settings are checked at start');
 
@@ -67,7 +67,21 @@ test('numbers are parsed and checked, each problem named', () => {
 test('an unknown role or a short admin password is refused', () => {
   assert.equal(names(refusal({ ROLES: 'write-api,teapot' })), ['ROLES.1']);
   assert.equal(names(refusal({ ADMIN_PASSWORD: 'short' })), ['ADMIN_PASSWORD']);
-  assert.equal(names(refusal({ EVENT_STORE: 'eventstoredb' })), ['EVENTSTOREDB_URL']);
+});
+
+test('a setting that names something not built stops the process, naming it', () => {
+  const error = refusal({ EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'esdb://127.0.0.1:2113?tls=false' });
+  assert.equal(names(error), ['EVENT_STORE']);
+  assert.match(error.message, /not built/);
+});
+
+test('mail settings: the digest window and the public address', () => {
+  const config = loadConfig({ HOST: '0.0.0.0', PORT: '8080' });
+  assert.is(config.LOW_STOCK_DIGEST_SECONDS, 60);
+  assert.is(publicUrl(config), 'http://0.0.0.0:8080');
+  assert.is(publicUrl(loadConfig({ PUBLIC_URL: 'https://stock.example.com/' })), 'https://stock.example.com');
+  assert.is(loadConfig({ LOW_STOCK_DIGEST_SECONDS: '0' }).LOW_STOCK_DIGEST_SECONDS, 0);
+  assert.equal(names(refusal({ LOW_STOCK_DIGEST_SECONDS: '-1', PUBLIC_URL: 'ftp://x' })).sort(), ['LOW_STOCK_DIGEST_SECONDS', 'PUBLIC_URL']);
 });
 
 test.run();
