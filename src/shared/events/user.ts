@@ -14,10 +14,15 @@ export const UserRegistered = z.object({
   storeIds: z.array(Id),
 });
 
-/** Only the fields that changed; null clears one. */
+/**
+ * Only the fields that changed; null clears one. `lowStockEmails` came later as one more
+ * optional field: absent means unchanged, so every event written before it still reads
+ * as it did, and no schema version bump or upcaster is needed.
+ */
 export const UserProfileUpdated = z.object({
   displayName: OptionalText.optional(),
   email: OptionalText.optional(),
+  lowStockEmails: z.boolean().optional(),
 });
 
 export const UserPasswordChanged = z.object({ passwordHash: z.string().min(1) });

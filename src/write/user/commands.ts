@@ -21,6 +21,8 @@ export interface UpdateProfile {
   userId: string;
   displayName?: string | null;
   email?: string | null;
+  /** Whether this user gets the low-stock emails of their stores. */
+  lowStockEmails?: boolean;
 }
 
 /** The caller has checked the current password before asking. */

@@ -51,7 +51,7 @@ function registerUser(command: RegisterUser, state: UserState): UserEvent[] {
 }
 
 function updateProfile(command: UpdateProfile, user: ActiveUser): UserEvent[] {
-  const patch = { displayName: command.displayName, email: command.email };
+  const patch = { displayName: command.displayName, email: command.email, lowStockEmails: command.lowStockEmails };
   if (isEmptyPatch(patch)) throw new NothingToChange(Object.keys(patch));
   const changes = changedFields(user, patch);
   return isEmpty(changes) ? [] : [{ type: 'UserProfileUpdated', data: changes }];

@@ -4,7 +4,7 @@ import type { UserState } from './state.js';
 export function evolve(state: UserState, event: UserEvent): UserState {
   if (event.type === 'UserRegistered') {
     const { userId, username, passwordHash, role, displayName, email, storeIds } = event.data;
-    return { status: 'active', userId, username, passwordHash, role, displayName, email, storeIds, credentialsVersion: 0 };
+    return { status: 'active', userId, username, passwordHash, role, displayName, email, storeIds, lowStockEmails: true, credentialsVersion: 0 };
   }
   // History only holds these after UserRegistered; an absent user has nothing to change.
   if (state.status === 'absent') return state;
@@ -14,6 +14,7 @@ export function evolve(state: UserState, event: UserEvent): UserState {
         ...state,
         displayName: event.data.displayName === undefined ? state.displayName : event.data.displayName,
         email: event.data.email === undefined ? state.email : event.data.email,
+        lowStockEmails: event.data.lowStockEmails ?? state.lowStockEmails,
       };
     case 'UserPasswordChanged':
       return { ...state, passwordHash: event.data.passwordHash, credentialsVersion: state.credentialsVersion + 1 };

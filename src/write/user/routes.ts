@@ -200,8 +200,8 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
       preHandler: app.idempotent,
       schema: {
         tags: ['auth'],
-        summary: 'Change your display name or email',
-        body: z.strictObject({ displayName: DisplayName.optional(), email: Email.optional() }),
+        summary: 'Change your display name, email, or whether you get low-stock emails',
+        body: z.strictObject({ displayName: DisplayName.optional(), email: Email.optional(), lowStockEmails: z.boolean().optional() }),
         response: { 200: writtenUser, ...errors },
       },
     },

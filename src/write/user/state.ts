@@ -8,6 +8,8 @@ export interface KnownUser {
   displayName: string | null;
   email: string | null;
   storeIds: string[];
+  /** On until the user turns it off. */
+  lowStockEmails: boolean;
   /**
    * Tokens carry this number; a token with an older one is refused, so changing the
    * password or deleting the user revokes every token issued before.

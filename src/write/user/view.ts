@@ -11,6 +11,8 @@ export const userView = z.object({
   email: z.string().nullable(),
   role: Role,
   storeIds: z.array(z.uuid()),
+  /** Whether the user gets low-stock emails; PATCH /api/auth/me turns it off. */
+  lowStockEmails: z.boolean(),
   revision: z.int(),
 });
 
@@ -21,6 +23,7 @@ export const toUserView = (user: ActiveUser, revision: number): z.infer<typeof u
   email: user.email,
   role: user.role,
   storeIds: [...user.storeIds],
+  lowStockEmails: user.lowStockEmails,
   revision,
 });
 

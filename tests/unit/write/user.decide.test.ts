@@ -90,8 +90,46 @@ test('a profile update naming no field is refused', () => {
   assert.is(error.status, 422);
   assert.equal(
     (error.extra.errors as { field: string }[]).map((e) => e.field),
-    ['displayName', 'email'],
+    ['displayName', 'email', 'lowStockEmails'],
   );
+});
+
+test('turns low-stock emails off, and on again', () => {
+  const off: UserEvent = { type: 'UserProfileUpdated', data: { lowStockEmails: false } };
+  user.given([registered]).when({ type: 'UpdateProfile', userId, lowStockEmails: false }).then([off]);
+  user
+    .given([registered, off])
+    .when({ type: 'UpdateProfile', userId, lowStockEmails: true })
+    .then([{ type: 'UserProfileUpdated', data: { lowStockEmails: true } }]);
+});
+
+test('low-stock emails are on from registration: asking for them again writes nothing', () => {
+  user.given([registered]).when({ type: 'UpdateProfile', userId, lowStockEmails: true }).thenNothing();
+});
+
+test('turning low-stock emails off twice writes one event', () => {
+  user
+    .given([registered, { type: 'UserProfileUpdated', data: { lowStockEmails: false } }])
+    .when({ type: 'UpdateProfile', userId, lowStockEmails: false })
+    .thenNothing();
+});
+
+test('low-stock emails change beside the other profile fields, in one event', () => {
+  user
+    .given([registered])
+    .when({ type: 'UpdateProfile', userId, email: 'alice@example.com', lowStockEmails: false })
+    .then([{ type: 'UserProfileUpdated', data: { email: 'alice@example.com', lowStockEmails: false } }]);
+});
+
+test('a profile update written before lowStockEmails existed leaves it as it was', () => {
+  const state = user
+    .given([
+      registered,
+      { type: 'UserProfileUpdated', data: { lowStockEmails: false } },
+      { type: 'UserProfileUpdated', data: { displayName: 'Al' } },
+    ])
+    .state();
+  assert.is(state.status === 'active' && state.lowStockEmails, false);
 });
 
 test('changes the password, even to a hash it had before', () => {
@@ -171,6 +209,7 @@ test('evolve keeps the profile, role and stores', () => {
     displayName: 'Alice',
     email: 'a@example.com',
     storeIds: [storeB],
+    lowStockEmails: true,
     credentialsVersion: 0,
   });
 });

@@ -9,6 +9,8 @@ export interface UserRow {
   email: string | null;
   role: string;
   storeIds: string[];
+  /** The mailer reads it to leave out those who turned low-stock emails off. */
+  lowStockEmails: boolean;
   deleted: boolean;
   revision: number;
   position: bigint;
@@ -23,6 +25,7 @@ const rowSchema = z.object({
   email: z.string().nullable(),
   role: z.string(),
   store_ids: z.array(z.string()),
+  low_stock_emails: z.boolean(),
   deleted: z.boolean(),
   revision: z.bigint(),
   position: z.bigint(),
@@ -49,6 +52,7 @@ export const userProjection: RowProjection<UserRow> = {
             email: row.email,
             role: row.role,
             storeIds: row.store_ids,
+            lowStockEmails: row.low_stock_emails,
             deleted: row.deleted,
             revision: Number(row.revision),
             position: row.position,
@@ -65,13 +69,14 @@ export const userProjection: RowProjection<UserRow> = {
     switch (event.type) {
       case 'UserRegistered': {
         const { userId, username, displayName, email, role, storeIds } = event.data;
-        return { id: userId, username, displayName, email, role, storeIds, deleted: false, createdAt: recorded.recordedAt, ...at };
+        return { id: userId, username, displayName, email, role, storeIds, lowStockEmails: true, deleted: false, createdAt: recorded.recordedAt, ...at };
       }
       case 'UserProfileUpdated':
         return row && {
           ...row,
           ...(event.data.displayName !== undefined ? { displayName: event.data.displayName } : {}),
           ...(event.data.email !== undefined ? { email: event.data.email } : {}),
+          ...(event.data.lowStockEmails !== undefined ? { lowStockEmails: event.data.lowStockEmails } : {}),
           ...at,
         };
       case 'UserRoleChanged':
@@ -97,6 +102,7 @@ export const userProjection: RowProjection<UserRow> = {
         email: row.email,
         role: row.role,
         store_ids: row.storeIds,
+        low_stock_emails: row.lowStockEmails,
         deleted: row.deleted,
         revision: row.revision,
         position: row.position.toString(),
@@ -107,13 +113,14 @@ export const userProjection: RowProjection<UserRow> = {
     const ids = sql.array(rows.map((row) => row.id), 'uuid');
     await tx.query(sql.unsafe`
       insert into ${sql.identifier([schema, 'users'])} as t
-        (id, username, display_name, email, role, store_ids, deleted, revision, position, created_at, updated_at)
-      select id, username, display_name, email, role, store_ids, deleted, revision, position, created_at, updated_at
+        (id, username, display_name, email, role, store_ids, low_stock_emails, deleted, revision, position, created_at, updated_at)
+      select id, username, display_name, email, role, store_ids, low_stock_emails, deleted, revision, position, created_at, updated_at
         from jsonb_to_recordset(${payload}::jsonb) as x(id uuid, username text, display_name text, email text, role text,
-             store_ids uuid[], deleted boolean, revision bigint, position bigint, created_at timestamptz, updated_at timestamptz)
+             store_ids uuid[], low_stock_emails boolean, deleted boolean, revision bigint, position bigint, created_at timestamptz,
+             updated_at timestamptz)
       on conflict (id) do update set
         username = excluded.username, display_name = excluded.display_name, email = excluded.email, role = excluded.role,
-        store_ids = excluded.store_ids, deleted = excluded.deleted, revision = excluded.revision,
+        store_ids = excluded.store_ids, low_stock_emails = excluded.low_stock_emails, deleted = excluded.deleted, revision = excluded.revision,
         position = excluded.position, updated_at = excluded.updated_at
       where t.revision < excluded.revision`);
     const assignments = sql.identifier([schema, 'store_assignments']);
