@@ -18,6 +18,8 @@ import { CommandHandler } from './write/command-handler.js';
 import { credentialsFromStreams } from './write/credentials.js';
 import { writeApi } from './write/plugin.js';
 import { readApi } from './read/plugin.js';
+import { liveApi, type LiveOptions } from './read/ws/plugin.js';
+import type { StockChangeFeed } from './shared/live/stock-changes.js';
 import { opsRoutes } from './ops.js';
 import type { ForwarderStatus } from './projections/forwarder.js';
 
@@ -31,6 +33,10 @@ export interface AppDependencies {
   redis?: Redis | null;
   /** This process's forwarder, when it runs one (for the cluster report). */
   forwarder?: (() => ForwarderStatus) | null;
+  /** The live feed of /ws (the notifier role); without it, /ws is not served. */
+  live?: StockChangeFeed | null;
+  /** Options of /ws (tests shorten its timers). */
+  liveOptions?: Omit<LiveOptions, 'feed'>;
 }
 
 /**
@@ -95,6 +101,7 @@ export async function buildApp(deps: AppDependencies) {
   }
   if (deps.config.ROLES.includes('read-api')) {
     await app.register(readApi, { pool: deps.pool, cursorSecret: deps.jwtSecret, hot });
+    if (deps.live) await app.register(liveApi, { ...deps.liveOptions, feed: deps.live });
   }
   return app;
 }

@@ -1,5 +1,6 @@
 import type { DatabasePool } from 'slonik';
 import { Forwarder } from './projections/forwarder.js';
+import { Notifier } from './projections/notifier/notifier.js';
 import { postgresReadModelCheckpoint } from './projections/lag.js';
 import { ensureReadModelSchema } from './projections/postgres/read-model-schema.js';
 import { startPostgresProjector } from './projections/postgres/run.js';
@@ -33,6 +34,8 @@ export function createEventBus(config: Config, log: Log): EventBus {
 
 export interface Background {
   forwarder: Forwarder | null;
+  /** The live feed of this process's websockets (role notifier). */
+  notifier: Notifier | null;
   stop(): Promise<void>;
 }
 
@@ -59,6 +62,15 @@ export async function startBackground(deps: {
       log.info({}, 'Redis projector started');
     }
   }
+  let notifier: Notifier | null = null;
+  if (config.ROLES.includes('notifier')) {
+    // Before the forwarder: in the embedded default it replays at start, and the feed joins from now.
+    const started = new Notifier({ bus, store: eventStore, log });
+    await started.start();
+    stops.unshift(() => started.stop());
+    notifier = started;
+    log.info({}, 'notifier started');
+  }
   let forwarder: Forwarder | null = null;
   if (config.ROLES.includes('forwarder')) {
     const inProcess = bus instanceof InProcessBus;
@@ -77,6 +89,7 @@ export async function startBackground(deps: {
   }
   return {
     forwarder,
+    notifier,
     async stop() {
       for (const stop of stops) await stop().catch((error: unknown) => log.error({ err: error }, 'while stopping'));
       await bus.close();

@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     logger,
     redis,
     forwarder: background.forwarder ? () => background.forwarder!.status() : null,
+    live: background.notifier,
   });
   shutdown.unshift(() => app.close());
 

@@ -59,6 +59,10 @@ export const configSchema = z
         message: 'eventstoredb is not built yet (its adapter is planned); use postgres, the default',
       });
     }
+    if (config.ROLES.includes('notifier') && !config.ROLES.includes('read-api')) {
+      // The notifier feeds the websockets of its own process; alone it would serve no one.
+      context.addIssue({ code: 'custom', path: ['ROLES'], message: 'notifier serves the websockets of the read API in the same process: run it with read-api' });
+    }
     if (config.ADMIN_PASSWORD !== undefined && config.ADMIN_PASSWORD.length < 8) {
       context.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: 'must have at least 8 characters' });
     }

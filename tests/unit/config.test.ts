@@ -75,6 +75,11 @@ test('a setting that names something not built stops the process, naming it', ()
   assert.match(error.message, /not built/);
 });
 
+test('the notifier without the read API is refused: it feeds that process\'s websockets', () => {
+  assert.equal(names(refusal({ ROLES: 'notifier' })), ['ROLES']);
+  assert.equal(loadConfig({ ROLES: 'read-api,notifier' }).ROLES, ['read-api', 'notifier']);
+});
+
 test('mail settings: the digest window and the public address', () => {
   const config = loadConfig({ HOST: '0.0.0.0', PORT: '8080' });
   assert.is(config.LOW_STOCK_DIGEST_SECONDS, 60);

@@ -31,6 +31,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook: refuses the request unless it carries a live token of an active user. */
     authenticate(request: FastifyRequest): Promise<void>;
+    /** The same checks for a token that did not come in a header (a websocket's first frame, a recheck). */
+    verifyToken(token: string): Promise<Principal>;
     issueToken(user: UserCredentials): Promise<IssuedToken>;
     revokeToken(principal: Principal): Promise<void>;
   }
@@ -46,18 +48,11 @@ export const authPlugin = fp<AuthOptions>(
     await app.register(fastifyJwt, { secret: options.secret });
     app.decorateRequest('principal', null);
 
-    app.decorate('authenticate', async (request: FastifyRequest) => {
-      let claims: z.infer<typeof tokenClaims>;
-      try {
-        claims = tokenClaims.parse(await request.jwtVerify());
-      } catch (error) {
-        const message = (error as Error).message ?? '';
-        throw new Unauthorized(/expired/i.test(message) ? 'The token has expired; log in again.' : 'A valid bearer token is required.');
-      }
+    const principalFor = async (claims: z.infer<typeof tokenClaims>): Promise<Principal> => {
       const [isRevoked, user] = await Promise.all([options.denylist.isRevoked(claims.jti), options.credentials(claims.sub)]);
       // A password change or a deletion moves credentialsVersion on: every older token dies with it.
       if (isRevoked || !user || !user.active || user.credentialsVersion !== claims.cv) throw revoked();
-      request.principal = {
+      return {
         userId: user.userId,
         username: user.username,
         role: user.role,
@@ -65,6 +60,30 @@ export const authPlugin = fp<AuthOptions>(
         tokenId: claims.jti,
         tokenExpiresAt: new Date(claims.exp * 1000),
       };
+    };
+    const invalid = (error: unknown) => {
+      const message = (error as Error).message ?? '';
+      return new Unauthorized(/expired/i.test(message) ? 'The token has expired; log in again.' : 'A valid bearer token is required.');
+    };
+
+    app.decorate('authenticate', async (request: FastifyRequest) => {
+      let claims: z.infer<typeof tokenClaims>;
+      try {
+        claims = tokenClaims.parse(await request.jwtVerify());
+      } catch (error) {
+        throw invalid(error);
+      }
+      request.principal = await principalFor(claims);
+    });
+
+    app.decorate('verifyToken', async (token: string): Promise<Principal> => {
+      let claims: z.infer<typeof tokenClaims>;
+      try {
+        claims = tokenClaims.parse(app.jwt.verify(token));
+      } catch (error) {
+        throw invalid(error);
+      }
+      return principalFor(claims);
     });
 
     app.decorate('issueToken', async (user: UserCredentials): Promise<IssuedToken> => {

@@ -102,8 +102,13 @@ export class KafkaBus implements EventBus {
       heartbeatInterval: 1_000,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
     });
+    const live = options.from === 'now';
+    // Offsets taken before joining: whatever is published after them reaches this consumer,
+    // however long the join takes. A `now` group commits nothing, so it leaves no offsets
+    // behind to retain when its process is gone.
+    const startAt = live ? await this.endOffsets() : null;
     await consumer.connect();
-    await consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    await consumer.subscribe({ topic: this.options.topic, fromBeginning: !live });
     await consumer.run({
       // Partitions are applied side by side (a batch of one partition never waits for
       // another's); the projectors are safe under that, as they are under two replicas.
@@ -129,19 +134,48 @@ export class KafkaBus implements EventBus {
         }
         const last = batch.messages.at(-1);
         if (last) resolveOffset(last.offset);
+        if (live) return;
         await commitOffsetsIfNecessary({
           topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }],
         });
         await heartbeat();
       },
     });
+    // Applied by kafkajs before the first fetch of each partition once it is assigned.
+    for (const { partition, offset } of startAt ?? []) consumer.seek({ topic: this.options.topic, partition, offset });
     this.consumers.add(consumer);
     return {
       stop: async () => {
         this.consumers.delete(consumer);
         await consumer.disconnect();
+        if (live) await this.deleteGroup(options.group);
       },
     };
+  }
+
+  /** The offset the next message of each partition will get. */
+  private async endOffsets(): Promise<{ partition: number; offset: string }[]> {
+    if (this.partitionCount === 0) await this.ensureTopic();
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return (await admin.fetchTopicOffsets(this.options.topic)).map(({ partition, offset }) => ({ partition, offset }));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** A live group is one process's: gone with it (best effort: an empty group also expires by itself). */
+  private async deleteGroup(group: string): Promise<void> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      await admin.deleteGroups([group]);
+    } catch {
+      // The broker removes an empty group without offsets on its own.
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
   }
 
   async close(): Promise<void> {

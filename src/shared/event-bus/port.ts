@@ -29,6 +29,14 @@ export interface BusBatch {
 export interface BusSubscribeOptions {
   /** Members of one group share the partitions; each group sees every event. */
   group: string;
+  /**
+   * `committed` (the default): the group resumes where it last committed, or from the
+   * beginning, and commits after each applied batch: nothing is skipped, ever.
+   * `now`: the group (one process's own) reads only what is published after `subscribe`
+   * resolves and commits nothing: a live feed such as the websocket notifier, whose
+   * clients catch up on anything older from the event store.
+   */
+  from?: 'committed' | 'now';
   /** Applies a batch. Throwing makes the bus deliver the same batch again, later: never skip. */
   onBatch(batch: BusBatch): Promise<void>;
   onError?(error: unknown): void;
