@@ -1,0 +1,238 @@
+import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
+import { z } from 'zod/v4';
+import type { BusBatch } from '../../shared/event-bus/port.js';
+import { type EventStore, type RecordedEvent, streamCategory } from '../../shared/event-store/port.js';
+import { STOCK_ITEM_CATEGORY } from '../../shared/hot-model/keys.js';
+import { readForProjection } from '../postgres/projector.js';
+import { READ_MODEL } from '../postgres/read-model-schema.js';
+import type { StockLevel } from '../stock-level.js';
+import { isLowLevel, stepLevel } from './crossings.js';
+
+/**
+ * A new consumer group reads the topic from its start: without a bound it would mail every
+ * crossing of the past. Crossings by events recorded longer ago than this are recorded as
+ * historical and not mailed (24 h: a mailer down for a weekend night still catches up).
+ */
+export const DEFAULT_HISTORY_BOUND_MS = 24 * 3600_000;
+
+export interface RecorderOptions {
+  historyBoundMs?: number;
+  now?: () => Date;
+}
+
+/** A crossing as recorded: the event that made the item low, and the level it left. */
+interface Crossing {
+  recorded: RecordedEvent;
+  level: StockLevel;
+}
+
+const levelRow = z.object({
+  stream_id: z.string(),
+  store_id: z.string(),
+  sku_id: z.string(),
+  quantity: z.bigint(),
+  low_stock_threshold: z.number().int(),
+  removed: z.boolean(),
+  revision: z.bigint(),
+  position: z.bigint(),
+});
+
+const crossingKey = z.object({ stream_id: z.string(), revision: z.bigint() });
+const recipientRow = z.object({ store_id: z.string(), user_id: z.string(), email: z.string() });
+
+/**
+ * Turns bus batches into crossings and the mails they owe, in one transaction per batch: the
+ * mailer's stock levels, the crossings, the outbox rows and the partition's progress commit
+ * together or not at all. A redelivered or replayed event is at or below its level's revision
+ * and changes nothing; the unique keys of crossings and outbox rows are a second guard.
+ */
+export class CrossingRecorder {
+  private readonly historyBoundMs: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly pool: DatabasePool,
+    private readonly store: EventStore,
+    options: RecorderOptions = {},
+  ) {
+    this.historyBoundMs = options.historyBoundMs ?? DEFAULT_HISTORY_BOUND_MS;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Applies one batch; answers how many outbox rows (mails owed to someone) it added. */
+  async applyBatch(batch: BusBatch): Promise<number> {
+    return this.pool.transaction(async (tx) => {
+      const owed = await this.record(tx, batch.events);
+      await tx.query(sql.unsafe`
+        insert into mail_progress as t (partition, through)
+        values (${batch.partition}, ${batch.through.toString()}::bigint)
+        on conflict (partition) do update set through = greatest(t.through, excluded.through), updated_at = now()`);
+      return owed;
+    });
+  }
+
+  private async record(tx: DatabaseTransactionConnection, events: readonly RecordedEvent[]): Promise<number> {
+    const streams = new Map<string, RecordedEvent[]>();
+    for (const event of events) {
+      if (streamCategory(event.streamId) !== STOCK_ITEM_CATEGORY) continue;
+      const list = streams.get(event.streamId);
+      if (list) list.push(event);
+      else streams.set(event.streamId, [event]);
+    }
+    if (streams.size === 0) return 0;
+    const ids = [...streams.keys()].sort();
+    // During a consumer-group rebalance two mailers may briefly hold the same batch: they
+    // take the streams one after the other (in one order, so never a deadlock).
+    await tx.query(sql.unsafe`
+      select pg_advisory_xact_lock(hashtext('stockroom.mail:' || id))
+        from unnest(${sql.array(ids, 'text')}::text[]) with ordinality as s(id, n) order by n`);
+    const rows = await tx.any(sql.unsafe`select * from mail_stock_levels where stream_id = any(${sql.array(ids, 'text')})`);
+    const levels = new Map(
+      rows.map((raw) => {
+        const row = levelRow.parse(raw);
+        const level: StockLevel = {
+          storeId: row.store_id,
+          skuId: row.sku_id,
+          quantity: Number(row.quantity),
+          lowStockThreshold: row.low_stock_threshold,
+          removed: row.removed,
+          revision: Number(row.revision),
+          position: row.position,
+        };
+        return [row.stream_id, level];
+      }),
+    );
+
+    const changed = new Map<string, StockLevel>();
+    const crossings: Crossing[] = [];
+    for (const streamId of ids) {
+      const start = levels.get(streamId) ?? null;
+      let level = start;
+      for (const recorded of await this.newEvents(streamId, start, streams.get(streamId) ?? [])) {
+        const step = stepLevel(level, readForProjection(recorded), recorded);
+        if (step.crossing && step.after) crossings.push({ recorded, level: step.after });
+        level = step.after;
+      }
+      if (level && level !== start) changed.set(streamId, level);
+    }
+    await saveLevels(tx, changed);
+    return this.saveCrossings(tx, crossings);
+  }
+
+  /**
+   * The delivered events past the stored revision, in order; when they do not follow on
+   * from it (a gap: the group started past the stream's first event, or the embedded bus
+   * resumed from another consumer's checkpoint) the missing ones come from the event store.
+   */
+  private async newEvents(streamId: string, start: StockLevel | null, delivered: RecordedEvent[]): Promise<RecordedEvent[]> {
+    const after = start?.revision ?? -1;
+    const events = delivered.filter((event) => event.revision > after).sort((a, b) => a.revision - b.revision);
+    const last = events.at(-1);
+    if (!last) return [];
+    if (events.every((event, index) => event.revision === after + 1 + index)) return events;
+    return this.store.readStream(streamId, { fromRevision: after + 1, maxCount: last.revision - after });
+  }
+
+  private async saveCrossings(tx: DatabaseTransactionConnection, crossings: Crossing[]): Promise<number> {
+    if (crossings.length === 0) return 0;
+    const horizon = this.now().getTime() - this.historyBoundMs;
+    const payload = JSON.stringify(
+      crossings.map(({ recorded, level }) => ({
+        stream_id: recorded.streamId,
+        revision: recorded.revision,
+        store_id: level.storeId,
+        sku_id: level.skuId,
+        quantity: level.quantity,
+        low_stock_threshold: level.lowStockThreshold,
+        actor: recorded.metadata.actor,
+        occurred_at: recorded.recordedAt.toISOString(),
+        historical: recorded.recordedAt.getTime() < horizon,
+      })),
+    );
+    // Only crossings recorded now get outbox rows: one already there was mailed (or owed) before.
+    const inserted = await tx.any(sql.unsafe`
+      insert into mail_crossings (stream_id, revision, store_id, sku_id, quantity, low_stock_threshold, actor, occurred_at, historical)
+      select stream_id, revision, store_id, sku_id, quantity, low_stock_threshold, actor, occurred_at, historical
+        from jsonb_to_recordset(${payload}::jsonb) as x(stream_id text, revision bigint, store_id uuid, sku_id uuid,
+             quantity bigint, low_stock_threshold integer, actor text, occurred_at timestamptz, historical boolean)
+      on conflict do nothing
+      returning stream_id, revision, store_id, historical`);
+    const toMail = inserted
+      .map((raw) => crossingKey.extend({ store_id: z.string(), historical: z.boolean() }).parse(raw))
+      .filter((crossing) => !crossing.historical);
+    if (toMail.length === 0) return 0;
+
+    const recipients = await recipientsOf(tx, [...new Set(toMail.map((crossing) => crossing.store_id))]);
+    const outbox = toMail.flatMap((crossing) =>
+      (recipients.get(crossing.store_id) ?? []).map((recipient) => ({
+        stream_id: crossing.stream_id,
+        revision: crossing.revision.toString(),
+        recipient_user_id: recipient.user_id,
+        recipient_email: recipient.email,
+        store_id: crossing.store_id,
+      })),
+    );
+    if (outbox.length === 0) return 0;
+    const added = await tx.any(sql.unsafe`
+      insert into mail_outbox (stream_id, revision, recipient_user_id, recipient_email, store_id)
+      select stream_id, revision, recipient_user_id, recipient_email, store_id
+        from jsonb_to_recordset(${JSON.stringify(outbox)}::jsonb)
+          as x(stream_id text, revision bigint, recipient_user_id uuid, recipient_email text, store_id uuid)
+      on conflict do nothing
+      returning 1`);
+    return added.length;
+  }
+}
+
+async function saveLevels(tx: DatabaseTransactionConnection, levels: Map<string, StockLevel>): Promise<void> {
+  if (levels.size === 0) return;
+  const payload = JSON.stringify(
+    [...levels].map(([streamId, level]) => ({
+      stream_id: streamId,
+      store_id: level.storeId,
+      sku_id: level.skuId,
+      quantity: level.quantity,
+      low_stock_threshold: level.lowStockThreshold,
+      removed: level.removed,
+      low: isLowLevel(level),
+      revision: level.revision,
+      position: level.position.toString(),
+    })),
+  );
+  await tx.query(sql.unsafe`
+    insert into mail_stock_levels as t (stream_id, store_id, sku_id, quantity, low_stock_threshold, removed, low, revision, position)
+    select stream_id, store_id, sku_id, quantity, low_stock_threshold, removed, low, revision, position
+      from jsonb_to_recordset(${payload}::jsonb) as x(stream_id text, store_id uuid, sku_id uuid, quantity bigint,
+           low_stock_threshold integer, removed boolean, low boolean, revision bigint, position bigint)
+    on conflict (stream_id) do update set
+      quantity = excluded.quantity, low_stock_threshold = excluded.low_stock_threshold, removed = excluded.removed,
+      low = excluded.low, revision = excluded.revision, position = excluded.position, updated_at = now()
+    where t.revision < excluded.revision`);
+}
+
+/**
+ * Who gets a store's low-stock emails, as the read model knows them when the crossing is
+ * recorded: every manager, and the staff assigned to the store; each with an email, not
+ * deleted, and not having turned the emails off.
+ */
+async function recipientsOf(
+  tx: DatabaseTransactionConnection,
+  storeIds: string[],
+): Promise<Map<string, z.infer<typeof recipientRow>[]>> {
+  const users = sql.identifier([READ_MODEL, 'users']);
+  const assignments = sql.identifier([READ_MODEL, 'store_assignments']);
+  const rows = await tx.any(sql.unsafe`
+    select s.store_id::text as store_id, u.id::text as user_id, u.email
+      from unnest(${sql.array(storeIds, 'uuid')}::uuid[]) as s(store_id)
+      join ${users} u on not u.deleted and u.email is not null and u.low_stock_emails
+       and (u.role = 'manager'
+            or (u.role = 'staff' and exists (select 1 from ${assignments} a where a.user_id = u.id and a.store_id = s.store_id)))`);
+  const byStore = new Map<string, z.infer<typeof recipientRow>[]>();
+  for (const raw of rows) {
+    const row = recipientRow.parse(raw);
+    const list = byStore.get(row.store_id);
+    if (list) list.push(row);
+    else byStore.set(row.store_id, [row]);
+  }
+  return byStore;
+}
