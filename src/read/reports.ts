@@ -3,6 +3,7 @@ import { sql } from 'slonik';
 import { z } from 'zod/v4';
 import { principalOf } from '../shared/auth/plugin.js';
 import { requireRole } from '../shared/auth/principal.js';
+import { dashboardFiguresView, readDashboardFigures } from './inventory-dashboard.js';
 import { minPositionHeaders } from './min-position.js';
 import { int8, noQuery, type ReadContext, readErrors } from './schemas.js';
 
@@ -19,7 +20,7 @@ const lowItemView = z.object({
   margin: z.int().describe('quantity - lowStockThreshold: 0 or less is low stock'),
 });
 
-export const inventoryReportView = z.object({
+export const inventoryReportView = dashboardFiguresView.extend({
   stores: z.int(),
   openStores: z.int(),
   skus: z.int().describe('SKUs not deleted'),
@@ -76,11 +77,11 @@ export const reportReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, 
                    (select count(*) from ${table('skus')} where not deleted) as skus,
                    st.items, st.units, st.low_stock_items, st.out_of_stock_items,
                    (select coalesce(min(through), 0) from ${table('progress')})::text as read_position
-              from (select count(*) as items,
-                           coalesce(sum(quantity), 0)::bigint as units,
-                           count(*) filter (where quantity <= low_stock_threshold) as low_stock_items,
-                           count(*) filter (where quantity = 0) as out_of_stock_items
-                      from ${table('stock')} where not removed) st`),
+              from (select coalesce(sum(items), 0)::bigint as items,
+                           coalesce(sum(units), 0)::bigint as units,
+                           coalesce(sum(low_stock_items), 0)::bigint as low_stock_items,
+                           coalesce(sum(out_of_stock_items), 0)::bigint as out_of_stock_items
+                      from ${table('store_totals')}) st`),
         );
         const lowest = await tx.any(sql.unsafe`
           select s.store_id, st.name as store_name, s.sku_id, k.code, k.name, s.quantity, s.low_stock_threshold
@@ -112,6 +113,7 @@ export const reportReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, 
             };
           }),
           readPosition: totals.read_position,
+          ...(await readDashboardFigures(tx, table)),
         };
       });
     },

@@ -25,4 +25,24 @@ export interface RowProjection<Row extends ProjectedRow> {
   save(tx: DatabaseTransactionConnection, schema: string, rows: readonly Row[]): Promise<void>;
 }
 
+/** An event the projector folded into its row: new to the read model, never a repeat. */
+export interface AppliedEvent {
+  recorded: RecordedEvent;
+  event: StockroomEvent;
+}
+
+/**
+ * A read model kept from the events themselves rather than one row per stream: counters
+ * and totals over many streams (the dashboards). Counting is only exactly-once if it sees
+ * each event once, so it is not given the batch as delivered (a redelivery repeats it) but
+ * the events the row projections actually folded, in position order, in the batch's
+ * transaction: a repeat folds nothing, so it counts nothing, and a batch that fails counts
+ * nothing either. It runs after every row projection of the batch, so its rows and locks
+ * come last in every transaction (one lock order for all, no deadlock).
+ */
+export interface AppliedEventsProjection {
+  name: string;
+  apply(tx: DatabaseTransactionConnection, schema: string, applied: readonly AppliedEvent[]): Promise<void>;
+}
+
 export const idOfStream = (streamId: string): string => streamId.slice(streamId.indexOf('-') + 1);

@@ -2,10 +2,12 @@ import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slon
 import type { BusBatch } from '../../shared/event-bus/port.js';
 import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js';
 import { parseEvent, type StockroomEvent, UnreadableEvent } from '../../shared/events/index.js';
-import type { ProjectedRow, RowProjection } from './projection.js';
+import type { AppliedEvent, AppliedEventsProjection, ProjectedRow, RowProjection } from './projection.js';
+import { movementsProjection } from './projections/movements.js';
 import { skuProjection } from './projections/skus.js';
 import { stockProjection } from './projections/stock.js';
 import { storeProjection } from './projections/stores.js';
+import { storeTotalsProjection } from './projections/store-totals.js';
 import { userProjection } from './projections/users.js';
 import { READ_MODEL } from './read-model-schema.js';
 
@@ -16,6 +18,8 @@ const projections: RowProjection<ProjectedRow>[] = [
   stockProjection as unknown as RowProjection<ProjectedRow>,
 ];
 const byCategory = new Map(projections.map((projection) => [projection.category, projection]));
+/** Run after the row projections, in this order, with the events they applied. */
+const appliedEventsProjections: AppliedEventsProjection[] = [movementsProjection, storeTotalsProjection];
 
 /**
  * Live batches take this lock shared; a rebuild's swap takes it exclusively, so that no
@@ -75,16 +79,23 @@ export class PostgresProjector {
       if (list) list.push(event);
       else streams.set(event.streamId, [event]);
     }
+    await this.lockStreams(tx, [...streams.keys()]);
+    const applied: AppliedEvent[] = [];
     for (const projection of projections) {
       const ids = [...streams.keys()].filter((id) => category(id) === projection.category);
       if (ids.length === 0) continue;
       const current = await projection.load(tx, this.schema, ids);
       const changed: ProjectedRow[] = [];
       for (const streamId of ids) {
-        const row = await this.fold(projection, current.get(streamId) ?? null, streamId, streams.get(streamId) ?? []);
-        if (row && row !== current.get(streamId)) changed.push(row);
+        const folded = await this.fold(projection, current.get(streamId) ?? null, streamId, streams.get(streamId) ?? []);
+        applied.push(...folded.applied);
+        if (folded.row && folded.row !== current.get(streamId)) changed.push(folded.row);
       }
       await projection.save(tx, this.schema, changed);
+    }
+    if (applied.length > 0) {
+      applied.sort((a, b) => (a.recorded.position < b.recorded.position ? -1 : a.recorded.position > b.recorded.position ? 1 : 0));
+      for (const projection of appliedEventsProjections) await projection.apply(tx, this.schema, applied);
     }
     await tx.query(sql.unsafe`
       insert into ${sql.identifier([this.schema, 'progress'])} as t (partition, through)
@@ -100,20 +111,38 @@ export class PostgresProjector {
       select unnest(${sql.array(partitions, 'int4')}), 0 on conflict do nothing`);
   }
 
+  /**
+   * Serializes batches that carry events of the same streams: during a rebalance the old
+   * and the new owner of a partition may apply the same events at once, and each would
+   * fold them over the row it read, counting the movements twice. With the lock, the
+   * second loads the row after the first committed and finds them repeats. Taken in one
+   * order (by hash) in one statement, so two batches never wait for each other in a cycle.
+   */
+  private async lockStreams(tx: DatabaseTransactionConnection, streamIds: readonly string[]): Promise<void> {
+    if (streamIds.length === 0) return;
+    await tx.query(sql.unsafe`
+      select pg_advisory_xact_lock(h) from (
+        select distinct hashtext(${`stockroom.stream:${this.schema}:`} || s) as h from unnest(${sql.array([...streamIds], 'text')}) s order by h
+      ) locks`);
+  }
+
+  /** The row after the events new to it, and those events (what the batch really applied). */
   private async fold(
     projection: RowProjection<ProjectedRow>,
     start: ProjectedRow | null,
     streamId: string,
     delivered: RecordedEvent[],
-  ): Promise<ProjectedRow | null> {
+  ): Promise<{ row: ProjectedRow | null; applied: AppliedEvent[] }> {
     const after = start?.revision ?? -1;
     let events = delivered.filter((event) => event.revision > after).sort((a, b) => a.revision - b.revision);
     const last = events.at(-1);
-    if (!last) return start;
+    if (!last) return { row: start, applied: [] };
     // Contiguous from the row's revision? If not, the missing events come from the store.
     if (events.some((event, index) => event.revision !== after + 1 + index)) {
       events = await this.store.readStream(streamId, { fromRevision: after + 1, maxCount: last.revision - after });
     }
-    return events.reduce((row, recorded) => projection.evolve(row, readForProjection(recorded), recorded), start);
+    const applied = events.map((recorded) => ({ recorded, event: readForProjection(recorded) }));
+    const row = applied.reduce<ProjectedRow | null>((current, { recorded, event }) => projection.evolve(current, event, recorded), start);
+    return { row, applied };
   }
 }

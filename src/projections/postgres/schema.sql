@@ -92,3 +92,46 @@ create table progress (
   through bigint not null,
   updated_at timestamptz not null default now()
 );
+
+-- The dashboards (GET /api/reports/inventory). Movements are counters kept from the events
+-- the projector applied (each counted once, see AppliedEventsProjection); store totals are
+-- recomputed from `stock` and `skus` for the stores a batch touched.
+
+-- Units in and out per UTC day and reason (received, sold, damaged, returned, correction,
+-- count, added, removed). Small (days x reasons), kept for ever.
+create table movements_daily (
+  day date not null,
+  reason text not null,
+  units_in bigint not null,
+  units_out bigint not null,
+  primary key (day, reason)
+);
+
+-- Units in and out per SKU (all stores) and UTC hour, for the top movers of the last 24 hours
+-- and 7 days; hours older than 8 days are pruned by the projector.
+create table sku_movements_hourly (
+  sku_id uuid not null,
+  hour timestamptz not null,
+  units_in bigint not null,
+  units_out bigint not null,
+  primary key (sku_id, hour)
+);
+create index sku_movements_hourly_hour on sku_movements_hourly (hour);
+
+-- One row per store that holds or held stock: its items not removed and their value at the
+-- SKUs' current prices (a SKU without a price counts 0).
+create table store_totals (
+  store_id uuid primary key,
+  items integer not null,
+  units bigint not null,
+  stock_value numeric not null,
+  low_stock_items integer not null,
+  out_of_stock_items integer not null,
+  updated_at timestamptz not null
+);
+
+-- The sha256 of the schema.sql this read model was created from: a process with the
+-- projector role rebuilds a read model of another fingerprint before it projects.
+create table schema_fingerprint (
+  fingerprint text not null
+);

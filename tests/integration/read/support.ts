@@ -3,6 +3,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'slonik';
 import * as assert from 'uvu/assert';
 import { ensureReadModelSchema } from '../../../src/projections/postgres/read-model-schema.js';
+import { refreshStoreTotals } from '../../../src/projections/postgres/projections/store-totals.js';
 import { readApi } from '../../../src/read/plugin.js';
 import { ADMIN, type Client, type Harness, login, startHarness } from '../../support/app.js';
 import { createUser, unique } from '../../support/http-assertions.js';
@@ -180,7 +181,7 @@ export async function seedReadModel(harness: Harness): Promise<Seed> {
   await insert(
     harness,
     'users',
-    users.map((u) => ({ id: u.id, username: u.username, display_name: u.displayName, email: u.email, role: u.role, store_ids: u.storeIds, deleted: u.deleted, revision: u.revision, position: 1, created_at: at, updated_at: at })),
+    users.map((u) => ({ id: u.id, username: u.username, display_name: u.displayName, email: u.email, role: u.role, store_ids: u.storeIds, low_stock_emails: true, deleted: u.deleted, revision: u.revision, position: 1, created_at: at, updated_at: at })),
   );
   await insert(
     harness,
@@ -203,6 +204,7 @@ export async function seedReadModel(harness: Harness): Promise<Seed> {
     select sku_id, coalesce(sum(quantity) filter (where not removed), 0), count(*) filter (where not removed),
            count(*) filter (where not removed and quantity <= low_stock_threshold), max(position), max(updated_at)
       from read_model.stock group by sku_id`);
+  await harness.db.pool.transaction((tx) => refreshStoreTotals(tx, RM, { items: stock, pricedSkuIds: [] }));
   await setProgress(harness, [100n, 150n, 120n]);
 
   return { manager, staff, auditor, staffStoreIds, otherStoreId: apiStores[2]!.id, users, stores, skus, stock };
