@@ -1,6 +1,7 @@
 import type { DatabasePool } from 'slonik';
 import { Forwarder } from './projections/forwarder.js';
 import { Notifier } from './projections/notifier/notifier.js';
+import { mailerCheckpoint, startMailer } from './projections/mailer/run.js';
 import { postgresReadModelCheckpoint } from './projections/lag.js';
 import { ensureReadModelSchema } from './projections/postgres/read-model-schema.js';
 import { startPostgresProjector } from './projections/postgres/run.js';
@@ -71,6 +72,12 @@ export async function startBackground(deps: {
     notifier = started;
     log.info({}, 'notifier started');
   }
+  if (config.ROLES.includes('mailer')) {
+    // Recipients and names come from the read model: a mailer-only process needs its tables.
+    await ensureReadModelSchema(deps.databaseUrl);
+    const mailer = await startMailer({ bus, pool, store: eventStore, config, log });
+    stops.unshift(() => mailer.stop());
+  }
   let forwarder: Forwarder | null = null;
   if (config.ROLES.includes('forwarder')) {
     const inProcess = bus instanceof InProcessBus;
@@ -81,7 +88,7 @@ export async function startBackground(deps: {
       databaseUrl: deps.databaseUrl,
       log,
       // The in-process bus forgets on restart: start from what the local projectors have applied.
-      ...(inProcess ? { startAfter: () => localCheckpoint(pool, deps.redis ?? null) } : {}),
+      ...(inProcess ? { startAfter: () => localCheckpoint(pool, deps.redis ?? null, config.ROLES.includes('mailer')) } : {}),
     });
     forwarder.start();
     const running = forwarder;
@@ -98,8 +105,12 @@ export async function startBackground(deps: {
 }
 
 /** The least of the local projectors' checkpoints: nothing either has not applied is skipped. */
-async function localCheckpoint(pool: DatabasePool, redis: Redis | null): Promise<bigint> {
-  const postgres = (await postgresReadModelCheckpoint(pool)) ?? 0n;
+async function localCheckpoint(pool: DatabasePool, redis: Redis | null, mailer = false): Promise<bigint> {
+  const projected = (await postgresReadModelCheckpoint(pool)) ?? 0n;
+  // The mailer's too: it may lag the projector. A mailer that never ran starts beside the
+  // projector; it reads what it needs of each stream's past from the event store.
+  const mailed = mailer ? ((await mailerCheckpoint(pool)) ?? projected) : projected;
+  const postgres = mailed < projected ? mailed : projected;
   if (!redis) return postgres;
   const hot = await new RedisReadModel(redis).watermark();
   return hot === undefined || hot === null || hot > postgres ? postgres : hot;
