@@ -4,6 +4,7 @@ import { Notifier } from './projections/notifier/notifier.js';
 import { mailerCheckpoint, startMailer } from './projections/mailer/run.js';
 import { postgresReadModelCheckpoint } from './projections/lag.js';
 import { ensureReadModelSchema } from './projections/postgres/read-model-schema.js';
+import { ensureCurrentReadModel } from './projections/postgres/read-model-upgrade.js';
 import { startPostgresProjector } from './projections/postgres/run.js';
 import { startRedisProjector } from './projections/redis/run.js';
 import type { Redis } from './shared/redis.js';
@@ -52,7 +53,10 @@ export async function startBackground(deps: {
 }): Promise<Background> {
   const { config, pool, eventStore, bus, log } = deps;
   const stops: (() => Promise<void>)[] = [];
-  if (config.ROLES.includes('projector') || config.ROLES.includes('read-api')) await ensureReadModelSchema(deps.databaseUrl);
+  if (config.ROLES.includes('projector') || config.ROLES.includes('read-api')) {
+    // A read model of another release is rebuilt here, before the projector starts on it.
+    await ensureCurrentReadModel({ databaseUrl: deps.databaseUrl, pool, store: eventStore, log, projects: config.ROLES.includes('projector') });
+  }
   if (config.ROLES.includes('projector')) {
     const projector = await startPostgresProjector({ bus, pool, store: eventStore, log });
     stops.unshift(() => projector.stop());

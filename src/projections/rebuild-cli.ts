@@ -4,7 +4,7 @@ import { startEmbeddedPostgres } from '../shared/db/embedded.js';
 import { migrate } from '../shared/db/migrate.js';
 import { createDatabasePool } from '../shared/db/pool.js';
 import { PostgresEventStore } from '../shared/event-store/postgres/index.js';
-import { rebuildReadModel } from './postgres/rebuild.js';
+import { logRebuildProgress, rebuildReadModel, withRebuildLock } from './postgres/rebuild.js';
 
 /** `npm run projections:rebuild`: a fresh PostgreSQL read model from the event store, swapped in live. */
 async function main(): Promise<void> {
@@ -16,18 +16,7 @@ async function main(): Promise<void> {
   const pool = await createDatabasePool(databaseUrl);
   try {
     const store = new PostgresEventStore(pool);
-    let lastReport = 0;
-    const result = await rebuildReadModel({
-      databaseUrl,
-      pool,
-      store,
-      progress: ({ through, head, events, eventsPerSecond }) => {
-        if (Date.now() - lastReport < 1_000 && through < head) return;
-        lastReport = Date.now();
-        const percent = head === 0n ? 100 : Number((through * 1000n) / head) / 10;
-        log.info({ through: through.toString(), head: head.toString(), events, eventsPerSecond }, `rebuild ${percent.toFixed(1)}%`);
-      },
-    });
+    const result = await withRebuildLock(pool, () => rebuildReadModel({ databaseUrl, pool, store, progress: logRebuildProgress(log) }));
     log.info({ through: result.through.toString(), events: result.events }, 'rebuild done: the new read model is live');
   } finally {
     await pool.end();

@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
+import { type DatabasePool, sql } from 'slonik';
+import { z } from 'zod/v4';
 
 /** Queries read this schema; a rebuild fills READ_MODEL_NEXT and swaps it in. */
 export const READ_MODEL = 'read_model';
@@ -7,10 +10,22 @@ export const READ_MODEL_NEXT = 'read_model_next';
 
 const ddl = () => readFile(new URL('./schema.sql', import.meta.url), 'utf8');
 
+/** What this release's read model looks like: the sha256 of schema.sql. */
+export const schemaFingerprint = async (): Promise<string> => createHash('sha256').update(await ddl()).digest('hex');
+
+/** The fingerprint the read model in `schema` was created with; null when it has none (created before fingerprints). */
+export async function storedFingerprint(pool: DatabasePool, schema = READ_MODEL): Promise<string | null> {
+  const table = `${schema}.schema_fingerprint`;
+  const exists = await pool.oneFirst(sql.unsafe`select to_regclass(${table}) is not null`);
+  if (!z.boolean().parse(exists)) return null;
+  return z.string().nullable().parse(await pool.maybeOneFirst(sql.unsafe`select fingerprint from ${sql.identifier([schema, 'schema_fingerprint'])}`));
+}
+
 /**
- * Creates the read model's tables in `schema` unless the schema exists. The read model is
- * disposable (every row can be rebuilt from the event store), so it is not migrated: a
- * change of schema.sql is applied by `npm run projections:rebuild`.
+ * Creates the read model's tables in `schema` unless the schema exists, and records the
+ * fingerprint of the schema.sql they came from. The read model is disposable (every row
+ * can be rebuilt from the event store), so it is not migrated: a change of schema.sql is
+ * applied by a rebuild (read-model-upgrade.ts starts one when the fingerprint differs).
  */
 export async function ensureReadModelSchema(databaseUrl: string, schema = READ_MODEL, { replace = false } = {}): Promise<boolean> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -27,7 +42,9 @@ export async function ensureReadModelSchema(databaseUrl: string, schema = READ_M
     if (rowCount) await client.query(`drop schema ${pg.escapeIdentifier(schema)} cascade`);
     await client.query(`create schema ${pg.escapeIdentifier(schema)}`);
     await client.query(`set local search_path to ${pg.escapeIdentifier(schema)}`);
-    await client.query(await ddl());
+    const text = await ddl();
+    await client.query(text);
+    await client.query('insert into schema_fingerprint (fingerprint) values ($1)', [createHash('sha256').update(text).digest('hex')]);
     await client.query('commit');
     return true;
   } catch (error) {

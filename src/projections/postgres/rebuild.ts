@@ -5,11 +5,47 @@ import { catchUp } from '../../shared/event-store/catch-up.js';
 import { PostgresProjector, READ_MODEL_LOCK } from './projector.js';
 import { ensureReadModelSchema, READ_MODEL, READ_MODEL_NEXT } from './read-model-schema.js';
 
+/** Held by whoever rebuilds (the CLI, or a projector upgrading the read model): one rebuild at a time. */
+const REBUILD_LOCK = 'stockroom.read_model_rebuild';
+
+/**
+ * Runs `rebuild` under a session lock on a connection of its own, waiting for a rebuild
+ * already under way: two would both fill read_model_next.
+ */
+export async function withRebuildLock<T>(pool: DatabasePool, rebuild: () => Promise<T>): Promise<T> {
+  return pool.connect(async (connection) => {
+    await connection.query(sql.unsafe`select pg_advisory_lock(hashtext(${REBUILD_LOCK}))`);
+    try {
+      return await rebuild();
+    } finally {
+      await connection.query(sql.unsafe`select pg_advisory_unlock(hashtext(${REBUILD_LOCK}))`);
+    }
+  });
+}
+
+export interface RebuildProgress {
+  through: bigint;
+  head: bigint;
+  events: number;
+  eventsPerSecond: number;
+}
+
+/** A progress callback that logs at most once a second, and at the end: `rebuild 42.0%`. */
+export function logRebuildProgress(log: { info(obj: object, msg?: string): void }): (report: RebuildProgress) => void {
+  let lastReport = 0;
+  return ({ through, head, events, eventsPerSecond }) => {
+    if (Date.now() - lastReport < 1_000 && through < head) return;
+    lastReport = Date.now();
+    const percent = head === 0n ? 100 : Number((through * 1000n) / head) / 10;
+    log.info({ through: through.toString(), head: head.toString(), events, eventsPerSecond }, `rebuild ${percent.toFixed(1)}%`);
+  };
+}
+
 export interface RebuildOptions {
   databaseUrl: string;
   pool: DatabasePool;
   store: EventStore;
-  progress?: (report: { through: bigint; head: bigint; events: number; eventsPerSecond: number }) => void;
+  progress?: (report: RebuildProgress) => void;
   batchSize?: number;
 }
 

@@ -1,11 +1,16 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Forwarder } from '../../../src/projections/forwarder.js';
 import { PostgresProjector } from '../../../src/projections/postgres/projector.js';
+import { ensureReadModelSchema } from '../../../src/projections/postgres/read-model-schema.js';
+import { startPostgresProjector } from '../../../src/projections/postgres/run.js';
 import { rebuildReadModel } from '../../../src/projections/postgres/rebuild.js';
 import type { RecordedEvent } from '../../../src/shared/event-store/port.js';
 import { ADMIN, type Client, type Harness, login, startHarness } from '../../support/app.js';
 import { assertProblem, createUser, unique } from '../../support/http-assertions.js';
+import { testBus } from '../../support/kafka.js';
+import { quietLog } from '../../support/pipeline.js';
 import { type DashboardFigures, foldDashboard } from './dashboard-fold.js';
 
 interface Report extends DashboardFigures {
@@ -21,6 +26,7 @@ interface Context {
   harness: Harness;
   manager: Client;
   auditor: Client;
+  stopProjections: () => Promise<void>;
   /** The global position of the last change written. */
   last: bigint;
 }
@@ -55,15 +61,38 @@ async function expected(harness: Harness, at: Report): Promise<DashboardFigures>
 
 const figuresOf = (r: Report): DashboardFigures => ({ stockValue: r.stockValue, perStore: r.perStore, movements: r.movements, topMovers: r.topMovers });
 
+/**
+ * Forwarder and PostgreSQL projector through the real broker, as startHarness's
+ * `projections` runs them, but in a consumer group of this file's own: joining the shared
+ * default group waits for every other test process on the broker to rebalance.
+ */
+async function startProjections(harness: Harness): Promise<() => Promise<void>> {
+  await ensureReadModelSchema(harness.db.url);
+  const bus = testBus('dashboard');
+  await bus.ensureTopic();
+  const projector = await startPostgresProjector({ bus, pool: harness.db.pool, store: harness.eventStore, log: quietLog, group: unique('stockroom-test-dashboard-') });
+  const forwarder = new Forwarder({ store: harness.eventStore, bus, pool: harness.db.pool, databaseUrl: harness.db.url, log: quietLog, retryMs: 200 });
+  forwarder.start();
+  return async () => {
+    await forwarder.stop();
+    await projector.stop();
+    await bus.close();
+  };
+}
+
 test.before(async (context) => {
-  context.harness = await startHarness('dashboard', {}, { projections: true });
+  context.harness = await startHarness('dashboard');
+  context.stopProjections = await startProjections(context.harness);
   context.last = 0n;
   context.manager = await login(context.harness, ADMIN.username, ADMIN.password);
   const auditor = unique('auditor');
   await createUser(context.manager, { username: auditor, password: 'auditor-password-1', role: 'auditor' });
   context.auditor = await login(context.harness, auditor, 'auditor-password-1');
 });
-test.after(async ({ harness }) => harness.close());
+test.after(async ({ harness, stopProjections }) => {
+  await stopProjections();
+  await harness.close();
+});
 
 test('a scripted day of changes: every figure equals a fold of the same events', async (context) => {
   const { manager } = context;
