@@ -49,10 +49,12 @@ export interface SmtpReceiver {
   port: number;
   url: string;
   received: ReceivedMail[];
-  /** DATA transactions that have begun (the whole message came in), answered or not. */
-  dataStarted: number;
+  /** Messages that came in whole but whose DATA was never answered (holdReplies). */
+  held: ReceivedMail[];
   /** From now on, the reply to DATA is held back (the sender waits, as for a slow server). */
   holdReplies(): void;
+  /** From now on, DATA is answered again. */
+  answerReplies(): void;
   close(): Promise<void>;
 }
 
@@ -68,9 +70,12 @@ export async function startSmtpReceiver(port = 0): Promise<SmtpReceiver> {
     port: 0,
     url: '',
     received: [],
-    dataStarted: 0,
+    held: [],
     holdReplies: () => {
       holding = true;
+    },
+    answerReplies: () => {
+      holding = false;
     },
     close: async () => {
       for (const release of held) release();
@@ -84,13 +89,15 @@ export async function startSmtpReceiver(port = 0): Promise<SmtpReceiver> {
     onData(stream, session, callback) {
       void simpleParser(stream).then(
         (parsed) => {
-          receiver.dataStarted += 1;
+          const mail = { parsed, to: session.envelope.rcptTo.map((rcpt) => rcpt.address), messageId: parsed.messageId ?? '' };
           if (holding) {
-            // Never answered: the sender sits waiting for the 250 after DATA.
+            // Not answered: the sender sits waiting for the 250 after DATA, as it would
+            // when it dies after the server has the message but before it knows.
+            receiver.held.push(mail);
             held.push(() => callback(new Error('shutting down')));
             return;
           }
-          receiver.received.push({ parsed, to: session.envelope.rcptTo.map((rcpt) => rcpt.address), messageId: parsed.messageId ?? '' });
+          receiver.received.push(mail);
           callback();
         },
         (error: Error) => callback(error),
