@@ -8,13 +8,17 @@ export interface Frame {
 /** A websocket client that keeps every frame it got, for tests to wait on. */
 export class TestSocket {
   readonly frames: Frame[] = [];
+  /** Frames received by type, counted as they come (a filter over many frames per wait would be quadratic). */
+  readonly counts = new Map<string, number>();
   closed: { code: number; reason: string } | null = null;
   private waiters: (() => void)[] = [];
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
-      this.frames.push(JSON.parse(data.toString()) as Frame);
-      this.wake();
+      const frame = JSON.parse(data.toString()) as Frame;
+      this.frames.push(frame);
+      this.counts.set(frame.type, (this.counts.get(frame.type) ?? 0) + 1);
+      if (this.waiters.length > 0 && (this.frames.length < 1_000 || this.frames.length % 1_000 === 0)) this.wake();
     });
     socket.on('close', (code, reason) => {
       this.closed = { code, reason: reason.toString() };
@@ -22,8 +26,8 @@ export class TestSocket {
     });
   }
 
-  static async open(url: string, token?: string): Promise<TestSocket> {
-    const socket = new WebSocket(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  static async open(url: string, token?: string, { autoPong = true } = {}): Promise<TestSocket> {
+    const socket = new WebSocket(url, { autoPong, ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) });
     const client = new TestSocket(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
@@ -46,7 +50,7 @@ export class TestSocket {
   async until(done: (frames: Frame[]) => boolean, timeoutMs = 10_000, what = 'frames'): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!done(this.frames)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.frames).slice(0, 2_000)}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${JSON.stringify([...this.counts])}); got ${JSON.stringify(this.frames).slice(0, 2_000)}`);
       if (this.closed) throw new Error(`closed (${this.closed.code} ${this.closed.reason}) waiting for ${what}; got ${JSON.stringify(this.frames).slice(0, 2_000)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 50);

@@ -240,6 +240,7 @@ export class LiveConnection {
 
   /** Replays from the event store, then drains what came live meanwhile; again if that overflowed. */
   private async replay(group: Group): Promise<void> {
+    let failing = false;
     while (!this.closed && !group.abort.signal.aborted) {
       while (!this.deps.feed.live) {
         await sleep(50);
@@ -262,6 +263,9 @@ export class LiveConnection {
       } catch (error) {
         if (this.closed || group.abort.signal.aborted) return;
         this.deps.log.warn({ err: error }, 'websocket: a replay failed; retrying');
+        // Said once per failure streak: the client knows why nothing comes, and nothing is skipped.
+        if (!failing) this.error('unavailable', `The changes since ${group.sent} cannot be read now (${detailOf(error)}); retrying.`);
+        failing = true;
         await sleep(1_000);
         continue;
       }

@@ -1,5 +1,5 @@
 import websocket from '@fastify/websocket';
-import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Principal } from '../../shared/auth/principal.js';
 import type { StockChangeFeed } from '../../shared/live/stock-changes.js';
 import { type ConnectionLimits, LiveConnection } from './connection.js';
@@ -35,7 +35,7 @@ declare module 'fastify' {
  * `GET /ws`: live stock changes (the protocol is in design.md). The token comes in the
  * upgrade's Authorization header, checked before the upgrade, or as the first frame.
  */
-export const liveApi: FastifyPluginAsync<LiveOptions> = async (app, options) => {
+export const liveApi = fp<LiveOptions>(async (app, options) => {
   const limits = { ...defaultLimits, ...options.limits };
   const connections = new Set<LiveConnection>();
   app.decorate('liveConnections', () => connections.size);
@@ -87,4 +87,4 @@ export const liveApi: FastifyPluginAsync<LiveOptions> = async (app, options) => 
       socket.on('close', () => connections.delete(connection));
     },
   );
-};
+}, { name: 'stockroom-live' });

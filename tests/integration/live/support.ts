@@ -36,7 +36,10 @@ export interface LiveCluster {
   close(): Promise<void>;
 }
 
-export async function startLiveCluster(label: string, { readers = 2, liveOptions = {} }: { readers?: number; liveOptions?: Omit<LiveOptions, 'feed'> } = {}): Promise<LiveCluster> {
+export async function startLiveCluster(
+  label: string,
+  { readers = 2, liveOptions = {} }: { readers?: number; liveOptions?: Omit<LiveOptions, 'feed'> | ((index: number) => Omit<LiveOptions, 'feed'>) } = {},
+): Promise<LiveCluster> {
   const db = await createTestDatabase(label);
   const appendPool = createAppendPool(db.url);
   const eventStore = new PostgresEventStore(db.pool, appendPool);
@@ -54,7 +57,8 @@ export async function startLiveCluster(label: string, { readers = 2, liveOptions
   for (let index = 0; index < readers; index += 1) {
     const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET, ROLES: 'read-api,notifier' });
     const background = await startBackground({ config, pool: db.pool, databaseUrl: db.url, eventStore, bus: bus(), log: quietLog });
-    const app = await buildApp({ config, pool: db.pool, eventStore, jwtSecret: JWT_SECRET, logger: false, live: background.notifier, liveOptions });
+    const options = typeof liveOptions === 'function' ? liveOptions(index) : liveOptions;
+    const app = await buildApp({ config, pool: db.pool, eventStore, jwtSecret: JWT_SECRET, logger: false, live: background.notifier, liveOptions: options });
     await app.listen({ port: 0, host: '127.0.0.1' });
     started.push({ app, background, url: `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/ws` });
   }

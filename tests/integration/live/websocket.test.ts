@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { seedStore } from '../../support/app.js';
@@ -20,7 +21,15 @@ async function subscribed(socket: TestSocket, frame: Record<string, unknown>): P
 }
 
 test.before(async (context) => {
-  context.cluster = await startLiveCluster('ws', { liveOptions: { recheckMs: 200, limits: { authTimeoutMs: 1_000 } } });
+  context.cluster = await startLiveCluster('ws', {
+    // The second process pings often (a deaf client is dropped quickly); the first rarely
+    // (a client that stops reading meets the buffer bound first).
+    liveOptions: (index) => ({
+      recheckMs: 200,
+      pingMs: index === 0 ? 30_000 : 400,
+      limits: { authTimeoutMs: 1_000, maxBufferedBytes: 256 * 1024, drainTimeoutMs: 1_000 },
+    }),
+  });
 });
 test.after(async ({ cluster }) => cluster.close());
 
@@ -197,6 +206,54 @@ test('a frame over the bound or a flood of frames closes that connection only', 
   assert.is((await flood.closing()).code, 1008);
   assert.is(bystander.closed, null);
   bystander.close();
+});
+
+test('a client that stops reading is closed with 1013; the server does not buffer for it', async ({ cluster }) => {
+  const { manager, readers } = cluster;
+  const seeded = await seedStore(cluster.writer, manager, 10);
+  // A long history, written straight to the event store: 40,000 receipts of one unit.
+  const stream = `stockitem-${seeded.storeId}_${seeded.skuId}`;
+  let revision = await cluster.eventStore.streamRevision(stream);
+  for (let batch = 0; batch < 40; batch += 1) {
+    const events = Array.from({ length: 1_000 }, (_, index) => ({
+      id: randomUUID(),
+      type: 'StockAdjusted',
+      data: { delta: 1, reason: 'received', note: null, quantityAfter: 11 + batch * 1_000 + index },
+      metadata: { actor: null, correlationId: randomUUID(), causationId: null, at: new Date().toISOString(), schemaVersion: 1 },
+    }));
+    revision = (await cluster.eventStore.append(stream, events, revision)).revision;
+  }
+  const server = readers[0]!.app;
+  const slow = await TestSocket.open(readers[0]!.url, manager.token);
+  const open = server.liveConnections();
+  slow.socket.pause();
+  slow.send({ type: 'subscribe', storeIds: [seeded.storeId], since: '0' });
+  // Its unsent frames pass the bound within moments and stay there: after 1 s (here) the server
+  // closes it with 1013, and drops it 5 s later if it still does not read. Read at 3 s: the close frame is there.
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  slow.socket.resume();
+  const closed = await slow.closing(10_000);
+  assert.is(closed.code, 1013, `${JSON.stringify(closed)} after ${slow.counts.get('stock')} frames`);
+  assert.ok((slow.counts.get('stock') ?? 0) < 40_001, 'it did not get the whole history buffered for it');
+  const deadline = Date.now() + 5_000;
+  while (server.liveConnections() >= open) {
+    assert.ok(Date.now() < deadline, 'the slow client is still held');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  // One that reads gets all of it, in order.
+  const reader = await TestSocket.open(readers[0]!.url, manager.token);
+  reader.send({ type: 'subscribe', storeIds: [seeded.storeId], since: '0' });
+  await reader.until(() => (reader.counts.get('stock') ?? 0) >= 40_001, 60_000, 'the whole history');
+  const quantities = stockFrames(reader).map((frame) => frame.quantity as number);
+  assert.equal(quantities, Array.from({ length: 40_001 }, (_, index) => 10 + index));
+  reader.close();
+});
+
+test('a client that stops answering pings is dropped', async ({ cluster }) => {
+  const deaf = await TestSocket.open(cluster.readers[1]!.url, cluster.manager.token, { autoPong: false });
+  const closed = await deaf.closing(5_000);
+  assert.is(closed.code, 1006, 'terminated, without a close handshake');
 });
 
 test.run();
