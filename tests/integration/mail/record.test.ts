@@ -1,0 +1,76 @@
+import { sql } from 'slonik';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { z } from 'zod/v4';
+import { CrossingRecorder } from '../../../src/projections/mailer/record.js';
+import { PostgresProjector } from '../../../src/projections/postgres/projector.js';
+import { ensureReadModelSchema } from '../../../src/projections/postgres/read-model-schema.js';
+import { ADMIN, type Harness, login, startHarness } from '../../support/app.js';
+import { addItem, adjust, createStoreAndSku, createUserWithEmail, mailCounts } from './support.js';
+
+/**
+ * The recorder alone, fed batches by hand (no bus): repeats, gaps, the history bound, and
+ * the recipients it resolves from the read model.
+ */
+const test = suite<{ harness: Harness }>('mail: recording crossings');
+
+test.before(async (context) => {
+  context.harness = await startHarness('mail_record');
+  await ensureReadModelSchema(context.harness.db.url);
+});
+test.after(async ({ harness }) => harness.close());
+
+const DAY = 24 * 3600_000;
+const crossingRow = z.object({ revision: z.bigint(), quantity: z.bigint(), historical: z.boolean() });
+
+/** Brings the read model up to date by hand, so that recipients can be resolved. */
+async function project(harness: Harness): Promise<void> {
+  const events = await harness.eventStore.readAll({ after: 0n });
+  await new PostgresProjector(harness.db.pool, harness.eventStore).applyBatch({ events, partition: 0, through: events.at(-1)!.position });
+}
+
+test('a batch that starts past the stored revision is completed from the event store; a crossing older than the bound is recorded, not mailed', async ({ harness }) => {
+  const manager = await login(harness, ADMIN.username, ADMIN.password);
+  const { storeId, skuId } = await createStoreAndSku(manager, 'History Row');
+  await createUserWithEmail(harness, manager, 'manager');
+  await addItem(manager, storeId, skuId, 10); // revision 0
+  await adjust(manager, storeId, skuId, -1); // 1: 9
+  await adjust(manager, storeId, skuId, -7); // 2: 2, a crossing
+  await project(harness);
+  const events = await harness.eventStore.readStream(`stockitem-${storeId}_${skuId}`);
+  // Two days on: the crossing is history by then.
+  const later = new CrossingRecorder(harness.db.pool, harness.eventStore, { now: () => new Date(Date.now() + 2 * DAY) });
+  assert.is(await later.applyBatch({ events: events.slice(2), partition: 0, through: events[2]!.position }), 0);
+  const rows = (await harness.db.pool.any(sql.unsafe`select revision, quantity, historical from mail_crossings`)).map((raw) => crossingRow.parse(raw));
+  assert.equal(rows, [{ revision: 2n, quantity: 2n, historical: true }]);
+  assert.equal(await mailCounts({ harness }), { crossings: 1, outbox: 0, mails: 0 });
+
+  // Delivered again, whole or in part: nothing changes.
+  const now = new CrossingRecorder(harness.db.pool, harness.eventStore);
+  assert.is(await now.applyBatch({ events, partition: 0, through: events[2]!.position }), 0);
+  assert.equal(await mailCounts({ harness }), { crossings: 1, outbox: 0, mails: 0 });
+});
+
+test('a fresh crossing owes one outbox row per recipient, and only once', async ({ harness }) => {
+  const manager = await login(harness, ADMIN.username, ADMIN.password);
+  const { storeId, skuId } = await createStoreAndSku(manager, 'Fresh Row');
+  const staff = await createUserWithEmail(harness, manager, 'staff', [storeId]);
+  await addItem(manager, storeId, skuId, 10);
+  await adjust(manager, storeId, skuId, -9);
+  await project(harness);
+  const before = await mailCounts({ harness });
+  const events = await harness.eventStore.readStream(`stockitem-${storeId}_${skuId}`);
+  const recorder = new CrossingRecorder(harness.db.pool, harness.eventStore);
+  const batch = { events, partition: 0, through: events.at(-1)!.position };
+  // The two managers with an email (one made in the test above) and the staff member.
+  assert.is(await recorder.applyBatch(batch), 2);
+  assert.is(await recorder.applyBatch(batch), 0);
+  const after = await mailCounts({ harness });
+  assert.equal(after, { crossings: before.crossings + 1, outbox: before.outbox + 2, mails: 0 });
+  const recipients = z
+    .array(z.string())
+    .parse(await harness.db.pool.anyFirst(sql.unsafe`select recipient_email from mail_outbox where store_id = ${storeId} order by 1`));
+  assert.ok(recipients.includes(staff.email!));
+});
+
+test.run();
