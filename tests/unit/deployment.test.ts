@@ -49,7 +49,7 @@ test('compose.yaml: every Stockroom service sets only real settings, valid roles
     const config = loadConfig(resolved);
     for (const role of config.ROLES) covered.add(role);
   }
-  for (const role of ['write-api', 'read-api', 'forwarder', 'projector']) assert.ok(covered.has(role), `compose runs ${role}`);
+  for (const role of roles) assert.ok(covered.has(role), `compose runs ${role}`);
 });
 
 test('k8s: one Deployment per role, env from the ConfigMap and Secret, all real settings', () => {
@@ -62,7 +62,7 @@ test('k8s: one Deployment per role, env from the ConfigMap and Secret, all real 
   const containerOf = (d: z.infer<typeof k8sDocument>) => d.spec?.template?.spec.containers[0];
   const deployedRoles = deployments.map((d) => containerOf(d)?.env.find((e) => e.name === 'ROLES')?.value ?? '');
   for (const role of deployedRoles) checkEnvironment('k8s Deployment', { ROLES: role });
-  assert.equal(deployedRoles.sort(), ['forwarder', 'projector', 'read-api', 'write-api']);
+  assert.equal(deployedRoles.sort(), ['forwarder', 'mailer', 'projector', 'read-api,notifier', 'write-api']);
   for (const deployment of deployments) {
     assert.is(containerOf(deployment)?.livenessProbe.httpGet.path, '/healthz');
     assert.is(containerOf(deployment)?.readinessProbe.httpGet.path, '/readyz');
