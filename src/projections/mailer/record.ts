@@ -37,7 +37,7 @@ const levelRow = z.object({
   position: z.bigint(),
 });
 
-const crossingKey = z.object({ stream_id: z.string(), revision: z.bigint() });
+const insertedCrossing = z.object({ stream_id: z.string(), revision: z.bigint(), store_id: z.string(), historical: z.boolean() });
 const recipientRow = z.object({ store_id: z.string(), user_id: z.string(), email: z.string() });
 
 /**
@@ -156,9 +156,9 @@ export class CrossingRecorder {
         from jsonb_to_recordset(${payload}::jsonb) as x(stream_id text, revision bigint, store_id uuid, sku_id uuid,
              quantity bigint, low_stock_threshold integer, actor text, occurred_at timestamptz, historical boolean)
       on conflict do nothing
-      returning stream_id, revision, store_id, historical`);
+      returning stream_id, revision, store_id::text as store_id, historical`);
     const toMail = inserted
-      .map((raw) => crossingKey.extend({ store_id: z.string(), historical: z.boolean() }).parse(raw))
+      .map((raw) => insertedCrossing.parse(raw))
       .filter((crossing) => !crossing.historical);
     if (toMail.length === 0) return 0;
 
