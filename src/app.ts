@@ -21,6 +21,7 @@ import { readApi } from './read/plugin.js';
 import { liveApi, type LiveOptions } from './read/ws/plugin.js';
 import type { StockChangeFeed } from './shared/live/stock-changes.js';
 import { opsRoutes } from './ops.js';
+import { EVENTS_TOPIC } from './background.js';
 import type { ForwarderStatus } from './projections/forwarder.js';
 
 export interface AppDependencies {
@@ -33,6 +34,10 @@ export interface AppDependencies {
   redis?: Redis | null;
   /** This process's forwarder, when it runs one (for the cluster report). */
   forwarder?: (() => ForwarderStatus) | null;
+  /** The bus topic whose consumer lag the cluster report shows; EVENTS_TOPIC by default (tests use their own). */
+  kafkaTopic?: string;
+  /** How long the cluster report waits for each dependency; 1000 ms by default. */
+  dependencyTimeoutMs?: number;
   /** The live feed of /ws (the notifier role); without it, /ws is not served. */
   live?: StockChangeFeed | null;
   /** Options of /ws (tests shorten its timers). */
@@ -94,6 +99,15 @@ export async function buildApp(deps: AppDependencies) {
     pool: deps.pool,
     forwarder: deps.forwarder ?? null,
     ...(hot ? { redisCheckpoint: () => hot.watermark() } : {}),
+    cluster: {
+      eventStore: deps.eventStore,
+      redis,
+      kafka: deps.config.KAFKA_BROKERS
+        ? { brokers: deps.config.KAFKA_BROKERS.split(',').map((broker) => broker.trim()), topic: deps.kafkaTopic ?? EVENTS_TOPIC }
+        : null,
+      smtpUrl: deps.config.SMTP_URL ?? null,
+      ...(deps.dependencyTimeoutMs ? { timeoutMs: deps.dependencyTimeoutMs } : {}),
+    },
   });
 
   if (deps.config.ROLES.includes('write-api')) {

@@ -8,6 +8,8 @@ import { migrate } from './shared/db/migrate.js';
 import { createAppendPool, createDatabasePool } from './shared/db/pool.js';
 import { PostgresEventStore } from './shared/event-store/postgres/index.js';
 import { ensureFirstManager } from './write/first-manager.js';
+import { startHeartbeat } from './ops/heartbeat.js';
+import { packageVersion } from './shared/version.js';
 import { createRedis } from './shared/redis.js';
 
 /** At most one call every 10 s: a Redis that is down would otherwise fill the log. */
@@ -45,6 +47,17 @@ async function main(): Promise<void> {
   const appendPool = createAppendPool(databaseUrl);
   shutdown.unshift(() => appendPool.end());
   const eventStore = new PostgresEventStore(pool, appendPool);
+  // The cluster report lists this process from its heartbeat, from now on (a read-model
+  // rebuild below may take a while). Each role started below may add figures to `gauges`,
+  // read at every beat. Its stop is registered last, so that it runs first (below).
+  const gauges: (() => Record<string, number>)[] = [];
+  const heartbeat = await startHeartbeat({
+    pool,
+    roles: config.ROLES,
+    version: packageVersion,
+    log: logger,
+    gauges: () => Object.assign({}, ...gauges.map((gauge) => gauge())),
+  });
 
   const redis = config.REDIS_URL
     ? createRedis(config.REDIS_URL, { keyPrefix: 'stockroom:', onError: rateLimited((error) => logger.warn({ err: error }, 'Redis unavailable')) })
@@ -65,6 +78,8 @@ async function main(): Promise<void> {
     live: background.notifier,
   });
   shutdown.unshift(() => app.close());
+  // A stopping process leaves the cluster report at once, whatever the other steps take.
+  shutdown.unshift(() => heartbeat.stop());
 
   if (config.ROLES.includes('write-api')) {
     const manager = await ensureFirstManager(app.commands, { username: config.ADMIN_USERNAME, password: config.ADMIN_PASSWORD });

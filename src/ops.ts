@@ -1,8 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { DatabasePool } from 'slonik';
 import { sql } from 'slonik';
-import { z } from 'zod/v4';
+import { clusterReport, type ClusterReportSources, clusterReportView } from './ops/cluster-report.js';
 import type { ForwarderStatus } from './projections/forwarder.js';
+import { MAILER_GROUP, mailerCheckpoint } from './projections/mailer/run.js';
+import { POSTGRES_PROJECTOR_GROUP } from './projections/postgres/run.js';
+import { REDIS_PROJECTOR_GROUP } from './projections/redis/run.js';
+import { mailQueueStatus } from './projections/mailer/queue-status.js';
 import { type ClusterStatus, clusterStatus, metricsText } from './projections/status.js';
 import { principalOf } from './shared/auth/plugin.js';
 import { requireRole } from './shared/auth/principal.js';
@@ -11,9 +15,14 @@ export interface OpsOptions {
   pool: DatabasePool;
   forwarder: (() => ForwarderStatus) | null;
   redisCheckpoint?: () => Promise<bigint | null | undefined>;
+  /** What the cluster report checks beyond the checkpoints. */
+  cluster: Pick<ClusterReportSources, 'eventStore' | 'redis' | 'smtpUrl' | 'timeoutMs'> & {
+    kafka: { brokers: readonly string[]; topic: string } | null;
+  };
 }
 
-const lagSchema = z.object({ checkpoint: z.string(), head: z.string(), events: z.int(), seconds: z.number() });
+/** The consumer groups the report always shows on Kafka, even before their first commit. */
+const KNOWN_GROUPS = [POSTGRES_PROJECTOR_GROUP, REDIS_PROJECTOR_GROUP, MAILER_GROUP];
 
 /**
  * Operations: liveness, readiness, Prometheus metrics, and the cluster report. They sit
@@ -48,18 +57,21 @@ export const opsRoutes: FastifyPluginAsyncZod<OpsOptions> = async (app, options)
       {
         schema: {
           tags: ['reports'],
-          summary: 'Cluster status: the forwarder and each projector, their checkpoints and lag (manager)',
-          response: {
-            200: z.object({
-              forwarder: z.object({ checkpoint: z.string(), leaderHere: z.boolean().nullable(), lag: lagSchema }),
-              projections: z.array(z.object({ name: z.string(), lag: lagSchema })),
-            }),
-          },
+          summary: 'Cluster status: processes, dependencies, subscribers and their lag, Kafka consumer lag, the mail queue (manager)',
+          response: { 200: clusterReportView },
         },
       },
       async (request) => {
         requireRole(principalOf(request), 'manager');
-        return status();
+        const { kafka, ...sources } = options.cluster;
+        return clusterReport({
+          ...sources,
+          pool: options.pool,
+          status,
+          mailQueue: mailQueueStatus,
+          mailerCheckpoint,
+          kafka: kafka && { ...kafka, groups: KNOWN_GROUPS },
+        });
       },
     );
   });
