@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { type Background, startBackground } from '../../src/background.js';
@@ -34,7 +37,9 @@ export async function startHarness(
   const db = await createTestDatabase(label);
   const appendPool = createAppendPool(db.url);
   const eventStore = new PostgresEventStore(db.pool, appendPool);
-  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET, ...env });
+  // Files a role writes (the mailer's .eml files) go to a folder of the test's own, never ./data.
+  const dataDir = await mkdtemp(path.join(tmpdir(), `stockroom-${label}-`));
+  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET, DATA_DIR: dataDir, ...env });
   const build = () => buildApp({ config, pool: db.pool, eventStore, jwtSecret: JWT_SECRET, logger: false, redis });
   const quiet = { info() {}, warn() {}, error() {} };
   const background = projections
@@ -54,6 +59,7 @@ export async function startHarness(
       await background?.stop();
       await appendPool.end();
       await db.drop();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
   await ensureFirstManager(harness.app.commands, ADMIN);
