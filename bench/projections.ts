@@ -674,7 +674,7 @@ async function freshness(config: BenchConfig): Promise<BenchRow[]> {
 }
 
 /** Removes the bench's topic and consumer group from the shared broker. */
-async function deleteTopic(brokers: string[], topic: string, group: string): Promise<void> {
+export async function deleteTopic(brokers: string[], topic: string, group: string): Promise<void> {
   const admin = new Kafka({ brokers, clientId: 'stockroom-bench-cleanup', logLevel: logLevel.NOTHING }).admin();
   try {
     await admin.connect();

@@ -15,10 +15,11 @@ import { dropLiveDatabases, serverInfo } from './support/database.js';
 import { describeError, progress } from './support/progress.js';
 import { type BenchReport, formatTable, type Section, writeReport } from './support/report.js';
 import { httpWriteSection } from './http-write.js';
+import { liveSection } from './live.js';
 import { projectionsSection } from './projections.js';
 import { writePathSection } from './write-path.js';
 
-const sections: Section[] = [writePathSection, httpWriteSection, projectionsSection];
+const sections: Section[] = [writePathSection, httpWriteSection, projectionsSection, liveSection];
 
 const redact = (url: string): string => {
   try {

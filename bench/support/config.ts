@@ -42,6 +42,10 @@ export interface BenchConfig {
   kafkaPartitions: number;
   /** Redis for the bare GET baseline (BENCH_REDIS_URL, else REDIS_URL, else redis://127.0.0.1:6379). */
   redisUrl: string;
+  /** Websocket clients of the live fan-out cells (BENCH_LIVE_CLIENTS, default 1000). */
+  liveClients: number;
+  /** Changes per second offered in the paced fan-out cells (BENCH_LIVE_RATE, default 20). */
+  liveRate: number;
 }
 
 const positiveNumber = (name: string, fallback: number): number => {
@@ -91,5 +95,7 @@ export function loadConfig(): BenchConfig {
     kafkaBrokers: list('BENCH_KAFKA_BROKERS') ?? list('KAFKA_BROKERS'),
     kafkaPartitions: Math.round(positiveNumber('BENCH_KAFKA_PARTITIONS', 6)),
     redisUrl: process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    liveClients: Math.round(positiveNumber('BENCH_LIVE_CLIENTS', 1_000)),
+    liveRate: positiveNumber('BENCH_LIVE_RATE', 20),
   };
 }
