@@ -16,10 +16,11 @@ import { describeError, progress } from './support/progress.js';
 import { type BenchReport, formatTable, type Section, writeReport } from './support/report.js';
 import { httpWriteSection } from './http-write.js';
 import { liveSection } from './live.js';
+import { mailSection } from './mail.js';
 import { projectionsSection } from './projections.js';
 import { writePathSection } from './write-path.js';
 
-const sections: Section[] = [writePathSection, httpWriteSection, projectionsSection, liveSection];
+const sections: Section[] = [writePathSection, httpWriteSection, projectionsSection, liveSection, mailSection];
 
 const redact = (url: string): string => {
   try {
