@@ -78,6 +78,7 @@ async function main(): Promise<void> {
     live: background.notifier,
   });
   shutdown.unshift(() => app.close());
+  if (app.hasDecorator('liveConnections')) gauges.push(() => ({ websockets: app.liveConnections() }));
   // A stopping process leaves the cluster report at once, whatever the other steps take.
   shutdown.unshift(() => heartbeat.stop());
 
