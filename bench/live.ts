@@ -11,8 +11,11 @@
  *     runs. Beside it, the peer a user would write: a bare `ws` WebSocketServer that sends
  *     the same frames (the same bytes: stockFrame of the same changes) to 1,000 clients
  *     with `for (const client of wss.clients) client.send(frame)`.
- *     Two cells each: flat out (a closed loop: batches of 10 changes, at most 4 batches
- *     not yet delivered to every client), and paced at BENCH_LIVE_RATE changes/s.
+ *     Two cells each: flat out (a closed loop: one change per send, at most 40 changes not
+ *     yet delivered to every client), and paced at BENCH_LIVE_RATE changes/s. One change per
+ *     send for both: the peer's natural loop is frame by frame over every client, and so is
+ *     Stockroom's when a release carries one change (with several, it sends client by client,
+ *     which the clients read in fewer wake-ups: a different comparison).
  * (b) Command → frame, through a real Kafka broker: app (write API, read API, /ws),
  *     forwarder, PostgreSQL projector and notifier in this process on a topic of the
  *     bench's own, one subscribed client; one PATCH at a time, and from its answer the
@@ -56,8 +59,8 @@ const SECTION = 'live';
 const BARE = 'bare ws broadcast';
 const STOCKROOM = 'Stockroom /ws (notifier, in-process bus)';
 const ITEMS = 100;
-const BATCH = 10;
-const WINDOW = 4;
+const BATCH = 1;
+const WINDOW = 40;
 
 const count = (value: number): string => Math.round(value).toLocaleString('en-US');
 const quiet = { info() {}, warn() {}, error() {} };
@@ -151,6 +154,7 @@ async function fanOut(channel: Channel, pace: Pace, config: BenchConfig): Promis
   const window = opened!;
   const closedAt = hrtimeMs();
   const cpu = cpuBetween(window.cpu, cpuSnapshot(), 1, availableParallelism());
+  const processMicros = cpu.clientMicrosPerOp;
   const server = performance.eventLoopUtilization(window.server);
   const client = clients.loopUse(window.client);
   const last = channel.sent;
@@ -175,10 +179,12 @@ async function fanOut(channel: Channel, pace: Pace, config: BenchConfig): Promis
   const stats = await clients.stats();
   const note = [
     `${count(deliveredInWindow / seconds)} changes/s to ${count(clients.opened)} clients`,
-    pace.kind === 'flat' ? `batches of ${pace.batch}, ≤ ${pace.window} batches undelivered` : `${pace.rate} changes/s offered, one per send`,
-    `first client p50 ${toFirst.summary().p50.toFixed(2)} ms`,
+    pace.kind === 'flat' ? `${pace.batch === 1 ? 'one change' : `${pace.batch} changes`} per send, ≤ ${pace.batch * pace.window} changes undelivered` : `${pace.rate} changes/s offered, one per send`,
+    ...(pace.kind === 'paced' ? [`first client p50 ${toFirst.summary().p50.toFixed(2)} ms`] : []),
     `frame ${count(stats.bytes / Math.max(1, stats.frames))} bytes`,
     `event loop busy: server ${Math.round(server.utilization * 100)}%, clients ${Math.round(client.utilization * 100)}%`,
+    `process CPU (both threads) ${frames > 0 ? (processMicros / frames).toFixed(1) : '—'} µs/frame`,
+    ...(pace.kind === 'flat' ? ['no latency: it would be the wait in a full window'] : []),
     ...(stats.orderErrors > 0 ? [`OUT OF ORDER: ${stats.orderErrors} (${stats.firstOrderError ?? ''})`] : []),
     ...(exhausted ? ['RAN OUT OF PREPARED CHANGES before the window closed'] : []),
   ].join('; ');
@@ -190,7 +196,8 @@ async function fanOut(channel: Channel, pace: Pace, config: BenchConfig): Promis
       firstError: stats.firstOrderError,
       elapsedSeconds: seconds,
       operationsPerSecond: frames / seconds,
-      latency,
+      // Flat out, a change waits behind the window (in the bus for Stockroom, in the loop for the peer): not a latency of the part.
+      latency: pace.kind === 'flat' ? { ...latency, p50: Number.NaN, p99: Number.NaN } : latency,
       cpu: { clientMicrosPerOp: perFrame(client), hostBusyPercent: cpu.hostBusyPercent, hostMicrosPerOp: cpu.hostMicrosPerOp === null || frames === 0 ? null : cpu.hostMicrosPerOp / frames },
       serverCpuMicrosPerOp: perFrame(server),
     },
@@ -295,7 +302,8 @@ async function fanOutCells(config: BenchConfig): Promise<BenchRow[]> {
           subscribe: JSON.stringify({ type: 'subscribe', storeIds: [storeId] }),
           concurrency: 50,
         });
-        progress(`${SECTION}: ${count(clients.opened)} clients authenticated (upgrade header) and subscribed in ${((hrtimeMs() - opening) / 1000).toFixed(1)} s; ${app.liveConnections()} sockets on the server`);
+        const openNote = `${count(clients.opened)} clients opened (token in the upgrade) and subscribed in ${((hrtimeMs() - opening) / 1000).toFixed(1)} s`;
+        progress(`${SECTION}: ${openNote}; ${app.liveConnections()} sockets on the server`);
 
         // Appended after the clients subscribed: every change is past their `subscribed` position.
         const head = await store.headPosition();
@@ -329,7 +337,7 @@ async function fanOutCells(config: BenchConfig): Promise<BenchRow[]> {
           },
         };
         const runs = await cells(STOCKROOM, { clients, feeder, sent: 0, sentAt: [] }, config);
-        push(STOCKROOM, runs, `${count(cursor)} of ${count(events.length)} prepared changes published`);
+        push(STOCKROOM, runs, `${openNote}; ${count(cursor)} of ${count(events.length)} prepared changes published`);
       } finally {
         await clients?.close().catch(() => {});
         await app?.close().catch(() => {});
@@ -369,8 +377,10 @@ async function fanOutCells(config: BenchConfig): Promise<BenchRow[]> {
       threshold = 5;
     }
     const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const opening = hrtimeMs();
     clients = await WsClients.open({ url, clients: clientCount, authorization: null, subscribe: null, concurrency: 50 });
     while (server.clients.size < clientCount) await sleep(10);
+    const openNote = `${count(clients.opened)} clients opened in ${((hrtimeMs() - opening) / 1000).toFixed(1)} s`;
     let cursor = 0;
     const events = prepared;
     const feeder: Feeder = {
@@ -384,7 +394,7 @@ async function fanOutCells(config: BenchConfig): Promise<BenchRow[]> {
         return batch.length;
       },
     };
-    push(BARE, await cells(BARE, { clients, feeder, sent: 0, sentAt: [] }, config), 'one JSON.stringify per change, ws.send(string) to every client');
+    push(BARE, await cells(BARE, { clients, feeder, sent: 0, sentAt: [] }, config), `one JSON.stringify per change, ws.send(string) to every client; ${openNote}`);
   } catch (error) {
     progress(`${SECTION}: ${BARE} failed: ${describeError(error)}`);
     push(BARE, error instanceof Error ? error : new Error(String(error)));
@@ -628,8 +638,8 @@ export const liveSection: Section = {
   run: ({ config }) => runLive(config),
   legend: [
     'fan-out: ops/s are stock frames delivered per second, summed over the clients (changes that reached the last client inside the',
-    'measured window × clients); p50/p99 from a change\'s send (bus.publish for Stockroom, the send loop for the peer) to its arrival',
-    'at the last of the clients. Server: buildApp (ROLES=read-api,notifier) on a port, fed through an InProcessBus; clients: `ws` in a',
+    'measured window × clients); p50/p99 (paced rows only) from a change\'s send (bus.publish for Stockroom, the send loop for the peer)',
+    'to its arrival at the last of the clients. Server: buildApp (ROLES=read-api,notifier) on a port, fed through an InProcessBus; clients: `ws` in a',
     'worker thread of this process. Baseline: a bare `ws` WebSocketServer sending the same frames. "client/server CPU µs/op" here are',
     'event-loop busy time per frame (performance.eventLoopUtilization) of the clients\' thread and of the main thread (the server and the',
     'feed), not CPU time; "host busy" is the whole machine.',
