@@ -36,6 +36,20 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'stockroom' } });
   const shutdown: (() => Promise<void>)[] = [];
+  // From the first moment: a Ctrl-C during start stops what has started (an embedded
+  // PostgreSQL included) in reverse order, instead of leaving it behind.
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    for (const step of shutdown) await step().catch((error: unknown) => logger.error({ err: error }, 'while stopping'));
+    logger.info('stopped');
+    logger.flush();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 
   const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres(config.DATA_DIR, (message) => logger.info(message));
   if (embedded) shutdown.unshift(embedded.stop);
@@ -96,17 +110,6 @@ async function main(): Promise<void> {
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   process.stdout.write(`\n  Stockroom is listening on ${address}  (API under /api, docs at ${address}/docs)\n\n`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    for (const step of shutdown) await step().catch((error: unknown) => logger.error({ err: error }, 'while stopping'));
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 main().catch((error: unknown) => {

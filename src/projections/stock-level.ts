@@ -1,17 +1,33 @@
+import { z } from 'zod/v4';
 import type { RecordedEvent } from '../shared/event-store/port.js';
 import type { StockroomEvent } from '../shared/events/index.js';
 import { itemOfStream } from '../shared/hot-model/keys.js';
+import type { StockLevel } from '../shared/stock-level.js';
 
-/** What every read model keeps of one stock item (one SKU in one store). */
-export interface StockLevel {
-  storeId: string;
-  skuId: string;
-  quantity: number;
-  lowStockThreshold: number;
-  removed: boolean;
-  revision: number;
-  position: bigint;
-}
+export type { StockLevel };
+
+/** A stock level as PostgreSQL tables store it (snake_case, int8 as bigint), read back into a StockLevel. */
+export const stockLevelRow = z
+  .object({
+    store_id: z.string(),
+    sku_id: z.string(),
+    quantity: z.bigint(),
+    low_stock_threshold: z.number().int(),
+    removed: z.boolean(),
+    revision: z.bigint(),
+    position: z.bigint(),
+  })
+  .transform(
+    (row): StockLevel => ({
+      storeId: row.store_id,
+      skuId: row.sku_id,
+      quantity: Number(row.quantity),
+      lowStockThreshold: row.low_stock_threshold,
+      removed: row.removed,
+      revision: Number(row.revision),
+      position: row.position,
+    }),
+  );
 
 /**
  * How one event changes a stock item's level: the one rule both the PostgreSQL and the

@@ -5,7 +5,7 @@ import { type EventStore, type RecordedEvent, streamCategory } from '../../share
 import { STOCK_ITEM_CATEGORY } from '../../shared/hot-model/keys.js';
 import { readForProjection } from '../postgres/projector.js';
 import { READ_MODEL } from '../postgres/read-model-schema.js';
-import type { StockLevel } from '../stock-level.js';
+import { type StockLevel, stockLevelRow } from '../stock-level.js';
 import { isLowLevel, stepLevel } from './crossings.js';
 
 /**
@@ -26,16 +26,7 @@ interface Crossing {
   level: StockLevel;
 }
 
-const levelRow = z.object({
-  stream_id: z.string(),
-  store_id: z.string(),
-  sku_id: z.string(),
-  quantity: z.bigint(),
-  low_stock_threshold: z.number().int(),
-  removed: z.boolean(),
-  revision: z.bigint(),
-  position: z.bigint(),
-});
+const levelRow = z.object({ stream_id: z.string() }).and(stockLevelRow);
 
 const insertedCrossing = z.object({ stream_id: z.string(), revision: z.bigint(), store_id: z.string(), historical: z.boolean() });
 const recipientRow = z.object({ store_id: z.string(), user_id: z.string(), email: z.string() });
@@ -89,17 +80,8 @@ export class CrossingRecorder {
     const rows = await tx.any(sql.unsafe`select * from mail_stock_levels where stream_id = any(${sql.array(ids, 'text')})`);
     const levels = new Map(
       rows.map((raw) => {
-        const row = levelRow.parse(raw);
-        const level: StockLevel = {
-          storeId: row.store_id,
-          skuId: row.sku_id,
-          quantity: Number(row.quantity),
-          lowStockThreshold: row.low_stock_threshold,
-          removed: row.removed,
-          revision: Number(row.revision),
-          position: row.position,
-        };
-        return [row.stream_id, level];
+        const { stream_id: streamId, ...level } = levelRow.parse(raw);
+        return [streamId, level];
       }),
     );
 

