@@ -607,7 +607,7 @@ async function commandToFrame(config: BenchConfig): Promise<BenchRow[]> {
         return [
           latencyRow(input(subjects.released, true), histograms.released, 0, null, `the notifier's listener called (every partition's watermark past the position); ${same}`),
           latencyRow(input(subjects.frame), histograms.frame, failures.frame, firstErrors.frame, `PATCH answer → the client's stock frame for that position; ${same}; client in this process`),
-          latencyRow(input(subjects.api), histograms.api, failures.api, firstErrors.api, `PATCH answer → GET answer with the new quantity, sent at the answer; ${same}; the API polls every 10 ms`),
+          latencyRow(input(subjects.api), histograms.api, failures.api, firstErrors.api, `PATCH answer → GET answer with the new quantity, sent at the answer; ${same}; the API polls the watermark every 5 ms`),
         ];
       } finally {
         socket?.terminate();
