@@ -18,6 +18,7 @@ import { CommandHandler } from './write/command-handler.js';
 import { credentialsFromStreams } from './write/credentials.js';
 import { writeApi } from './write/plugin.js';
 import { readApi } from './read/plugin.js';
+import { streamHistory } from './read/history.js';
 import { liveApi, type LiveOptions } from './read/ws/plugin.js';
 import type { StockChangeFeed } from './shared/live/stock-changes.js';
 import { opsRoutes } from './ops.js';
@@ -114,7 +115,7 @@ export async function buildApp(deps: AppDependencies) {
     await app.register(writeApi, { pool: deps.pool, loginRateLimit: deps.config.LOGIN_RATE_LIMIT });
   }
   if (deps.config.ROLES.includes('read-api')) {
-    await app.register(readApi, { pool: deps.pool, cursorSecret: deps.jwtSecret, hot });
+    await app.register(readApi, { pool: deps.pool, cursorSecret: deps.jwtSecret, hot, history: streamHistory(deps.eventStore) });
     if (deps.live) await app.register(liveApi, { ...deps.liveOptions, feed: deps.live });
   }
   return app;

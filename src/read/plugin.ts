@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { DatabasePool } from '../shared/db/pool.js';
 import type { RedisReadModel } from '../shared/hot-model/redis-read-model.js';
 import { CursorCodec } from './cursor.js';
+import { historyRoutes, type StreamHistorySource } from './history.js';
 import { inventoryReadRoutes } from './inventory.js';
 import { minPositionGuard } from './min-position.js';
 import { reportReadRoutes } from './reports.js';
@@ -20,6 +21,8 @@ export interface ReadApiOptions {
   schema?: string;
   /** The Redis hot read model for point reads, when REDIS_URL is set. */
   hot?: RedisReadModel | null;
+  /** Stream histories, read from the event store (the source, never behind). */
+  history: StreamHistorySource;
 }
 
 /**
@@ -43,5 +46,10 @@ export const readApi: FastifyPluginAsyncZod<ReadApiOptions> = async (app, option
     await scope.register(skuReadRoutes, context);
     await scope.register(inventoryReadRoutes, context);
     await scope.register(reportReadRoutes, context);
+  });
+  // Read from the event store itself: X-Min-Position (a read-model wait) does not apply.
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', scope.authenticate);
+    await scope.register(historyRoutes, { history: options.history });
   });
 };

@@ -69,4 +69,10 @@ test('k8s: one Deployment per role, env from the ConfigMap and Secret, all real 
   }
 });
 
+test('nginx: an item history is a read (GET to read-api), never routed to write-api', () => {
+  const nginx = readFileSync('deploy/nginx.conf', 'utf8');
+  assert.not.match(nginx, /history\S*\s+write-api/);
+  assert.match(nginx, /GET\s+read-api;/);
+});
+
 test.run();

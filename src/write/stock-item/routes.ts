@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod/v4';
 import { principalOf } from '../../shared/auth/plugin.js';
-import { requireStockAccess, requireStoreReadAccess } from '../../shared/auth/principal.js';
+import { requireStockAccess } from '../../shared/auth/principal.js';
 import { NotFound } from '../../shared/errors.js';
 import { Count } from '../../shared/events/define.js';
-import { parseEvent } from '../../shared/events/index.js';
 import { AdjustmentReason } from '../../shared/events/stock-item.js';
 import { skus, stockItems, stores } from '../aggregates.js';
 import type { Handled } from '../command-handler.js';
@@ -73,17 +72,6 @@ const view = (storeId: string, skuId: string, result: Handled<StockItemState, St
   };
 };
 
-const historyEntry = z.object({
-  type: z.string(),
-  data: z.record(z.string(), z.unknown()),
-  actor: z.string().nullable(),
-  at: z.string(),
-  reason: z.string().optional(),
-  note: z.string().nullable().optional(),
-  correlationId: z.string(),
-  revision: z.int(),
-  position: z.string(),
-});
 
 export const stockItemRoutes: FastifyPluginAsyncZod = async (app) => {
   const commands = app.commands;
@@ -168,47 +156,4 @@ export const stockItemRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.get(
-    '/api/inventory/stores/:storeId/items/:skuId/history',
-    {
-      schema: {
-        tags: ['inventory'],
-        summary: 'Every event of one stock item, oldest first: who, when, why',
-        params: itemParams,
-        querystring: z.strictObject({
-          limit: z.coerce.number().int().min(1).max(1000).default(200),
-          cursor: z.string().regex(/^\d{1,15}$/, 'must be the `next` of an earlier page').optional(),
-        }),
-        response: { 200: z.object({ items: z.array(historyEntry), next: z.string().nullable() }), ...errors },
-      },
-    },
-    async (request) => {
-      const { storeId, skuId } = request.params;
-      requireStoreReadAccess(principalOf(request), storeId);
-      const { limit, cursor } = request.query;
-      const streamId = stockItemStream(storeId, skuId);
-      // One more than asked tells whether another page follows.
-      const events = await app.eventStore.readStream(streamId, { fromRevision: Number(cursor ?? 0), maxCount: limit + 1 });
-      if (events.length === 0 && cursor === undefined) throw new NotFound('stock item', `${storeId}/${skuId}`);
-      const page = events.slice(0, limit);
-      return {
-        items: page.map((recorded) => {
-          const { data } = parseEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion);
-          const fields = data as Record<string, unknown>;
-          return {
-            type: recorded.type,
-            data: fields,
-            actor: recorded.metadata.actor,
-            at: recorded.metadata.at,
-            ...(typeof fields.reason === 'string' ? { reason: fields.reason } : {}),
-            ...('note' in fields ? { note: (fields.note as string | null) ?? null } : {}),
-            correlationId: recorded.metadata.correlationId,
-            revision: recorded.revision,
-            position: recorded.position.toString(),
-          };
-        }),
-        next: events.length > limit ? String(page.at(-1)!.revision + 1) : null,
-      };
-    },
-  );
 };

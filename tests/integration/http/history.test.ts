@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { buildApp } from '../../../src/app.js';
+import { loadConfig } from '../../../src/shared/config.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ADMIN, type Client, type Harness, login, seedStore, startHarness } from '../../support/app.js';
@@ -207,6 +209,22 @@ test('a client’s X-Correlation-Id is echoed and recorded on the event it cause
   const entries = items as (HistoryEntry & { correlationId: string })[];
   assert.is(entries[1]!.correlationId, correlationId);
   assert.is.not(entries[0]!.correlationId, correlationId, 'the earlier event keeps its own');
+});
+
+test('a read-api process alone serves the history, from the event store; a write-api alone does not', async ({ harness, auditor, itemUrl }) => {
+  const secret = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+  const processWith = (ROLES: string) =>
+    buildApp({ config: loadConfig({ NODE_ENV: 'test', JWT_SECRET: secret, ROLES }), pool: harness.db.pool, eventStore: harness.eventStore, jwtSecret: secret, logger: false });
+  const [reader, writer] = await Promise.all([processWith('read-api'), processWith('write-api')]);
+  try {
+    const get = (app: typeof reader) => app.inject({ method: 'GET', url: `${itemUrl}/history`, headers: { authorization: `Bearer ${auditor.token}` } });
+    const read = await get(reader);
+    assert.is(read.statusCode, 200, read.body);
+    assert.equal(read.json(), await page(auditor, `${itemUrl}/history`));
+    assert.is((await get(writer)).statusCode, 404, 'the write API no longer has the route');
+  } finally {
+    await Promise.all([reader.close(), writer.close()]);
+  }
 });
 
 test.run();

@@ -4,6 +4,7 @@ import { sql } from 'slonik';
 import * as assert from 'uvu/assert';
 import { ensureReadModelSchema } from '../../../src/projections/postgres/read-model-schema.js';
 import { refreshStoreTotals } from '../../../src/projections/postgres/projections/store-totals.js';
+import { streamHistory } from '../../../src/read/history.js';
 import { readApi } from '../../../src/read/plugin.js';
 import { ADMIN, type Client, type Harness, login, startHarness } from '../../support/app.js';
 import { createUser, unique } from '../../support/http-assertions.js';
@@ -19,7 +20,7 @@ export async function startReadHarness(label: string, { minPositionTimeoutMs = 3
   const harness = await startHarness(label, { ROLES: 'write-api' });
   await ensureReadModelSchema(harness.db.url);
   // buildApp does not call ready(): a plugin may still be registered before the first request.
-  await harness.app.register(readApi, { pool: harness.db.pool, cursorSecret: CURSOR_SECRET, minPositionTimeoutMs });
+  await harness.app.register(readApi, { pool: harness.db.pool, cursorSecret: CURSOR_SECRET, minPositionTimeoutMs, history: streamHistory(harness.eventStore) });
   return harness;
 }
 
