@@ -41,14 +41,64 @@ export function createRedis(url: string, options: CreateRedisOptions): Redis {
 /** True when a command sent now goes to a connected server. */
 export const isRedisReady = (client: Redis): boolean => client.status === 'ready';
 
+/**
+ * The server is set to evict keys without a TTL when it runs out of memory (maxmemory with an
+ * `allkeys-*` policy, as a managed Redis run as a cache often is). Every key of ours lacks a
+ * TTL, so such a server may forget any of them at any moment: nothing read from it can be
+ * taken as complete.
+ */
+export class RedisMayEvict extends Error {
+  constructor(readonly policy: string) {
+    super(`Redis may evict any key (maxmemory-policy ${policy}); it is not used as a complete copy until that changes`);
+  }
+}
+
+/** The policy under which this `INFO memory` text's server may evict a key without a TTL; null when it never does. */
+export function evictingPolicy(infoMemory: string): string | null {
+  const maxmemory = Number(/^maxmemory:(\d+)\s*$/m.exec(infoMemory)?.[1] ?? 'NaN');
+  const policy = /^maxmemory_policy:(\S+)\s*$/m.exec(infoMemory)?.[1];
+  if (policy === undefined || Number.isNaN(maxmemory)) throw new Error('Redis did not report its maxmemory and maxmemory-policy');
+  // No memory limit: nothing is ever evicted. `volatile-*` evicts only keys with a TTL.
+  return maxmemory > 0 && policy.startsWith('allkeys-') ? policy : null;
+}
+
+/** How long one look at the eviction policy is taken as current: a CONFIG SET is noticed within this. */
+const POLICY_FRESH_MS = 1_000;
+const policyChecks = new WeakMap<Redis, { at: number; check: Promise<void> }>();
+
+/**
+ * Resolves when the server keeps every key (no eviction of keys without a TTL), rejects with
+ * RedisMayEvict when it may forget one. Looked up at most once a second per client.
+ */
+export function assertKeepsEveryKey(client: Redis): Promise<void> {
+  const known = policyChecks.get(client);
+  if (known && Date.now() - known.at < POLICY_FRESH_MS) return known.check;
+  const check = client.info('memory').then((text) => {
+    const policy = evictingPolicy(text);
+    if (policy !== null) throw new RedisMayEvict(policy);
+  });
+  policyChecks.set(client, { at: Date.now(), check });
+  // A failed look (Redis away) is not kept: the next caller looks again.
+  check.catch((error: unknown) => {
+    if (!(error instanceof RedisMayEvict) && policyChecks.get(client)?.check === check) policyChecks.delete(client);
+  });
+  return check;
+}
+
 const runIds = new WeakMap<Redis, Promise<string>>();
 const watched = new WeakSet<Redis>();
 
 /**
  * The `run_id` of the server this client is connected to: it changes on every restart of
- * Redis, persisted or not. Cached per connection (forgotten when it closes).
+ * Redis, persisted or not. Cached per connection (forgotten when it closes). Rejects with
+ * RedisMayEvict when the server may evict our keys: a model can never be complete there.
  */
-export function serverRunId(client: Redis): Promise<string> {
+export async function serverRunId(client: Redis): Promise<string> {
+  const [runId] = await Promise.all([connectionRunId(client), assertKeepsEveryKey(client)]);
+  return runId;
+}
+
+function connectionRunId(client: Redis): Promise<string> {
   if (!watched.has(client)) {
     watched.add(client);
     client.on('close', () => runIds.delete(client));

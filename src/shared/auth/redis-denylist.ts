@@ -1,11 +1,17 @@
 import { sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { DatabasePool } from '../db/pool.js';
-import { isRedisReady, type Redis } from '../redis.js';
+import { assertKeepsEveryKey, execAll, isRedisReady, type Redis } from '../redis.js';
 import { PostgresTokenDenylist, type TokenDenylist } from './denylist.js';
 
 /** A sorted set: member jti, score = expiry in epoch milliseconds. */
 export const REVOKED_TOKENS_KEY = 'auth:revoked';
+/**
+ * A member of the set, scored +inf, written in the same MULTI as a full copy. Redis forgets a
+ * key whole (eviction, FLUSHALL, a restart), so a set without it is not the copy we made: a
+ * revocation written to it since may have recreated it with nothing else in it.
+ */
+export const COMPLETE_MEMBER = '~complete';
 
 export interface RedisBackedDenylistOptions {
   pool: DatabasePool;
@@ -39,6 +45,10 @@ const revokedRow = z.object({ jti: z.string(), expires_at: z.number() });
  * again, and it stops believing it the moment the connection closes or a write to it fails.
  * Until then, and whenever Redis errs, the answer comes from PostgreSQL. A revoked token is
  * therefore refused at every moment: Redis up, down, or back empty.
+ *
+ * Redis may also forget while the connection stays up: a server that evicts keys without a TTL
+ * (`allkeys-*`) is never believed, and each answer reads the set's completeness marker with the
+ * jti, so a set evicted or deleted between two checks is noticed by the very next request.
  *
  * A periodic check (count of unexpired revocations on both sides) covers what one process
  * cannot see by itself: a revocation made by another process whose Redis write failed while
@@ -94,7 +104,14 @@ export class RedisBackedDenylist implements TokenDenylist {
     if (this.trusted && isRedisReady(this.redis)) {
       const epoch = this.epoch;
       try {
-        if ((await this.redis.zscore(REVOKED_TOKENS_KEY, jti)) !== null) return true;
+        const [score, complete] = await this.redis.zmscore(REVOKED_TOKENS_KEY, jti, COMPLETE_MEMBER);
+        if (score !== null) return true;
+        if (complete === null) {
+          // The copy is gone (evicted, flushed): PostgreSQL answers until it is made again.
+          this.distrust();
+          void this.reconcile();
+          return this.postgres.isRevoked(jti);
+        }
         // Absent is believed only if nothing happened to Redis while we asked.
         if (this.trusted && epoch === this.epoch) return false;
       } catch {
@@ -143,6 +160,12 @@ export class RedisBackedDenylist implements TokenDenylist {
 
   private async reconcileOnce(): Promise<void> {
     if (!isRedisReady(this.redis)) return;
+    try {
+      await assertKeepsEveryKey(this.redis);
+    } catch (error) {
+      this.distrust();
+      throw error;
+    }
     if (this.trusted) {
       if (await this.sameCount()) return;
       // A revocation between its PostgreSQL commit and its Redis write looks the same for a
@@ -159,12 +182,12 @@ export class RedisBackedDenylist implements TokenDenylist {
     else this.reconcileAgain = true;
   }
 
-  /** Unexpired revocations, counted on both sides at the same cutoff. */
+  /** Unexpired revocations, counted on both sides at the same cutoff (the marker, at +inf, left out). */
   private async sameCount(): Promise<boolean> {
     const cutoff = Date.now();
     const [inPostgres, inRedis] = await Promise.all([
       this.pool.oneFirst(sql.unsafe`select count(*) from revoked_tokens where expires_at > ${new Date(cutoff).toISOString()}`),
-      this.redis.zcount(REVOKED_TOKENS_KEY, `(${cutoff}`, '+inf'),
+      this.redis.zcount(REVOKED_TOKENS_KEY, `(${cutoff}`, '(+inf'),
     ]);
     return Number(z.bigint().parse(inPostgres)) === inRedis;
   }
@@ -173,10 +196,14 @@ export class RedisBackedDenylist implements TokenDenylist {
     const rows = z
       .array(revokedRow)
       .parse(await this.pool.any(sql.unsafe`select jti, expires_at from revoked_tokens where expires_at > now()`));
+    // One transaction: Redis evicts before a command, never inside EXEC, so the marker lands
+    // with every member or not at all.
+    const multi = this.redis.multi();
     for (let start = 0; start < rows.length; start += COPY_CHUNK) {
-      const members = rows.slice(start, start + COPY_CHUNK).flatMap((row) => [row.expires_at, row.jti]);
-      await this.redis.zadd(REVOKED_TOKENS_KEY, ...members);
+      multi.zadd(REVOKED_TOKENS_KEY, ...rows.slice(start, start + COPY_CHUNK).flatMap((row) => [row.expires_at, row.jti]));
     }
-    await this.redis.zremrangebyscore(REVOKED_TOKENS_KEY, '-inf', Date.now() - KEEP_AFTER_EXPIRY_MS);
+    multi.zadd(REVOKED_TOKENS_KEY, '+inf', COMPLETE_MEMBER);
+    multi.zremrangebyscore(REVOKED_TOKENS_KEY, '-inf', Date.now() - KEEP_AFTER_EXPIRY_MS);
+    await execAll(multi);
   }
 }
