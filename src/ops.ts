@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { DatabasePool } from 'slonik';
-import { sql } from 'slonik';
 import { clusterReport, type ClusterReportSources, clusterReportView } from './ops/cluster-report.js';
+import { readinessChecks } from './ops/readiness.js';
 import type { ForwarderStatus } from './projections/forwarder.js';
 import { MAILER_GROUP, mailerCheckpoint } from './projections/mailer/run.js';
 import { POSTGRES_PROJECTOR_GROUP } from './projections/postgres/run.js';
@@ -35,12 +35,10 @@ export const opsRoutes: FastifyPluginAsyncZod<OpsOptions> = async (app, options)
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    try {
-      await options.pool.oneFirst(sql.unsafe`select 1`);
-      return { status: 'ready' };
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', reason: 'database' });
-    }
+    const checks = await readinessChecks({ pool: options.pool, forwarder: options.forwarder });
+    const failed = checks.filter((check) => !check.ok);
+    if (failed.length === 0) return { status: 'ready', checks };
+    return reply.code(503).send({ status: 'unavailable', reason: failed.map((check) => check.name).join(', '), checks });
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {

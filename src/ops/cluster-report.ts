@@ -5,6 +5,7 @@ import { lagOf } from '../projections/lag.js';
 import type { MailQueueStatus } from '../projections/mailer/queue-status.js';
 import type { ClusterStatus } from '../projections/status.js';
 import type { EventStore } from '../shared/event-store/port.js';
+import { appendsInFlight } from '../shared/event-store/postgres/append-marker.js';
 import type { Redis } from '../shared/redis.js';
 import { checkDependency, type DependencyView, dependencyView, verifySmtp } from './dependencies.js';
 import { consumerLag, groupLagView, reportAdmin } from './kafka-lag.js';
@@ -25,6 +26,9 @@ export const clusterReportView = z.object({
   projections: z.array(z.object({ name: z.string(), lag: lagView })),
   eventStoreHead: z.string().describe('The highest global position written'),
   subscribers: z.array(subscriberView).describe('Each subscriber of the event store beside its head'),
+  appendsHeldOpen: z
+    .array(z.object({ pid: z.int().nullable(), state: z.string().nullable(), seconds: z.number() }))
+    .describe('Append transactions open longer than a second, oldest first: a hole behind one holds every subscriber back until it ends'),
   processes: z.array(processView).describe('Every process that sent a heartbeat in the last day, oldest first'),
   dependencies: z.array(dependencyView).describe('Each configured dependency, checked now with a timeout each'),
   kafka: z
@@ -74,13 +78,14 @@ export async function clusterReport(sources: ClusterReportSources): Promise<Clus
       const url = sources.smtpUrl;
       checks.push(checkDependency('smtp', () => verifySmtp(url), timeoutMs));
     }
-    const [status, mailed, processes, dependencies, mail, kafka] = await Promise.all([
+    const [status, mailed, processes, dependencies, mail, kafka, appendsHeldOpen] = await Promise.all([
       sources.status(),
       sources.mailerCheckpoint(pool).catch(() => null),
       listProcesses(pool),
       Promise.all(checks),
       sources.mailQueue(pool).catch(() => null),
       kafkaLag(sources.kafka, admin, kafkaUp, timeoutMs),
+      appendsInFlight(pool).catch(() => []),
     ]);
     const subscribers = [
       { name: 'forwarder', lag: status.forwarder.lag },
@@ -91,6 +96,7 @@ export async function clusterReport(sources: ClusterReportSources): Promise<Clus
       ...status,
       eventStoreHead: status.forwarder.lag.head,
       subscribers,
+      appendsHeldOpen,
       processes,
       dependencies,
       kafka,

@@ -4,7 +4,7 @@ import { sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { DatabasePool } from '../shared/db/pool.js';
 import type { EventBus } from '../shared/event-bus/port.js';
-import type { EventStore, Subscription } from '../shared/event-store/port.js';
+import type { EventStore, GapWait, Subscription } from '../shared/event-store/port.js';
 
 // Any fixed number; every forwarder replica must use the same one.
 const FORWARDER_LOCK = '5108260417';
@@ -27,6 +27,8 @@ export interface ForwarderOptions {
 export interface ForwarderStatus {
   leader: boolean;
   checkpoint: bigint;
+  /** The hole in the positions the leader waits on now, if any. */
+  gapWait: GapWait | null;
 }
 
 /**
@@ -53,7 +55,7 @@ export class Forwarder {
   }
 
   status(): ForwarderStatus {
-    return { leader: this.leader, checkpoint: this.subscription?.checkpoint ?? this.lastCheckpoint };
+    return { leader: this.leader, checkpoint: this.subscription?.checkpoint ?? this.lastCheckpoint, gapWait: this.subscription?.gapWait ?? null };
   }
 
   async stop(): Promise<void> {

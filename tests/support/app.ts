@@ -32,7 +32,11 @@ export interface Harness {
 export async function startHarness(
   label: string,
   env: Record<string, string> = {},
-  { projections = false, redis = null }: { projections?: boolean; redis?: Redis | null } = {},
+  {
+    projections = false,
+    redis = null,
+    forwarderInApp = false,
+  }: { projections?: boolean; redis?: Redis | null; /** The app reports the background's forwarder, as in one process. */ forwarderInApp?: boolean } = {},
 ): Promise<Harness> {
   const db = await createTestDatabase(label);
   const appendPool = createAppendPool(db.url);
@@ -40,7 +44,8 @@ export async function startHarness(
   // Files a role writes (the mailer's .eml files) go to a folder of the test's own, never ./data.
   const dataDir = await mkdtemp(path.join(tmpdir(), `stockroom-${label}-`));
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET, DATA_DIR: dataDir, ...env });
-  const build = () => buildApp({ config, pool: db.pool, eventStore, jwtSecret: JWT_SECRET, logger: false, redis });
+  const build = () =>
+    buildApp({ config, pool: db.pool, eventStore, jwtSecret: JWT_SECRET, logger: false, redis, forwarder: forwarderInApp && background?.forwarder ? () => background.forwarder!.status() : null });
   const quiet = { info() {}, warn() {}, error() {} };
   const background = projections
     ? await startBackground({ config, pool: db.pool, databaseUrl: db.url, eventStore, bus: testBus(label), log: quiet, redis })

@@ -91,9 +91,20 @@ export interface SubscribeOptions {
   idleMs?: number;
 }
 
+/** A hole in the positions that holds delivery back, and since when. */
+export interface GapWait {
+  /** Delivery stopped after this position. */
+  after: bigint;
+  since: Date;
+  /** Append transactions waited for, as the last poll saw them. */
+  holders: number;
+}
+
 export interface Subscription {
   /** The last position delivered and acknowledged by onEvents. */
   readonly checkpoint: bigint;
+  /** The hole delivery waits on now, if any (stores whose positions can have holes). */
+  readonly gapWait?: GapWait | null;
   stop(): Promise<void>;
 }
 

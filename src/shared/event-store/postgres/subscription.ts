@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { DatabasePool } from '../../db/pool.js';
-import type { RecordedEvent, SubscribeOptions, Subscription } from '../port.js';
+import type { GapWait, RecordedEvent, SubscribeOptions, Subscription } from '../port.js';
+import { appendHoldersSql } from './append-marker.js';
 import { eventRowSchema, toRecordedEvent } from './rows.js';
 
 /**
@@ -11,14 +12,17 @@ import { eventRowSchema, toRecordedEvent } from './rows.js';
  * skip 10 for ever. The rule here:
  *
  *  - deliver rows in position order only while they are contiguous;
- *  - at a hole, remember the snapshot's xmax and the highest position seen. Every
- *    position below that was drawn by a transaction whose id is below xmax (es_append
- *    writes the stream row, which assigns the id, before it draws a position);
- *  - once the oldest transaction still running (xmin) has passed that xmax, each of
- *    those transactions has committed or rolled back: a hole still empty then is a
- *    rollback and is stepped over, never waited on for ever.
+ *  - at a hole below a visible position H, the transaction that drew the missing one drew
+ *    it before H was drawn, so before this poll's snapshot. Every writer of es_events
+ *    holds the append marker (an advisory lock, migration 008) from before it draws a
+ *    position to its end, so that transaction is either over or among the marker's
+ *    holders, which the poll reads after its snapshot. Remember those holders;
+ *  - once a later poll saw none of them still holding it, each had ended before the next
+ *    poll's snapshot was taken: that poll sees their commits, and a hole still empty then
+ *    is a rollback (or a position drawn outside an append) and is stepped over.
  *
- * Exact, with no timeout guessing; see docs/decisions.md, "ordering".
+ * Exact, with no timeout guessing, and a transaction elsewhere on the server that writes
+ * no event is never waited on; see docs/decisions.md, "Ordering".
  */
 const pollRowSchema = eventRowSchema
   .extend({
@@ -29,72 +33,95 @@ const pollRowSchema = eventRowSchema
     type: z.string().nullable(),
     metadata: eventRowSchema.shape.metadata.nullable(),
     recorded_at: z.number().nullable(),
-    snapshot_xmin: z.string(),
-    snapshot_xmax: z.string(),
+    holders: z.array(z.string()).nullable(),
   });
 
-interface Poll {
+export interface Poll {
   events: RecordedEvent[];
-  xmin: bigint;
-  xmax: bigint;
+  /**
+   * Transactions holding the append marker, read after the snapshot; null when the poll
+   * did not need them (no hole in sight and none waited on).
+   */
+  holders: readonly string[] | null;
 }
 
-export async function pollAfter(pool: DatabasePool, after: bigint, limit: number): Promise<Poll> {
+/** `needHolders`: read the marker's holders even without a hole in this batch. */
+export async function pollAfter(pool: DatabasePool, after: bigint, limit: number, needHolders = false): Promise<Poll> {
+  const from = after.toString();
+  // Reading pg_locks costs more than the poll: only when a hole is in sight or waited on.
   const rows = await pool.any(sql.unsafe`
-    with snapshot as (
-      select pg_snapshot_xmin(pg_current_snapshot())::text as snapshot_xmin,
-             pg_snapshot_xmax(pg_current_snapshot())::text as snapshot_xmax
+    with e as (
+      select position, stream_id, revision, event_id, type, data, metadata, recorded_at
+        from es_events where position > ${from}::bigint
+       order by position limit ${limit}
+    ),
+    marker as (
+      select case when ${needHolders}::boolean or (select coalesce(max(position) - ${from}::bigint, 0) <> count(*) from e)
+                  then ${appendHoldersSql} end as holders
     )
-    select e.*, snapshot.snapshot_xmin, snapshot.snapshot_xmax
-      from snapshot
-      left join lateral (
-        select position, stream_id, revision, event_id, type, data, metadata, recorded_at
-          from es_events where position > ${after.toString()}::bigint
-         order by position limit ${limit}
-      ) e on true`);
+    select e.*, marker.holders
+      from marker left join e on true
+     order by e.position`);
   const parsed = rows.map((row) => pollRowSchema.parse(row));
   const first = parsed[0];
-  if (!first) throw new Error('snapshot query answered no row');
+  if (!first) throw new Error('the poll answered no row');
   const events = parsed
     .filter((row) => row.position !== null)
     .map((row) => toRecordedEvent(eventRowSchema.parse(row)));
-  return { events, xmin: BigInt(first.snapshot_xmin), xmax: BigInt(first.snapshot_xmax) };
+  return { events, holders: first.holders };
 }
 
 /** Decides which polled events are safe to deliver; keeps the hole bookkeeping. */
 export class GapTracker {
   /** Holes at or below this position are known to be rollbacks. */
   private finalThrough = 0n;
-  private pending: { through: bigint; xmax: bigint }[] = [];
+  private pending: { through: bigint; holders: ReadonlySet<string> }[] = [];
+  /** The marker's holders as the previous poll saw them, after its snapshot. */
+  private lastHolders: ReadonlySet<string> | null = null;
+  private waitingSince: Date | null = null;
 
-  constructor(private checkpoint: bigint) {}
+  constructor(
+    private checkpoint: bigint,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   get position(): bigint {
     return this.checkpoint;
   }
 
+  /** Whether the next poll must read the marker's holders. */
+  get needsHolders(): boolean {
+    return this.pending.length > 0;
+  }
+
   /** The deliverable prefix of `poll.events`; the checkpoint moves only on `acknowledge`. */
   deliverable(poll: Poll): RecordedEvent[] {
+    const before = this.lastHolders;
     this.pending = this.pending.filter((mark) => {
-      if (poll.xmin < mark.xmax) return true;
+      // Still held when the previous poll looked: this poll's snapshot may miss its commit.
+      if (before === null || [...mark.holders].some((holder) => before.has(holder))) return true;
       if (mark.through > this.finalThrough) this.finalThrough = mark.through;
       return false;
     });
+    this.lastHolders = poll.holders === null ? null : new Set(poll.holders);
     const deliverable: RecordedEvent[] = [];
     let cursor = this.checkpoint;
     for (const event of poll.events) {
       const contiguous = event.position === cursor + 1n || event.position - 1n <= this.finalThrough;
       if (!contiguous) {
+        if (poll.holders === null) throw new Error('a poll saw a hole without reading the append marker');
         const highest = poll.events.at(-1)?.position ?? event.position;
-        // One mark per hole is enough while no later position shows up; a long transaction
-        // elsewhere would otherwise pile up a mark per poll.
+        // One mark per hole is enough while no later position shows up; a long append
+        // would otherwise pile up a mark per poll.
         const last = this.pending.at(-1);
-        if (!last || last.through < highest) this.pending.push({ through: highest, xmax: poll.xmax });
+        if (!last || last.through < highest) this.pending.push({ through: highest, holders: new Set(poll.holders) });
         break;
       }
       deliverable.push(event);
       cursor = event.position;
     }
+    if (this.pending.length === 0) this.waitingSince = null;
+    else this.waitingSince ??= this.now();
     return deliverable;
   }
 
@@ -105,6 +132,12 @@ export class GapTracker {
   /** True while a hole holds delivery back. */
   get waiting(): boolean {
     return this.pending.length > 0;
+  }
+
+  /** The hole delivery waits on, or null. */
+  get wait(): GapWait | null {
+    if (!this.waitingSince) return null;
+    return { after: this.checkpoint, since: this.waitingSince, holders: this.lastHolders?.size ?? 0 };
   }
 }
 
@@ -119,7 +152,7 @@ export function subscribeToAll(pool: DatabasePool, options: SubscribeOptions): S
     let failures = 0;
     while (!stopped) {
       try {
-        const poll = await pollAfter(pool, tracker.position, batchSize);
+        const poll = await pollAfter(pool, tracker.position, batchSize, tracker.needsHolders);
         const events = tracker.deliverable(poll);
         const last = events.at(-1);
         if (last) {
@@ -141,6 +174,9 @@ export function subscribeToAll(pool: DatabasePool, options: SubscribeOptions): S
   return {
     get checkpoint() {
       return tracker.position;
+    },
+    get gapWait() {
+      return tracker.wait;
     },
     async stop() {
       stopped = true;
