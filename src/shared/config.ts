@@ -1,10 +1,8 @@
 import { z } from 'zod/v4';
+import { ADMIN_PASSWORD_RULE, JWT_SECRET_RULE, looksLikePlaceholder, weakSecretReason } from './auth/secret-strength.js';
 
 export const roles = ['write-api', 'read-api', 'forwarder', 'projector', 'notifier', 'mailer'] as const;
 export type ProcessRole = (typeof roles)[number];
-
-/** Secrets that must never sign tokens in production: the examples of .env.example and the docs. */
-const knownDefaultSecrets = new Set(['change-me', 'changeme', 'secret', 'dev-secret', 'please-change-this-secret']);
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optionalText = z.preprocess(emptyAsUndefined, z.string().optional());
@@ -42,13 +40,17 @@ export const configSchema = z
   })
   .superRefine((config, context) => {
     if (config.NODE_ENV === 'production') {
+      // Secrets in production: no placeholder, nothing guessable (src/shared/auth/secret-strength.ts).
       const secret = config.JWT_SECRET;
-      if (!secret || knownDefaultSecrets.has(secret) || secret.length < 32) {
-        context.addIssue({
-          code: 'custom',
-          path: ['JWT_SECRET'],
-          message: 'must be set to a random value of at least 32 characters in production',
-        });
+      const secretProblem = secret === undefined ? 'must be set' : weakSecretReason(secret, JWT_SECRET_RULE);
+      if (secretProblem) {
+        context.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: `${secretProblem} (production needs a random value of at least 32 characters, e.g. openssl rand -base64 48)` });
+      }
+      const adminProblem = config.ADMIN_PASSWORD === undefined ? null : weakSecretReason(config.ADMIN_PASSWORD, ADMIN_PASSWORD_RULE);
+      if (adminProblem) context.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: `${adminProblem} (in production)` });
+      const databasePassword = config.DATABASE_URL === undefined ? '' : new URL(config.DATABASE_URL).password.replace(/%[0-9a-f]{2}/gi, '');
+      if (databasePassword !== '' && looksLikePlaceholder(databasePassword)) {
+        context.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'its password looks like a placeholder or an example value (in production)' });
       }
     }
     if (config.EVENT_STORE === 'eventstoredb') {

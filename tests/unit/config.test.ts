@@ -48,6 +48,33 @@ test('production with a 48-character random secret passes', () => {
   assert.is(config.JWT_SECRET, secret);
 });
 
+test('production refuses the placeholders a manifest ships and low-entropy secrets, whatever their length', () => {
+  const placeholders = ['CHANGE_ME_TO_32_OR_MORE_RANDOM_CHARACTERS', 'replace-me-with-a-random-value-of-32-chars', '<your-jwt-secret-goes-here-at-least-32>'];
+  const predictable = ['a'.repeat(32), 'ab'.repeat(20), 'abcdefghijklmnopqrstuvwxyz0123456789', '1234567890'.repeat(4), 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab'];
+  for (const secret of [...placeholders, ...predictable]) {
+    assert.equal(names(refusal({ NODE_ENV: 'production', JWT_SECRET: secret })), ['JWT_SECRET'], secret);
+  }
+  assert.match(refusal({ NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(64) }).message, /predictable/);
+  // Every random value of the suggested kinds passes.
+  for (let i = 0; i < 200; i += 1) {
+    for (const secret of [randomBytes(16).toString('hex'), randomBytes(48).toString('base64'), randomSecret()]) {
+      assert.is(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret }).JWT_SECRET, secret);
+    }
+  }
+});
+
+test('production refuses a placeholder or guessable ADMIN_PASSWORD and a placeholder database password', () => {
+  const base = { NODE_ENV: 'production', JWT_SECRET: randomSecret() };
+  for (const password of ['CHANGE_ME', 'changeme-please', 'password1234', '111111111111', 'abcdefghijkl']) {
+    assert.equal(names(refusal({ ...base, ADMIN_PASSWORD: password })), ['ADMIN_PASSWORD'], password);
+  }
+  assert.equal(names(refusal({ ...base, DATABASE_URL: 'postgres://stockroom:CHANGE_ME@postgres:5432/stockroom' })), ['DATABASE_URL']);
+  const config = loadConfig({ ...base, ADMIN_PASSWORD: 'tapir-quarry-lantern-97', DATABASE_URL: `postgres://stockroom:${randomBytes(18).toString('hex')}@db/stockroom` });
+  assert.is(config.ADMIN_PASSWORD, 'tapir-quarry-lantern-97');
+  // Outside production the rule does not apply: tests and the embedded default use short ones.
+  assert.is(loadConfig({ ADMIN_PASSWORD: 'CHANGE_ME' }).ADMIN_PASSWORD, 'CHANGE_ME');
+});
+
 test('development needs no secret (one is generated and kept in DATA_DIR)', () => {
   const config = loadConfig({});
   assert.is(config.NODE_ENV, 'development');

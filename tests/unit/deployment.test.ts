@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -35,6 +36,46 @@ const checkEnvironment = (where: string, environment: Record<string, unknown>) =
   }
 };
 
+/** Values an operator would put in .env, made up once per run. */
+const dotEnv: Record<string, string> = {};
+
+test('compose.yaml: every secret comes from .env (required, no fallback), and .env.example names each with no value', () => {
+  const text = readFileSync('compose.yaml', 'utf8');
+  const compose = parse(text, { merge: true }) as { services: Record<string, { environment?: Record<string, string> }> };
+  const secretSettings = ['JWT_SECRET', 'ADMIN_PASSWORD', 'DATABASE_URL', 'POSTGRES_PASSWORD', 'SMTP_URL'];
+  const required = new Set<string>();
+  for (const [name, service] of Object.entries(compose.services)) {
+    for (const [key, value] of Object.entries(service.environment ?? {})) {
+      if (!secretSettings.includes(key)) continue;
+      const text = String(value);
+      // A URL may name a host without secrets (the SMTP catcher); a password in it must be interpolated.
+      const password = /^[a-z]+:\/\/[^:/@]*:([^@]*)@/.exec(text)?.[1];
+      const secret = key === 'DATABASE_URL' || key === 'SMTP_URL' ? password : text;
+      if (secret === undefined) continue;
+      assert.match(secret, /^\$\{[A-Z_]+:\?[^}]+\}$/, `compose ${name}: ${key} must come from .env as \${NAME:?message}`);
+      required.add(/^\$\{([A-Z_]+)/.exec(secret)?.[1] ?? '');
+    }
+  }
+  assert.equal([...required].sort(), ['ADMIN_PASSWORD', 'JWT_SECRET', 'POSTGRES_PASSWORD']);
+  const example = Object.fromEntries(
+    readFileSync('.env.example', 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Z_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+  for (const name of required) assert.is(example[name], '', `.env.example lists ${name} with no value`);
+  assert.match(readFileSync('.gitignore', 'utf8'), /^\.env$/m);
+});
+
+test('k8s: no Secret with values is shipped, so nothing usable is there by default', () => {
+  const documents = parseAllDocuments(readFileSync('k8s/stockroom.yaml', 'utf8')).map((d) => k8sDocument.parse(d.toJS()));
+  for (const document of documents.filter((d) => d.kind === 'Secret')) {
+    for (const [key, value] of Object.entries({ ...document.data, ...document.stringData })) assert.is(value, '', `k8s Secret ships a value for ${key}`);
+  }
+  const configMap = documents.find((d) => d.kind === 'ConfigMap');
+  for (const key of ['JWT_SECRET', 'ADMIN_PASSWORD', 'DATABASE_URL']) assert.not.ok(key in (configMap?.data ?? {}), `${key} is not in the ConfigMap`);
+});
+
 test('compose.yaml: every Stockroom service sets only real settings, valid roles, and a config that parses', () => {
   const compose = parse(readFileSync('compose.yaml', 'utf8'), { merge: true }) as { services: Record<string, { build?: string; environment?: Record<string, string> }> };
   const stockroom = Object.entries(compose.services).filter(([, service]) => service.build);
@@ -43,8 +84,14 @@ test('compose.yaml: every Stockroom service sets only real settings, valid roles
   for (const [name, service] of stockroom) {
     const environment = service.environment ?? {};
     checkEnvironment(`compose ${name}`, environment);
+    // What an operator's .env gives: random values for what compose requires, defaults for the rest.
     const resolved = Object.fromEntries(
-      Object.entries(environment).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:[?-]([^}]*)\}/g, (_, fallback: string) => (k === 'JWT_SECRET' ? 'x'.repeat(40) : fallback || 'placeholder-password'))]),
+      Object.entries(environment).map(([k, v]) => [
+        k,
+        String(v).replace(/\$\{([A-Z_]+):([?-])([^}]*)\}/g, (_, name: string, kind: string, fallback: string) =>
+          kind === '?' ? (dotEnv[name] ??= randomBytes(36).toString('base64url')) : fallback,
+        ),
+      ]),
     );
     const config = loadConfig(resolved);
     for (const role of config.ROLES) covered.add(role);
