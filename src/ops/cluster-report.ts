@@ -4,6 +4,7 @@ import { z } from 'zod/v4';
 import { lagOf } from '../projections/lag.js';
 import type { MailQueueStatus } from '../projections/mailer/queue-status.js';
 import type { ClusterStatus } from '../projections/status.js';
+import { stuckStreamView } from '../projections/postgres/stuck-streams.js';
 import type { EventStore } from '../shared/event-store/port.js';
 import { appendsInFlight } from '../shared/event-store/postgres/append-marker.js';
 import type { Redis } from '../shared/redis.js';
@@ -26,6 +27,9 @@ export const clusterReportView = z.object({
   projections: z.array(z.object({ name: z.string(), lag: lagView })),
   eventStoreHead: z.string().describe('The highest global position written'),
   subscribers: z.array(subscriberView).describe('Each subscriber of the event store beside its head'),
+  stuckStreams: z
+    .array(stuckStreamView)
+    .describe('Streams the PostgreSQL projector stopped on at an event it cannot read, oldest 20; every other stream goes on'),
   appendsHeldOpen: z
     .array(z.object({ pid: z.int().nullable(), state: z.string().nullable(), seconds: z.number() }))
     .describe('Append transactions open longer than a second, oldest first: a hole behind one holds every subscriber back until it ends'),

@@ -1,6 +1,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { ForwarderStatus } from '../projections/forwarder.js';
+import { countStuckStreams, listStuckStreams } from '../projections/postgres/stuck-streams.js';
 import type { DatabasePool } from '../shared/db/pool.js';
 import { withTimeout } from './timeout.js';
 
@@ -35,6 +36,18 @@ export async function readinessChecks(sources: ReadinessSources): Promise<Readin
     checks.push({ name: 'database', ok: true });
   } catch (error) {
     checks.push({ name: 'database', ok: false, reason: error instanceof Error ? error.message : String(error) });
+  }
+  const stuck = await withTimeout(listStuckStreams(sources.pool, { limit: 1 }), timeoutMs, 'stuck streams').catch(() => null);
+  const first = stuck?.[0];
+  if (first) {
+    // Shown, not failing: the damage is confined to those streams and the rest is served.
+    const count = await countStuckStreams(sources.pool).catch(() => 1);
+    checks.push({
+      name: 'stuck-streams',
+      ok: true,
+      reason: `the read model is stuck on ${count} stream(s), first ${first.streamId} at event ${first.eventId} (position ${first.position})`,
+      detail: { count, streamId: first.streamId, eventId: first.eventId, position: first.position },
+    });
   }
   const forwarder = sources.forwarder?.();
   if (forwarder?.gapWait) {

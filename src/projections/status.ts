@@ -1,5 +1,6 @@
 import type { DatabasePool } from 'slonik';
 import type { ForwarderStatus } from './forwarder.js';
+import { listStuckStreams, type StuckStream } from './postgres/stuck-streams.js';
 import { forwarderCheckpoint, type Lag, lagOf, postgresReadModelCheckpoint } from './lag.js';
 
 export interface ProjectionStatus {
@@ -11,6 +12,8 @@ export interface ClusterStatus {
   /** This process's forwarder, if it runs one: is it the leader now? */
   forwarder: { checkpoint: string; leaderHere: boolean | null; lag: Lag };
   projections: ProjectionStatus[];
+  /** Streams the PostgreSQL projector stopped on (the oldest 20). */
+  stuckStreams: StuckStream[];
 }
 
 /**
@@ -30,6 +33,8 @@ export async function clusterStatus(
   return {
     forwarder: { checkpoint: (forwarded ?? 0n).toString(), leaderHere: local.forwarder ? local.forwarder().leader : null, lag: await lagOf(pool, forwarded) },
     projections,
+    // Before the read model exists (a process that started first) there is nothing stuck.
+    stuckStreams: await listStuckStreams(pool, { limit: 20 }).catch(() => []),
   };
 }
 
@@ -56,6 +61,17 @@ export function metricsText(status: ClusterStatus, extra: Record<string, number>
     [{ subscriber: 'forwarder' }, status.forwarder.lag.seconds],
     ...status.projections.map((p): [Record<string, string>, number] => [{ subscriber: `projector-${p.name}` }, p.lag.seconds]),
   ]);
+  gauge('stockroom_stuck_streams', 'Streams a projector stopped on at an event it cannot read (the rest goes on).', [
+    [{ projection: 'postgres' }, status.stuckStreams.length],
+  ]);
+  gauge(
+    'stockroom_stuck_stream',
+    'One per stuck stream, with the event it stopped on.',
+    status.stuckStreams.map((stuck): [Record<string, string>, number] => [
+      { projection: 'postgres', stream: stuck.streamId, event_id: stuck.eventId, position: stuck.position, type: stuck.type },
+      1,
+    ]),
+  );
   for (const [name, value] of Object.entries(extra)) gauge(name, name.replaceAll('_', ' '), [[{}, value]]);
   return `${lines.join('\n')}\n`;
 }

@@ -4,6 +4,7 @@ import { z } from 'zod/v4';
 import { principalOf } from '../shared/auth/plugin.js';
 import { requireStoreReadAccess } from '../shared/auth/principal.js';
 import { NotFound } from '../shared/errors.js';
+import { stockItemStream } from '../shared/streams.js';
 import { type ListSpec, listPage, textSearch } from './list.js';
 import { minPositionHeaders, minPositionOf } from './min-position.js';
 import {
@@ -258,6 +259,12 @@ export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (ap
   app.get(
     '/api/inventory/stores/:storeId/items/:skuId',
     {
+      config: {
+        readsStream: (params) => {
+          const { storeId, skuId } = itemParams.parse(params);
+          return stockItemStream(storeId, skuId);
+        },
+      },
       schema: {
         tags: ['inventory'],
         summary: 'One stock item (a SKU in a store); ETag is its revision',

@@ -4,6 +4,17 @@ import { z } from 'zod/v4';
 import type { DatabasePool } from '../shared/db/pool.js';
 import { AppError, ValidationFailed } from '../shared/errors.js';
 import { sendProblem, toProblem } from '../shared/http/problem.js';
+import { stuckStream } from '../projections/postgres/stuck-streams.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The one stream a point read reads, from its validated params. With X-Min-Position
+     * such a read is refused while the projector is stuck on that stream.
+     */
+    readsStream?: (params: unknown) => string;
+  }
+}
 
 const MAX_POSITION = 9_223_372_036_854_775_807n;
 const positionPattern = /^\d{1,19}$/;
@@ -78,6 +89,19 @@ export function minPositionGuard(options: MinPositionOptions) {
   return async function waitForMinPosition(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const wanted = minPositionOf(request);
     if (wanted === undefined) return undefined;
+    const stream = request.routeOptions.config.readsStream?.(request.params);
+    const stuck = stream === undefined ? null : await stuckStream(options.pool, stream, options.schema);
+    if (stuck) {
+      // Waiting cannot help: the projector stopped on this stream until an operator retries it.
+      const problem = new AppError(
+        503,
+        'stream-stuck',
+        `The read model stopped on ${stuck.streamId} at event ${stuck.eventId} (position ${stuck.position}, ${stuck.type}): ${stuck.reason}. Its later changes are not applied until an operator retries it (npm run projections:stuck).`,
+        { streamId: stuck.streamId, eventId: stuck.eventId, eventPosition: stuck.position, stuckSince: stuck.since },
+      );
+      void reply.header('retry-after', '60');
+      return sendProblem(reply, toProblem(problem, request));
+    }
     const deadline = Date.now() + options.timeoutMs;
     for (;;) {
       const reached = await watermark.read();

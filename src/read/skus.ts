@@ -3,6 +3,7 @@ import { type FragmentSqlToken, sql } from 'slonik';
 import { z } from 'zod/v4';
 import { principalOf } from '../shared/auth/plugin.js';
 import { NotFound } from '../shared/errors.js';
+import { skuStream } from '../shared/streams.js';
 import { type ListSpec, listPage, textSearch } from './list.js';
 import { minPositionHeaders } from './min-position.js';
 import { booleanFlag, etag, filtersOf, idParam, int8, listQuery, pageOf, priceText, noQuery, type ReadContext, readErrors } from './schemas.js';
@@ -106,6 +107,7 @@ export const skuReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, { p
   app.get(
     '/api/skus/:id',
     {
+      config: { readsStream: (params) => skuStream(idParam.parse(params).id) },
       schema: {
         tags: ['skus'],
         summary: 'One SKU (a deleted one too, marked deleted)',

@@ -4,6 +4,7 @@ import { z } from 'zod/v4';
 import { principalOf } from '../shared/auth/plugin.js';
 import { requireStoreReadAccess } from '../shared/auth/principal.js';
 import { NotFound } from '../shared/errors.js';
+import { storeStream } from '../shared/streams.js';
 import { type ListSpec, listPage, textSearch } from './list.js';
 import { minPositionHeaders } from './min-position.js';
 import { etag, filtersOf, idParam, int8, listQuery, pageOf, noQuery, type ReadContext, readErrors } from './schemas.js';
@@ -84,6 +85,7 @@ export const storeReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, {
   app.get(
     '/api/stores/:id',
     {
+      config: { readsStream: (params) => storeStream(idParam.parse(params).id) },
       schema: {
         tags: ['stores'],
         summary: 'One store (staff: only their own)',

@@ -1,4 +1,5 @@
 import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
+import { z } from 'zod/v4';
 import type { BusBatch } from '../../shared/event-bus/port.js';
 import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js';
 import { parseEvent, type StockroomEvent, UnreadableEvent } from '../../shared/events/index.js';
@@ -61,6 +62,8 @@ export class PostgresProjector {
     private readonly pool: DatabasePool,
     private readonly store: EventStore,
     private readonly schema: string = READ_MODEL,
+    /** Told of each stream marked stuck (after the batch commits or not: say it loudly either way). */
+    private readonly onStuck: (failure: ProjectionFailed) => void = () => {},
   ) {}
 
   async applyBatch(batch: BusBatch): Promise<void> {
@@ -72,17 +75,57 @@ export class PostgresProjector {
 
   /** The same, inside a transaction the caller holds (a rebuild's swap). */
   async applyWithin(tx: DatabaseTransactionConnection, batch: BusBatch): Promise<void> {
+    await this.applyEvents(tx, batch.events, null);
+    await tx.query(sql.unsafe`
+      insert into ${sql.identifier([this.schema, 'progress'])} as t (partition, through)
+      values (${batch.partition}, ${batch.through.toString()}::bigint)
+      on conflict (partition) do update set through = greatest(t.through, excluded.through), updated_at = now()`);
+  }
+
+  /**
+   * Applies a stuck stream again from the event store (after a fix: an upcaster, a code
+   * change, a corrected event). Answers null when it is applied and no longer stuck, or
+   * the failure that keeps it stuck (recorded with one more attempt).
+   */
+  async retryStuck(streamId: string): Promise<ProjectionFailed | null> {
+    const events = await this.store.readStream(streamId);
+    return this.pool.transaction(async (tx) => {
+      await tx.query(sql.unsafe`select pg_advisory_xact_lock_shared(hashtext(${READ_MODEL_LOCK}))`);
+      const failures = await this.applyEvents(tx, events, streamId);
+      const failure = failures.get(streamId) ?? null;
+      if (!failure) await tx.query(sql.unsafe`delete from ${sql.identifier([this.schema, 'stuck_streams'])} where stream_id = ${streamId}`);
+      return failure;
+    });
+  }
+
+  /**
+   * Folds and saves the events, stream by stream. A stream with an event this release
+   * cannot read keeps what came before it and is marked stuck there; its later events wait
+   * (a retry reads them from the store), and every other stream goes on. `retrying` is the
+   * one stuck stream an operator's retry applies again.
+   */
+  private async applyEvents(tx: DatabaseTransactionConnection, events: readonly RecordedEvent[], retrying: string | null): Promise<Map<string, ProjectionFailed>> {
     const streams = new Map<string, RecordedEvent[]>();
-    for (const event of batch.events) {
+    for (const event of events) {
       if (!byCategory.has(category(event.streamId))) continue; // reservations have no read model
       const list = streams.get(event.streamId);
       if (list) list.push(event);
       else streams.set(event.streamId, [event]);
     }
+    const failures = new Map<string, ProjectionFailed>();
+    if (streams.size === 0) return failures;
     await this.lockStreams(tx, [...streams.keys()]);
+    // Read under the stream locks: a retry that cleared a stream has committed, or waits for us.
+    const stuck = new Set(
+      z.array(z.string()).parse(
+        await tx.anyFirst(sql.unsafe`
+          select stream_id from ${sql.identifier([this.schema, 'stuck_streams'])}
+           where stream_id = any(${sql.array([...streams.keys()], 'text')}) and stream_id is distinct from ${retrying}`),
+      ),
+    );
     const applied: AppliedEvent[] = [];
     for (const projection of projections) {
-      const ids = [...streams.keys()].filter((id) => category(id) === projection.category);
+      const ids = [...streams.keys()].filter((id) => category(id) === projection.category && !stuck.has(id));
       if (ids.length === 0) continue;
       const current = await projection.load(tx, this.schema, ids);
       const changed: ProjectedRow[] = [];
@@ -90,6 +133,10 @@ export class PostgresProjector {
         const folded = await this.fold(projection, current.get(streamId) ?? null, streamId, streams.get(streamId) ?? []);
         applied.push(...folded.applied);
         if (folded.row && folded.row !== current.get(streamId)) changed.push(folded.row);
+        if (folded.failure) {
+          failures.set(streamId, folded.failure);
+          await this.markStuck(tx, folded.failure);
+        }
       }
       await projection.save(tx, this.schema, changed);
     }
@@ -97,10 +144,18 @@ export class PostgresProjector {
       applied.sort((a, b) => (a.recorded.position < b.recorded.position ? -1 : a.recorded.position > b.recorded.position ? 1 : 0));
       for (const projection of appliedEventsProjections) await projection.apply(tx, this.schema, applied);
     }
+    return failures;
+  }
+
+  private async markStuck(tx: DatabaseTransactionConnection, failure: ProjectionFailed): Promise<void> {
+    const { event } = failure;
+    const reason = failure.cause instanceof Error ? failure.cause.message : failure.message;
     await tx.query(sql.unsafe`
-      insert into ${sql.identifier([this.schema, 'progress'])} as t (partition, through)
-      values (${batch.partition}, ${batch.through.toString()}::bigint)
-      on conflict (partition) do update set through = greatest(t.through, excluded.through), updated_at = now()`);
+      insert into ${sql.identifier([this.schema, 'stuck_streams'])} as t (stream_id, event_id, position, type, reason)
+      values (${event.streamId}, ${event.id}, ${event.position.toString()}::bigint, ${event.type}, ${reason})
+      on conflict (stream_id) do update
+        set event_id = excluded.event_id, position = excluded.position, type = excluded.type, reason = excluded.reason, attempts = t.attempts + 1`);
+    this.onStuck(failure);
   }
 
   /** Seeds a progress row per partition, so that the watermark waits for all of them. */
@@ -126,13 +181,16 @@ export class PostgresProjector {
       ) locks`);
   }
 
-  /** The row after the events new to it, and those events (what the batch really applied). */
+  /**
+   * The row after the events new to it, and those events (what the batch really applied);
+   * at an event it cannot read, the row as it stood before it and the failure.
+   */
   private async fold(
     projection: RowProjection<ProjectedRow>,
     start: ProjectedRow | null,
     streamId: string,
     delivered: RecordedEvent[],
-  ): Promise<{ row: ProjectedRow | null; applied: AppliedEvent[] }> {
+  ): Promise<{ row: ProjectedRow | null; applied: AppliedEvent[]; failure?: ProjectionFailed }> {
     const after = start?.revision ?? -1;
     let events = delivered.filter((event) => event.revision > after).sort((a, b) => a.revision - b.revision);
     const last = events.at(-1);
@@ -141,8 +199,18 @@ export class PostgresProjector {
     if (events.some((event, index) => event.revision !== after + 1 + index)) {
       events = await this.store.readStream(streamId, { fromRevision: after + 1, maxCount: last.revision - after });
     }
-    const applied = events.map((recorded) => ({ recorded, event: readForProjection(recorded) }));
+    const applied: AppliedEvent[] = [];
+    let failure: ProjectionFailed | undefined;
+    for (const recorded of events) {
+      try {
+        applied.push({ recorded, event: readForProjection(recorded) });
+      } catch (error) {
+        if (!(error instanceof ProjectionFailed)) throw error;
+        failure = error;
+        break;
+      }
+    }
     const row = applied.reduce<ProjectedRow | null>((current, { recorded, event }) => projection.evolve(current, event, recorded), start);
-    return { row, applied };
+    return failure ? { row, applied, failure } : { row, applied };
   }
 }

@@ -17,7 +17,12 @@ export async function startPostgresProjector(deps: {
   log: Log;
   group?: string;
 }): Promise<BusSubscription> {
-  const projector = new PostgresProjector(deps.pool, deps.store);
+  const projector = new PostgresProjector(deps.pool, deps.store, undefined, (failure) =>
+    deps.log.error(
+      { err: failure, eventId: failure.event.id, position: failure.event.position.toString(), streamId: failure.event.streamId, type: failure.event.type },
+      'PostgreSQL projector marked a stream stuck at an event it cannot apply; the rest goes on (npm run projections:stuck)',
+    ),
+  );
   await projector.registerPartitions(await deps.bus.partitions());
   return deps.bus.subscribe({
     group: deps.group ?? POSTGRES_PROJECTOR_GROUP,

@@ -86,6 +86,19 @@ create table stock_summary (
 );
 create index stock_summary_quantity on stock_summary (total_quantity, sku_id);
 
+-- Streams the projector stopped on: an event of theirs it cannot read. Their later events
+-- wait (read again from the event store on a retry); every other stream moves on.
+-- `npm run projections:stuck` lists them and retries them after a fix.
+create table stuck_streams (
+  stream_id text primary key,
+  event_id uuid not null,
+  position bigint not null,
+  type text not null,
+  reason text not null,
+  stuck_at timestamptz not null default now(),
+  attempts integer not null default 1
+);
+
 -- How far this read model has applied each partition of the bus.
 create table progress (
   partition integer primary key,

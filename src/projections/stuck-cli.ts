@@ -1,0 +1,27 @@
+import { loadConfig } from '../shared/config.js';
+import { createDatabasePool } from '../shared/db/pool.js';
+import { PostgresEventStore } from '../shared/event-store/postgres/index.js';
+import { runStuckCommand } from './postgres/stuck-command.js';
+
+/** `npm run projections:stuck [list | retry <streamId>... | retry --all]` against DATABASE_URL. */
+async function main(): Promise<number> {
+  const config = loadConfig();
+  if (!config.DATABASE_URL) {
+    console.error('projections:stuck needs DATABASE_URL: the database of the running processes');
+    return 2;
+  }
+  const pool = await createDatabasePool(config.DATABASE_URL);
+  try {
+    return await runStuckCommand(process.argv.slice(2), { pool, store: new PostgresEventStore(pool), out: (line) => console.log(line) });
+  } finally {
+    await pool.end();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`projections:stuck failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
