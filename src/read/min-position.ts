@@ -5,6 +5,7 @@ import type { DatabasePool } from '../shared/db/pool.js';
 import { AppError, ValidationFailed } from '../shared/errors.js';
 import { sendProblem, toProblem } from '../shared/http/problem.js';
 import { stuckStream } from '../projections/postgres/stuck-streams.js';
+import { partitionOf } from '../shared/event-bus/partition.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -39,9 +40,11 @@ export interface MinPositionOptions {
   pollIntervalMs?: number;
 }
 
-/** How far the read model has applied the event stream: the least `through` of its partitions (0 before any). */
+const progressRow = z.object({ partition: z.number().int(), through: z.bigint() });
+
+/** How far the read model has applied each partition of the bus. */
 class Watermark {
-  private inFlight: Promise<bigint> | null = null;
+  private inFlight: Promise<Map<number, bigint>> | null = null;
 
   constructor(
     private readonly pool: DatabasePool,
@@ -49,15 +52,32 @@ class Watermark {
   ) {}
 
   /** One query at a time for every waiting request of this process. */
-  read(): Promise<bigint> {
+  read(): Promise<Map<number, bigint>> {
     this.inFlight ??= this.pool
-      .oneFirst(sql.unsafe`select coalesce(min(through), 0)::text from ${sql.identifier([this.schema, 'progress'])}`)
-      .then((value) => BigInt(z.string().parse(value)))
+      .any(sql.unsafe`select partition, through from ${sql.identifier([this.schema, 'progress'])}`)
+      .then((rows) => new Map(rows.map((row) => progressRow.parse(row)).map((row) => [row.partition, row.through])))
       .finally(() => {
         this.inFlight = null;
       });
     return this.inFlight;
   }
+}
+
+/**
+ * What a read has to wait for: for one stream, the partition that carries it (every
+ * event of that partition up to `through` is applied, so that stream's are); otherwise the
+ * least of all partitions (0 before any).
+ */
+export function reachedFor(progress: ReadonlyMap<number, bigint>, stream: string | undefined): bigint {
+  if (progress.size === 0) return 0n;
+  if (stream !== undefined) {
+    // Partitions are numbered 0..n-1 (registered at the projector's start); one missing reads as 0.
+    const partitions = Math.max(...progress.keys()) + 1;
+    return progress.get(partitionOf(stream, partitions)) ?? 0n;
+  }
+  let least: bigint | null = null;
+  for (const through of progress.values()) if (least === null || through < least) least = through;
+  return least ?? 0n;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -78,7 +98,7 @@ export function minPositionOf(request: FastifyRequest): bigint | undefined {
 
 /**
  * A preHandler for queries: with `X-Min-Position: N` the request waits until the read
- * model's watermark has reached N (polling, bounded by `timeoutMs`), so a client reads its
+ * model's watermark has reached N (for a point read of one stream, its partition's) (polling, bounded by `timeoutMs`), so a client reads its
  * own writes. Past the bound it answers 503 with `Retry-After: 1`. The answer carries
  * `X-Read-Position`, the watermark it saw.
  */
@@ -104,7 +124,7 @@ export function minPositionGuard(options: MinPositionOptions) {
     }
     const deadline = Date.now() + options.timeoutMs;
     for (;;) {
-      const reached = await watermark.read();
+      const reached = reachedFor(await watermark.read(), stream);
       if (reached >= wanted) {
         void reply.header('x-read-position', reached.toString());
         return undefined;
