@@ -39,6 +39,16 @@ export class NothingToChange extends DomainError {
   }
 }
 
+/**
+ * A demotion or deletion that would leave no manager: no one could manage users or stores
+ * again short of the operator's way back (`npm run users:restore-manager`).
+ */
+export class LastManager extends RuleViolated {
+  constructor(userId: string) {
+    super('last-manager', `User ${userId} is the last manager; make another user a manager first.`, { userId });
+  }
+}
+
 /** Stock never goes negative: the one rule every interleaving of commands must keep. */
 export class InsufficientStock extends RuleViolated {
   constructor(

@@ -12,5 +12,8 @@ export const stockItemStream = (storeId: string, skuId: string): string => `stoc
 /** Usernames are unique regardless of case: "Alice" and "alice" are one login. */
 export const usernameReservationStream = (username: string): string => `username-${username.toLowerCase()}`;
 
+/** The one stream naming every manager (src/write/manager-roster). */
+export const MANAGER_ROSTER_STREAM = 'managers-roster';
+
 /** SKU codes are unique regardless of case; printed labels use capitals. */
 export const skuCodeReservationStream = (code: string): string => `skucode-${code.toUpperCase()}`;

@@ -3,6 +3,7 @@
  * side and the read side meet here and nowhere else.
  */
 import { z } from 'zod/v4';
+import { ManagerRosterEvent } from './manager-roster.js';
 import { ReservationEvent } from './reservation.js';
 import { SkuEvent } from './sku.js';
 import { StockItemEvent } from './stock-item.js';
@@ -17,6 +18,7 @@ export * from './store.js';
 export * from './sku.js';
 export * from './stock-item.js';
 export * from './reservation.js';
+export * from './manager-roster.js';
 
 export const StockroomEvent = z.discriminatedUnion('type', [
   ...UserEvent.options,
@@ -24,6 +26,7 @@ export const StockroomEvent = z.discriminatedUnion('type', [
   ...SkuEvent.options,
   ...StockItemEvent.options,
   ...ReservationEvent.options,
+  ...ManagerRosterEvent.options,
 ]);
 export type StockroomEvent = z.infer<typeof StockroomEvent>;
 export type StockroomEventType = StockroomEvent['type'];

@@ -8,6 +8,7 @@ import { Forbidden, NotFound } from '../../shared/errors.js';
 import { Role } from '../../shared/events/user.js';
 import { reservations, stores, users } from '../aggregates.js';
 import { answer, commandContext, idForNew, idParam, problemSchema, written } from '../http.js';
+import { ManagerRosterKeeper } from '../manager-roster/roster.js';
 import { storeStream, userStream, usernameReservationStream } from '../streams.js';
 import type { UserCommand } from './commands.js';
 import { isActive, toUserView, userView } from './view.js';
@@ -23,6 +24,8 @@ const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404
 
 export const userRoutes: FastifyPluginAsyncZod = async (app) => {
   const commands = app.commands;
+  // No change may leave the deployment without a manager (src/write/manager-roster).
+  const roster = new ManagerRosterKeeper(commands, app.eventStore);
 
   const loadActive = async (userId: string) => {
     const loaded = await commands.load(users, userStream(userId));
@@ -91,6 +94,7 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
         },
         context,
       );
+      if (body.role === 'manager') await roster.added(userId, context);
       void reply.header('location', `/api/users/${userId}`);
       return sendUser(reply, 201, result, userId);
     },
@@ -128,7 +132,20 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
         changes.push({ type: 'UpdateProfile', userId, ...profile });
       }
       if (role !== undefined) changes.push({ type: 'ChangeRole', userId, role });
-      const result = await commands.handle(users, userStream(userId), changes, commandContext(request));
+      const context = commandContext(request);
+      const wasManager = role !== undefined && (await loadActive(userId)).state.role === 'manager';
+      const demoting = wasManager && role !== 'manager';
+      // Off the roster first: of two managers demoting each other at once, one is refused there.
+      if (demoting) await roster.removing(userId, context);
+      let result;
+      try {
+        result = await commands.handle(users, userStream(userId), changes, context);
+      } catch (error) {
+        // Not demoted after all (If-Match, a refusal): back on the roster.
+        if (demoting) await roster.added(userId, { ...context, idempotency: undefined });
+        throw error;
+      }
+      if (role === 'manager' && !wasManager) await roster.added(userId, context);
       return sendUser(reply, 200, result, userId);
     },
   );
@@ -173,6 +190,7 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
       if (userId === principal.userId) throw new Forbidden('You cannot delete your own account; ask another manager.');
       const context = commandContext(request);
       const before = await loadActive(userId);
+      if (before.state.role === 'manager') await roster.removing(userId, context);
       const result = await commands.handle(users, userStream(userId), { type: 'DeleteUser', userId }, context);
       // The name is free again once its owner is gone.
       await commands.handle(

@@ -19,6 +19,9 @@ test('holds every event of every aggregate, each once', () => {
   assert.is(CURRENT_SCHEMA_VERSION, 1);
   assert.equal([...stockroomEventTypes].sort(), [
     'LowStockThresholdChanged',
+    'ManagerAdded',
+    'ManagerRemoved',
+    'ManagerRosterStarted',
     'Released',
     'Reserved',
     'SkuCreated',
