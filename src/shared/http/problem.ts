@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnreachable } from '../db/unreachable.js';
 import { AppError, type FieldError } from '../errors.js';
 
 /** RFC 9457 problem details; `errors` lists validation failures field by field. */
@@ -90,6 +91,16 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
       errors,
     };
   }
+  if (isDatabaseUnreachable(error)) {
+    return {
+      type: '/problems/database-unavailable',
+      title: titles[503]!,
+      status: 503,
+      detail: 'The database cannot be reached right now; retry shortly.',
+      ...base,
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+    };
+  }
   const fastifyError = error as FastifyError;
   const status = typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 ? fastifyError.statusCode : 500;
   if (status >= 500) {
@@ -106,7 +117,11 @@ export const sendProblem = (reply: FastifyReply, problem: Problem): FastifyReply
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error, request);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    // A database outage is expected to pass: a warning, and a hint for when to come back.
+    if (problem.type === '/problems/database-unavailable') {
+      request.log.warn({ err: error }, 'request failed: database unreachable');
+      void reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    } else if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ problem: problem.type, status: problem.status }, 'request refused');
     if (error instanceof AppError && error.code === 'version-conflict' && typeof error.extra.revision === 'number') {
       void reply.header('etag', `"${error.extra.revision}"`);
