@@ -40,6 +40,7 @@ const keyHeader = z
 const recordSchema = z.object({
   request_hash: z.string(),
   resource_id: z.string(),
+  released: z.boolean(),
   status_code: z.number().nullable(),
   response: z.object({ body: z.string(), headers: z.record(z.string(), z.string()) }).nullable(),
 });
@@ -69,17 +70,26 @@ async function claimOrWait(pool: DatabasePool, scope: string, key: string, hash:
     insert into idempotency_keys (scope, key, request_hash, resource_id)
     values (${scope}, ${key}, ${hash}, ${newId()})
     on conflict (scope, key) do nothing
-    returning request_hash, resource_id::text, status_code, response`);
+    returning request_hash, resource_id::text, released, status_code, response`);
   if (claimed) return recordSchema.parse(claimed);
   const deadline = Date.now() + WAIT_FOR_FIRST_MS;
   for (;;) {
     // A statement of its own: its snapshot sees the row the conflicting insert committed.
     const row = recordSchema.parse(
       await pool.one(sql.unsafe`
-        select request_hash, resource_id::text, status_code, response from idempotency_keys
+        select request_hash, resource_id::text, released, status_code, response from idempotency_keys
          where scope = ${scope} and key = ${key}`),
     );
     if (row.request_hash !== hash || row.status_code !== null || Date.now() > deadline) return row;
+    if (row.released) {
+      // Its first attempt failed (5xx): claim it again at once; of two repeats, one does.
+      const reclaimed = await pool.maybeOne(sql.unsafe`
+        update idempotency_keys set released = false
+         where scope = ${scope} and key = ${key} and released and status_code is null
+        returning request_hash, resource_id::text, released, status_code, response`);
+      if (reclaimed) return recordSchema.parse(reclaimed);
+      continue;
+    }
     await sleep(25);
   }
 }
@@ -112,8 +122,18 @@ export const idempotencyPlugin = fp<{ pool: DatabasePool }>(
 
     app.addHook('onSend', async (request, reply, payload) => {
       const idempotency = request.idempotency;
-      // A 5xx is not an answer: the next repeat runs the command again (safely, see above).
-      if (!idempotency || reply.statusCode >= 500 || reply.getHeader('idempotent-replayed')) return payload;
+      if (!idempotency || reply.getHeader('idempotent-replayed')) return payload;
+      if (reply.statusCode >= 500) {
+        // A 5xx is not an answer: the next repeat runs the command again (safely, see
+        // above), and at once. If the database is what failed this may fail too; the
+        // repeat then waits out WAIT_FOR_FIRST_MS as for a process that died.
+        await pool
+          .query(sql.unsafe`
+            update idempotency_keys set released = true
+             where scope = ${idempotency.scope} and key = ${idempotency.key} and status_code is null`)
+          .catch((error: unknown) => request.log.warn({ err: error }, 'idempotency: could not release the key after a 5xx'));
+        return payload;
+      }
       const headers: Record<string, string> = {};
       for (const name of replayedHeaders) {
         const value = reply.getHeader(name);
