@@ -13,6 +13,7 @@ import type { Config } from './shared/config.js';
 import type { DatabasePool } from './shared/db/pool.js';
 import type { EventStore } from './shared/event-store/port.js';
 import { registerProblemHandlers } from './shared/http/problem.js';
+import { refuseUnsafeText } from './shared/http/unsafe-text.js';
 import { newId } from './shared/ids.js';
 import { CommandHandler } from './write/command-handler.js';
 import { credentialsFromStreams } from './write/credentials.js';
@@ -63,6 +64,7 @@ export async function buildApp(deps: AppDependencies) {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
+  refuseUnsafeText(app);
   app.addHook('onSend', async (request, reply, payload) => {
     void reply.header('x-correlation-id', request.id);
     return payload;

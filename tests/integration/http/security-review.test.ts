@@ -1,0 +1,40 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ADMIN, type Client, type Harness, login, seedStore, startHarness } from '../../support/app.js';
+import { refused } from '../../support/http-assertions.js';
+
+/** What the security review (part 2) found over HTTP, each refused the way the contract says. */
+interface Context {
+  harness: Harness;
+  manager: Client;
+  itemUrl: string;
+  storeId: string;
+}
+
+const test = suite<Context>('HTTP: the security review, part 2');
+
+test.before(async (context) => {
+  context.harness = await startHarness('secreview', {}, { projections: true });
+  context.manager = await login(context.harness, ADMIN.username, ADMIN.password);
+  const seeded = await seedStore(context.harness, context.manager, 10);
+  context.itemUrl = seeded.itemUrl;
+  context.storeId = seeded.storeId;
+});
+test.after(async ({ harness }) => harness.close());
+
+test('a NUL byte or a lone surrogate anywhere is a 400 naming the field, and writes nothing', async ({ harness, manager, itemUrl }) => {
+  await refused(harness, () => manager.get('/api/stores?q=%00'), 400, { type: 'validation', fields: ['query.q'], reason: /NUL/ });
+  await refused(harness, () => manager.get('/api/skus?q=a%00b'), 400, { fields: ['query.q'] });
+  await refused(harness, () => manager.post('/api/stores', { name: 'a\u0000' }), 400, { fields: ['name'], reason: /NUL/ });
+  // A lone surrogate can only arrive escaped in JSON: JSON.stringify escapes it so.
+  const note = JSON.stringify({ delta: -1, reason: 'sold', note: 'till \ud800 4' });
+  assert.match(note, /\\ud800/);
+  await refused(harness, () => manager.request({ method: 'PATCH', url: itemUrl, payload: note, headers: { 'content-type': 'application/json' } }), 400, {
+    fields: ['note'],
+    reason: /surrogate/,
+  });
+  await refused(harness, () => manager.post('/api/skus', { code: 'NUL-1', name: 'tea', category: 'x\u0000y' }), 400, { fields: ['category'] });
+  await refused(harness, () => manager.post('/api/stores', { name: 'Quay', ['addr\u0000ess']: 'x' }), 400);
+});
+
+test.run();
