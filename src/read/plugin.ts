@@ -3,6 +3,8 @@ import type { DatabasePool } from '../shared/db/pool.js';
 import type { RedisReadModel } from '../shared/hot-model/redis-read-model.js';
 import { CursorCodec } from './cursor.js';
 import { historyRoutes, type StreamHistorySource } from './history.js';
+import { auditRoutes } from './audit/routes.js';
+import { type AuditTrailSource, postgresAuditTrail } from './audit/trail.js';
 import { inventoryReadRoutes } from './inventory.js';
 import { minPositionGuard } from './min-position.js';
 import { reportReadRoutes } from './reports.js';
@@ -23,6 +25,10 @@ export interface ReadApiOptions {
   hot?: RedisReadModel | null;
   /** Stream histories, read from the event store (the source, never behind). */
   history: StreamHistorySource;
+  /** The audit trail; the PostgreSQL event store's by default. */
+  trail?: AuditTrailSource;
+  /** Events per round trip of an audit export (tests make it small). */
+  exportPageSize?: number;
 }
 
 /**
@@ -47,9 +53,16 @@ export const readApi: FastifyPluginAsyncZod<ReadApiOptions> = async (app, option
     await scope.register(inventoryReadRoutes, context);
     await scope.register(reportReadRoutes, context);
   });
-  // Read from the event store itself: X-Min-Position (a read-model wait) does not apply.
+  // Read from the event store itself (the audit trail's usernames aside): X-Min-Position, a
+  // read-model wait, does not apply.
   await app.register(async (scope) => {
     scope.addHook('onRequest', scope.authenticate);
     await scope.register(historyRoutes, { history: options.history });
+    await scope.register(auditRoutes, {
+      trail: options.trail ?? postgresAuditTrail(options.pool),
+      pool: options.pool,
+      users: context.table('users'),
+      ...(options.exportPageSize ? { exportPageSize: options.exportPageSize } : {}),
+    });
   });
 };
