@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/shared/config.js';
 import type { DatabasePool } from '../../src/shared/db/pool.js';
@@ -6,7 +7,13 @@ import { ensureFirstManager } from '../../src/write/first-manager.js';
 
 /** The first manager every bench database gets, and the secret its tokens are signed with. */
 export const ADMIN = { username: 'admin', password: 'bench-admin-password-1' };
-export const JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
+/**
+ * Random per run, as production's config requires (a fixed, readable value is refused as a
+ * placeholder). Set in the environment, so that the HTTP servers the bench starts in child
+ * processes (their env is this one's) sign and check tokens with the same secret.
+ */
+process.env.BENCH_JWT_SECRET ??= randomBytes(48).toString('base64');
+export const JWT_SECRET: string = process.env.BENCH_JWT_SECRET;
 
 /** The app's settings for a bench process: the given roles, nothing else from the environment. */
 export const benchConfig = (roles: string, extra: Record<string, string> = {}) =>
