@@ -1,5 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CURRENT_SCHEMA_VERSION, parseEvent, type StockroomEvent } from '../shared/events/index.js';
-import { VersionConflict } from '../shared/errors.js';
+import { AppError, VersionConflict } from '../shared/errors.js';
 import {
   type EventStore,
   type EventToAppend,
@@ -39,9 +40,26 @@ export interface Handled<State, Event> extends Loaded<State> {
 /**
  * Without If-Match, a command means "apply to whatever is current", so losing a race is
  * answered by deciding again on the fresh state (the decider re-checks every rule, so
- * stock still never goes negative). Bounded, so a hot item cannot keep a request forever.
+ * stock still never goes negative). The client did not ask about versions, so it never
+ * gets a 409 for losing: the handler keeps trying, after a jittered back-off that spreads
+ * the racing replicas apart, until a deadline; past it the answer is 503 with Retry-After.
  */
-const MAX_ATTEMPTS = 8;
+const CONTENTION_DEADLINE_MS = 2_000;
+const BACKOFF_BASE_MS = 5;
+const BACKOFF_CAP_MS = 100;
+
+/** "Full jitter": anywhere between nothing and an exponentially growing, capped bound. */
+const backoffMs = (lost: number): number => Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (lost - 1));
+
+/** Other writers kept winning the stream until the deadline: the client should come back. */
+export class Contended extends AppError {
+  constructor(streamId: string, attempts: number) {
+    super(503, 'contended', `Other changes to this resource kept winning over ${attempts} attempts; retry shortly.`, {
+      stream: streamId,
+      retryAfterSeconds: 1,
+    });
+  }
+}
 
 /**
  * The one command handler: load (cached) → decide → append with the expected revision.
@@ -59,6 +77,8 @@ export class CommandHandler {
   constructor(
     private readonly store: EventStore,
     private readonly cacheSize = 50_000,
+    /** How long a command without If-Match keeps deciding again after losing races. */
+    private readonly contentionDeadlineMs = CONTENTION_DEADLINE_MS,
   ) {}
 
   /** The current state of a stream, caught up with the store. */
@@ -128,6 +148,7 @@ export class CommandHandler {
     // If-Match the client's version is checked against the truth instead.
     let fresh = !hit || context.ifMatch !== undefined;
     let current = fresh ? await this.load(aggregate, streamId) : hit!;
+    const deadline = Date.now() + this.contentionDeadlineMs;
     for (let attempt = 1; ; attempt += 1) {
       if (context.ifMatch !== undefined && context.ifMatch !== current.revision) {
         throw new VersionConflict(streamId, current.revision);
@@ -162,10 +183,13 @@ export class CommandHandler {
         return { ...next, events, written: true };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevision)) throw error;
+        if (context.ifMatch === undefined) {
+          if (Date.now() >= deadline) throw new Contended(streamId, attempt);
+          await sleep(Math.min(backoffMs(attempt), Math.max(0, deadline - Date.now())));
+        }
         current = await this.catchUp(aggregate, streamId, current);
         fresh = true;
         if (context.ifMatch !== undefined) throw new VersionConflict(streamId, current.revision);
-        if (attempt >= MAX_ATTEMPTS) throw new VersionConflict(streamId, current.revision);
       }
     }
   }

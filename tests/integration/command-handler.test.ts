@@ -5,7 +5,7 @@ import { VersionConflict } from '../../src/shared/errors.js';
 import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
 import { newId } from '../../src/shared/ids.js';
 import { stockItems } from '../../src/write/aggregates.js';
-import { type CommandContext, CommandHandler } from '../../src/write/command-handler.js';
+import { type CommandContext, CommandHandler, Contended } from '../../src/write/command-handler.js';
 import { stockItemStream } from '../../src/write/streams.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -102,6 +102,26 @@ test('the same idempotency scope and key append once, even decided twice on diff
   assert.is(repeat.position, first.position);
   const final = await new CommandHandler(store).load(stockItems, stream);
   assert.equal(final.state.status === 'present' && final.state.quantity, 7);
+});
+
+test('without If-Match, losing races past the deadline is a 503 Contended with Retry-After, never a 409', async ({ store }) => {
+  const a = new CommandHandler(store);
+  const impatient = new CommandHandler(store, 50_000, 0);
+  const { storeId, skuId, stream } = await newItem(a, 0);
+  await impatient.load(stockItems, stream); // caches revision 0
+  const receive = (handler: CommandHandler) =>
+    handler.handle(stockItems, stream, { type: 'AdjustStock', storeId, skuId, delta: 1, reason: 'received', note: null }, context());
+  await receive(a); // the impatient replica's cache is now stale: its next append loses
+  const head = await store.headPosition();
+  try {
+    await receive(impatient);
+    assert.unreachable('a lost race past the deadline must be refused');
+  } catch (error) {
+    assert.instance(error, Contended);
+    assert.is((error as Contended).status, 503);
+    assert.is((error as Contended).extra.retryAfterSeconds, 1);
+  }
+  assert.is(await store.headPosition(), head, 'nothing written');
 });
 
 test.run();

@@ -117,10 +117,10 @@ export const sendProblem = (reply: FastifyReply, problem: Problem): FastifyReply
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error, request);
-    // A database outage is expected to pass: a warning, and a hint for when to come back.
-    if (problem.type === '/problems/database-unavailable') {
-      request.log.warn({ err: error }, 'request failed: database unreachable');
-      void reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    // A database outage or a contended stream is expected to pass: a warning, and a hint for when to come back.
+    if (typeof problem.retryAfterSeconds === 'number') void reply.header('retry-after', String(problem.retryAfterSeconds));
+    if (problem.type === '/problems/database-unavailable' || problem.type === '/problems/contended') {
+      request.log.warn({ err: error }, 'request failed, the client may retry');
     } else if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ problem: problem.type, status: problem.status }, 'request refused');
     if (error instanceof AppError && error.code === 'version-conflict' && typeof error.extra.revision === 'number') {
