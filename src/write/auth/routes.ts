@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod/v4';
 import { principalOf } from '../../shared/auth/plugin.js';
 import { decoyHash, verifyPassword } from '../../shared/auth/passwords.js';
+import { isUsername } from '../../shared/auth/username.js';
 import { Unauthorized } from '../../shared/errors.js';
 import { reservations, users } from '../aggregates.js';
 import { problemSchema } from '../http.js';
@@ -48,8 +49,9 @@ export const loginRoutes: FastifyPluginAsyncZod<LoginRoutesOptions> = async (app
     },
     async (request) => {
       const { username, password } = request.body;
-      const reservation = await commands.load(reservations, usernameReservationStream(username));
-      const ownerId = reservation.state.status === 'held' ? reservation.state.ownerId : null;
+      // Only a name registration could have accepted is looked up (src/shared/auth/username.ts).
+      const reservation = isUsername(username) ? await commands.load(reservations, usernameReservationStream(username)) : null;
+      const ownerId = reservation?.state.status === 'held' ? reservation.state.ownerId : null;
       const user = ownerId ? await commands.load(users, userStream(ownerId)) : null;
       const active = user && isActive(user) ? user : null;
       // Verify against a decoy when the user is unknown: the answer takes as long either way.

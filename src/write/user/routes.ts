@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod/v4';
 import { principalOf, } from '../../shared/auth/plugin.js';
 import { hashPassword, verifyPassword } from '../../shared/auth/passwords.js';
+import { Username } from '../../shared/auth/username.js';
 import { requireRole } from '../../shared/auth/principal.js';
 import { InvalidValue } from '../../shared/domain-errors.js';
 import { Forbidden, NotFound } from '../../shared/errors.js';
@@ -13,7 +14,6 @@ import { storeStream, userStream, usernameReservationStream } from '../streams.j
 import type { UserCommand } from './commands.js';
 import { isActive, toUserView, userView } from './view.js';
 
-const Username = z.string().min(3).max(64).regex(/^[A-Za-z0-9._-]+$/, 'may hold letters, digits, dot, dash and underscore');
 const Password = z.string().min(8, 'must have at least 8 characters').max(200);
 const Email = z.email().max(254).nullable();
 const DisplayName = z.string().trim().min(1).max(120).nullable();

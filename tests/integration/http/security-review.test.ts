@@ -37,4 +37,16 @@ test('a NUL byte or a lone surrogate anywhere is a 400 naming the field, and wri
   await refused(harness, () => manager.post('/api/stores', { name: 'Quay', ['addr\u0000ess']: 'x' }), 400);
 });
 
+test('usernames compare one way: the Kelvin sign does not log in as k, ASCII case does; registration takes ASCII only', async ({ harness, manager }) => {
+  const created = await manager.post('/api/users', { username: 'kim-till', password: 'kim-password-1', role: 'auditor' });
+  assert.is(created.statusCode, 201, created.body);
+  const loginAs = (username: string) => harness.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'kim-password-1' } });
+  assert.is((await loginAs('KIM-TILL')).statusCode, 200, 'ASCII case does not matter');
+  const kelvin = '\u212Aim-till';
+  assert.is(kelvin.toLowerCase(), 'kim-till', 'the Kelvin sign folds to k');
+  await refused(harness, () => loginAs(kelvin), 401, { type: 'unauthorized' });
+  await refused(harness, () => loginAs('kım-till'), 401);
+  await refused(harness, () => manager.post('/api/users', { username: kelvin, password: 'kim-password-1', role: 'auditor' }), 400, { fields: ['username'], reason: /ASCII/ });
+});
+
 test.run();
