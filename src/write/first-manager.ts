@@ -16,7 +16,9 @@ export interface FirstManager {
 /**
  * Creates the first manager once, when the username from the settings is not taken.
  * Two replicas starting together race on the reservation stream ("no stream" expected):
- * one creates, the other finds it taken.
+ * one creates, the other finds it taken. A replica that finds the name held but its user
+ * not yet registered cannot tell a crash from a winner still at work: it finishes the job,
+ * and whichever registers the user second finds it done (the same user id) and comes up.
  */
 export async function ensureFirstManager(
   commands: CommandHandler,
@@ -44,20 +46,18 @@ export async function ensureFirstManager(
     if (error instanceof AlreadyExists) return { username: settings.username, generatedPassword: null, created: false };
     throw error;
   }
-  await commands.handle(
-    users,
-    userStream(userId),
-    {
-      type: 'RegisterUser',
-      userId,
-      username: settings.username,
-      passwordHash: await hashPassword(settings.password ?? generatedPassword ?? ''),
-      role: 'manager',
-      displayName: 'First manager',
-      email: null,
-      storeIds: [],
-    },
-    context,
-  );
+  const passwordHash = await hashPassword(settings.password ?? generatedPassword ?? '');
+  try {
+    await commands.handle(
+      users,
+      userStream(userId),
+      { type: 'RegisterUser', userId, username: settings.username, passwordHash, role: 'manager', displayName: 'First manager', email: null, storeIds: [] },
+      context,
+    );
+  } catch (error) {
+    // Another replica registered this very user (the reservation names one owner) first.
+    if (error instanceof AlreadyExists) return { username: settings.username, generatedPassword: null, created: false };
+    throw error;
+  }
   return { username: settings.username, generatedPassword, created: true };
 }
