@@ -14,6 +14,7 @@ import type { DatabasePool } from './shared/db/pool.js';
 import type { EventStore } from './shared/event-store/port.js';
 import { registerProblemHandlers } from './shared/http/problem.js';
 import { refuseUnsafeText } from './shared/http/unsafe-text.js';
+import { refuseUnexpectedBodies } from './shared/http/bodies.js';
 import { newId } from './shared/ids.js';
 import { CommandHandler } from './write/command-handler.js';
 import { credentialsFromStreams } from './write/credentials.js';
@@ -65,6 +66,7 @@ export async function buildApp(deps: AppDependencies) {
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
   refuseUnsafeText(app);
+  refuseUnexpectedBodies(app);
   app.addHook('onSend', async (request, reply, payload) => {
     void reply.header('x-correlation-id', request.id);
     return payload;

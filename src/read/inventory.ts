@@ -3,8 +3,9 @@ import { type FragmentSqlToken, sql } from 'slonik';
 import { z } from 'zod/v4';
 import { principalOf } from '../shared/auth/plugin.js';
 import { requireStoreReadAccess } from '../shared/auth/principal.js';
-import { NotFound } from '../shared/errors.js';
+import { NotFound, ValidationFailed } from '../shared/errors.js';
 import { stockItemStream } from '../shared/streams.js';
+import { asOfParam, awaitLedger, itemLevelAsOf, positionOf, storeLevelsAsOf } from './as-of.js';
 import { type ListSpec, listPage, textSearch } from './list.js';
 import { minPositionHeaders, minPositionOf } from './min-position.js';
 import {
@@ -215,14 +216,16 @@ export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (ap
           ...listQuery(Object.keys(storeSpec.fields), storeSpec.defaultSort),
           ...inventoryFilters,
           lowStock: booleanFlag.optional().describe('true: quantity <= lowStockThreshold; false: above it'),
+          asOf: asOfParam.optional(),
         }),
-        response: { 200: pageOf(storeRowView), ...readErrors },
+        response: { 200: pageOf(storeRowView).extend({ position: z.string().optional().describe('With asOf: the global position the quantities reflect') }), ...readErrors },
       },
     },
     async (request) => {
       const { storeId } = request.params;
       requireStoreReadAccess(principalOf(request), storeId);
       const query = request.query;
+      if (query.asOf !== undefined) return storeAsOf(context, storeId, query);
       const where: FragmentSqlToken[] = [sql.fragment`s.store_id = ${storeId}`, sql.fragment`not s.removed`];
       const search = textSearch(query.q, [sql.fragment`k.code`, sql.fragment`k.name`]);
       if (search) where.push(search);
@@ -270,13 +273,20 @@ export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (ap
         summary: 'One stock item (a SKU in a store); ETag is its revision',
         headers: minPositionHeaders,
         params: itemParams,
-        querystring: noQuery,
-        response: { 200: itemView, ...readErrors },
+        querystring: z.strictObject({ asOf: asOfParam.optional() }),
+        response: { 200: itemView.extend({ position: z.string().optional().describe('With asOf: the global position the level reflects') }), ...readErrors },
       },
     },
     async (request, reply) => {
       const { storeId, skuId } = request.params;
       requireStoreReadAccess(principalOf(request), storeId);
+      if (request.query.asOf !== undefined) {
+        const position = await positionOf(pool, request.query.asOf);
+        await awaitLedger(pool, table('progress'), position, AS_OF_WAIT_MS);
+        const level = await itemLevelAsOf(pool, table, storeId, skuId, position);
+        if (!level) throw new NotFound('stock item', `${storeId}/${skuId} as of position ${position}`);
+        return { storeId, skuId, quantity: level.quantity, lowStockThreshold: level.low_stock_threshold, revision: level.revision, position: position.toString() };
+      }
       const hot = await hotItem(context, storeId, skuId, minPositionOf(request));
       if (hot) {
         void reply.header('etag', etag(hot.revision));
@@ -298,6 +308,53 @@ export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (ap
     },
   );
 };
+
+/** How long an asOf waits for the ledger to reach its position before a 503. */
+const AS_OF_WAIT_MS = 2000;
+
+/**
+ * One store's stock as it stood at a past position, from the ledger: the whole store in one
+ * answer, in SKU code order. Paging, sorting and filters describe the live list; given with
+ * asOf they are refused by name rather than ignored.
+ */
+async function storeAsOf(context: ReadContext, storeId: string, query: Record<string, unknown> & { asOf?: string | undefined }) {
+  const { pool, table } = context;
+  const combined = Object.entries(query).filter(([name, value]) => value !== undefined && name !== 'asOf' && name !== 'limit');
+  if (combined.length > 0) {
+    throw new ValidationFailed(combined.map(([name]) => ({ field: `query.${name}`, reason: 'cannot be combined with asOf' })));
+  }
+  const position = await positionOf(pool, query.asOf!);
+  await awaitLedger(pool, table('progress'), position, AS_OF_WAIT_MS);
+  const levels = await storeLevelsAsOf(pool, table, storeId, position);
+  if (levels.length === 0 && !(await pool.exists(sql.unsafe`select 1 from ${table('stores')} where id = ${storeId}`))) {
+    throw new NotFound('store', storeId);
+  }
+  const skus = new Map(
+    (await pool.any(sql.unsafe`select id, code, name, category, unit from ${table('skus')} where id = any(${sql.array(levels.map((l) => l.sku_id), 'uuid')})`)).map(
+      (raw) => {
+        const sku = z.object({ id: z.string(), code: z.string(), name: z.string(), category: z.string().nullable(), unit: z.string() }).parse(raw);
+        return [sku.id, sku] as const;
+      },
+    ),
+  );
+  const items = levels.map((level) => {
+    const sku = skus.get(level.sku_id);
+    return {
+      storeId,
+      skuId: level.sku_id,
+      code: sku?.code ?? '',
+      name: sku?.name ?? '',
+      category: sku?.category ?? null,
+      unit: sku?.unit ?? '',
+      quantity: level.quantity,
+      lowStockThreshold: level.low_stock_threshold,
+      lowStock: level.quantity <= level.low_stock_threshold,
+      revision: level.revision,
+    };
+  });
+  items.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : a.skuId < b.skuId ? -1 : 1));
+  return { items, next: null, position: position.toString() };
+}
 
 /**
  * A point read from Redis when it can answer for this request: it is up, holds the item,

@@ -7,6 +7,7 @@ import type { AppliedEvent, AppliedEventsProjection, ProjectedRow, RowProjection
 import { movementsProjection } from './projections/movements.js';
 import { skuProjection } from './projections/skus.js';
 import { stockProjection } from './projections/stock.js';
+import { stockLedgerProjection } from './projections/stock-ledger.js';
 import { storeProjection } from './projections/stores.js';
 import { storeTotalsProjection } from './projections/store-totals.js';
 import { userProjection } from './projections/users.js';
@@ -20,7 +21,7 @@ const projections: RowProjection<ProjectedRow>[] = [
 ];
 const byCategory = new Map(projections.map((projection) => [projection.category, projection]));
 /** Run after the row projections, in this order, with the events they applied. */
-const appliedEventsProjections: AppliedEventsProjection[] = [movementsProjection, storeTotalsProjection];
+const appliedEventsProjections: AppliedEventsProjection[] = [movementsProjection, storeTotalsProjection, stockLedgerProjection];
 
 /**
  * Live batches take this lock shared; a rebuild's swap takes it exclusively, so that no

@@ -75,6 +75,19 @@ create index stock_sku on stock (sku_id);
 create index stock_store_quantity on stock (store_id, quantity, sku_id);
 create index stock_low on stock (store_id, sku_id) where not removed and quantity <= low_stock_threshold;
 
+-- Every level of every stock item, one row per event: the stock as of any position is the
+-- last row at or before it, one probe of this key per item (GET ...?asOf=).
+create table stock_ledger (
+  store_id uuid not null,
+  sku_id uuid not null,
+  position bigint not null,
+  revision bigint not null,
+  quantity bigint not null,
+  low_stock_threshold integer not null,
+  removed boolean not null,
+  primary key (store_id, sku_id, position)
+);
+
 -- The overall stock of a SKU, summed over the stores that hold it.
 create table stock_summary (
   sku_id uuid primary key,
