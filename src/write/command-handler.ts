@@ -8,6 +8,7 @@ import {
   type RecordedEvent,
   WrongExpectedRevision,
 } from '../shared/event-store/port.js';
+import { chainHash, chainSeed, hashOf } from '../shared/event-store/chain.js';
 import { deterministicId, newId } from '../shared/ids.js';
 import type { Aggregate } from './aggregate.js';
 
@@ -29,6 +30,8 @@ export interface Loaded<State> {
   revision: number;
   /** Position of the stream's last event; 0n when none. */
   position: bigint;
+  /** The chain hash of the stream's last event (its seed when none): the next event chains to it. */
+  hash: string;
 }
 
 export interface Handled<State, Event> extends Loaded<State> {
@@ -172,13 +175,14 @@ export class CommandHandler {
       }
       const expected: ExpectedRevision = current.revision === -1 ? 'no_stream' : current.revision;
       try {
-        const result = await this.store.append(streamId, this.envelopes(streamId, events, context), expected);
+        const envelopes = this.envelopes(streamId, events, context, current.hash);
+        const result = await this.store.append(streamId, envelopes, expected);
         if (!result.written) {
           // A repeat of an earlier request under the same Idempotency-Key: nothing new.
           const after = await this.catchUp(aggregate, streamId, current);
           return { ...after, revision: result.revision, position: result.position, events: [], written: false };
         }
-        const next = { state: events.reduce(aggregate.decider.evolve, current.state), revision: result.revision, position: result.position };
+        const next = { state: events.reduce(aggregate.decider.evolve, current.state), revision: result.revision, position: result.position, hash: envelopes.at(-1)!.metadata.hash! };
         this.remember(streamId, next);
         return { ...next, events, written: true };
       } catch (error) {
@@ -216,7 +220,7 @@ export class CommandHandler {
 
   private cached<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string): Loaded<S> {
     const hit = this.cache.get(streamId) as Loaded<S> | undefined;
-    return hit ?? { state: aggregate.decider.initialState(), revision: -1, position: 0n };
+    return hit ?? { state: aggregate.decider.initialState(), revision: -1, position: 0n, hash: chainSeed(streamId) };
   }
 
   private async catchUp<C, E extends StockroomEvent, S>(
@@ -231,7 +235,8 @@ export class CommandHandler {
       return from;
     }
     const state = recorded.reduce((state, event) => aggregate.decider.evolve(state, this.toDomainEvent(aggregate, event)), from.state);
-    const loaded = { state, revision: last.revision, position: last.position };
+    const hash = recorded.reduce((previous, event) => hashOf(previous, event), from.hash);
+    const loaded = { state, revision: last.revision, position: last.position, hash };
     this.remember(streamId, loaded);
     return loaded;
   }
@@ -239,7 +244,7 @@ export class CommandHandler {
   private remember(streamId: string, loaded: Loaded<unknown>): void {
     // A Map iterates in insertion order: re-inserting on use makes the first key the least recent.
     this.cache.delete(streamId);
-    this.cache.set(streamId, { state: loaded.state, revision: loaded.revision, position: loaded.position, verifiedAt: Date.now() });
+    this.cache.set(streamId, { state: loaded.state, revision: loaded.revision, position: loaded.position, hash: loaded.hash, verifiedAt: Date.now() });
     if (this.cache.size > this.cacheSize) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
@@ -252,20 +257,27 @@ export class CommandHandler {
       : newId();
   }
 
-  private envelopes(streamId: string, events: readonly StockroomEvent[], context: CommandContext): EventToAppend[] {
+  /** Each event chained to the one before it, the first to the head the command decided on. */
+  private envelopes(streamId: string, events: readonly StockroomEvent[], context: CommandContext, head: string): EventToAppend[] {
     const at = context.now.toISOString();
-    return events.map((event, index) => ({
-      id: this.eventId(streamId, context, index),
-      type: event.type,
-      data: event.data,
-      metadata: {
-        actor: context.actor,
-        correlationId: context.correlationId,
-        causationId: context.causationId ?? null,
-        at,
-        schemaVersion: CURRENT_SCHEMA_VERSION,
-        ...(context.idempotency ? { idempotencyKey: context.idempotency.key } : {}),
-      },
-    }));
+    let previous = head;
+    return events.map((event, index) => {
+      const envelope: EventToAppend = {
+        id: this.eventId(streamId, context, index),
+        type: event.type,
+        data: event.data,
+        metadata: {
+          actor: context.actor,
+          correlationId: context.correlationId,
+          causationId: context.causationId ?? null,
+          at,
+          schemaVersion: CURRENT_SCHEMA_VERSION,
+          ...(context.idempotency ? { idempotencyKey: context.idempotency.key } : {}),
+        },
+      };
+      previous = chainHash(previous, envelope);
+      envelope.metadata.hash = previous;
+      return envelope;
+    });
   }
 }

@@ -22,6 +22,8 @@ export interface EventMetadata {
   schemaVersion: number;
   /** Set on events written under an Idempotency-Key. */
   idempotencyKey?: string;
+  /** The stream's hash chain (chain.ts); absent on events written before it. */
+  hash?: string;
 }
 
 export interface EventToAppend {

@@ -27,4 +27,4 @@ export const toUserView = (user: ActiveUser, revision: number): z.infer<typeof u
   revision,
 });
 
-export const isActive = (loaded: Loaded<UserState>): loaded is Loaded<ActiveUser> => loaded.state.status === 'active';
+export const isActive = <L extends Pick<Loaded<UserState>, 'state'>>(loaded: L): loaded is L & { state: ActiveUser } => loaded.state.status === 'active';

@@ -9,6 +9,7 @@ export const eventMetadataSchema = z.object({
   at: z.string(),
   schemaVersion: z.number().int().positive(),
   idempotencyKey: z.string().optional(),
+  hash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 }) satisfies z.ZodType<EventMetadata>;
 
 export const eventRowSchema = z.object({
