@@ -77,12 +77,12 @@ test('a body of a media type with no parser is 415 naming the content type', asy
   );
 });
 
-test('a plain-text body is 400 naming the body (fastify parses text/plain as a string)', async ({ harness, manager }) => {
+test('a plain-text body is 415 naming the content type (only JSON bodies are taken)', async ({ harness, manager }) => {
   await refused(
     harness,
     () => manager.request({ method: 'POST', url: '/api/stores', headers: { 'content-type': 'text/plain' }, payload: 'name=Shop' }),
-    400,
-    { type: 'validation', fields: ['body'] },
+    415,
+    { type: 'unsupported-media-type', fields: ['content-type'] },
   );
 });
 
