@@ -49,4 +49,15 @@ test('usernames compare one way: the Kelvin sign does not log in as k, ASCII cas
   await refused(harness, () => manager.post('/api/users', { username: kelvin, password: 'kim-password-1', role: 'auditor' }), 400, { fields: ['username'], reason: /ASCII/ });
 });
 
+test('a body-less command refuses a body; a body in a type the route does not take is a 415', async ({ harness, manager }) => {
+  const store = await manager.post('/api/stores', { name: 'Kept' });
+  const url = `/api/stores/${store.json<{ id: string }>().id}`;
+  await refused(harness, () => manager.request({ method: 'DELETE', url, payload: 'please', headers: { 'content-type': 'text/plain' } }), 415);
+  await refused(harness, () => manager.request({ method: 'DELETE', url, payload: '{"force":true}', headers: { 'content-type': 'application/json' } }), 400, { fields: ['body'] });
+  await refused(harness, () => manager.request({ method: 'POST', url: '/api/auth/logout', payload: 'bye', headers: { 'content-type': 'text/plain' } }), 415);
+  await refused(harness, () => manager.request({ method: 'POST', url: '/api/stores', payload: 'name=Quay', headers: { 'content-type': 'text/plain' } }), 415);
+  const still = await manager.get(url, { 'x-min-position': store.json<{ position: string }>().position });
+  assert.is(still.statusCode, 200, `the store is still there: ${still.body}`);
+});
+
 test.run();
