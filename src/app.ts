@@ -15,6 +15,7 @@ import type { EventStore } from './shared/event-store/port.js';
 import { registerProblemHandlers } from './shared/http/problem.js';
 import { refuseUnsafeText } from './shared/http/unsafe-text.js';
 import { refuseUnexpectedBodies } from './shared/http/bodies.js';
+import { clientErrorHandler, frameworkErrors } from './shared/http/client-errors.js';
 import { newId } from './shared/ids.js';
 import { CommandHandler } from './write/command-handler.js';
 import { credentialsFromStreams } from './write/credentials.js';
@@ -60,6 +61,9 @@ export async function buildApp(deps: AppDependencies) {
     genReqId: () => newId(),
     bodyLimit: 64 * 1024,
     trustProxy: false,
+    // Refusals that happen before a route is found: problem+json like every other error.
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -23,10 +23,12 @@ const titles: Record<number, string> = {
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   428: 'Precondition Required',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -48,6 +50,10 @@ function fromFastifyError(error: FastifyError): { code: string; detail: string; 
       return { code: 'payload-too-large', detail: error.message, errors: [{ field: 'body', reason: 'is too large' }] };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { code: 'unsupported-media-type', detail: 'Send the body as application/json.', errors: [{ field: 'content-type', reason: 'must be application/json' }] };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { code: 'uri-too-long', detail: 'A part of the path is longer than any id or code.', errors: [{ field: 'path', reason: 'is too long' }] };
+    case 'FST_ERR_BAD_URL':
+      return { code: 'bad-url', detail: error.message, errors: [{ field: 'path', reason: 'is not a valid URL path' }] };
     case 'FST_JWT_NO_AUTHORIZATION_IN_HEADER':
     case 'FST_JWT_AUTHORIZATION_TOKEN_INVALID':
     case 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED':

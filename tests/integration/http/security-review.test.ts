@@ -60,4 +60,17 @@ test('a body-less command refuses a body; a body in a type the route does not ta
   assert.is(still.statusCode, 200, `the store is still there: ${still.body}`);
 });
 
+test('a long path (414) and a huge query string (431) are problem+json too, over a real socket', async ({ harness, manager }) => {
+  const address = await harness.app.listen({ port: 0, host: '127.0.0.1' });
+  const headers = { authorization: `Bearer ${manager.token}` };
+  const longPath = await fetch(`${address}/api/stores/${'a'.repeat(300)}`, { headers });
+  assert.is(longPath.status, 414);
+  assert.match(longPath.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  assert.is(((await longPath.json()) as { status: number }).status, 414);
+  const hugeQuery = await fetch(`${address}/api/stores?q=${'b'.repeat(40_000)}`, { headers });
+  assert.is(hugeQuery.status, 431);
+  assert.match(hugeQuery.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  assert.is(((await hugeQuery.json()) as { status: number }).status, 431);
+});
+
 test.run();
