@@ -38,7 +38,16 @@ export const unsubscribedFrame = (ids: readonly string[]): string => JSON.string
 
 export const authenticatedFrame = (userId: string, role: string): string => JSON.stringify({ type: 'authenticated', userId, role });
 
-export const stockFrame = (change: StockChange): string =>
+/** One change goes to many sockets: its frame is written once (the notifier hands every socket the same object). */
+const frames = new WeakMap<StockChange, string>();
+
+export const stockFrame = (change: StockChange): string => {
+  let frame = frames.get(change);
+  if (frame === undefined) frames.set(change, (frame = stockFrameText(change)));
+  return frame;
+};
+
+const stockFrameText = (change: StockChange): string =>
   JSON.stringify({
     type: 'stock',
     storeId: change.storeId,
