@@ -1,12 +1,12 @@
 import type { DatabasePool } from 'slonik';
 import { Forwarder } from './projections/forwarder.js';
 import { Notifier } from './projections/notifier/notifier.js';
-import { mailerCheckpoint, startMailer } from './projections/mailer/run.js';
+import { MAILER_GROUP, mailerCheckpoint, startMailer } from './projections/mailer/run.js';
 import { postgresReadModelCheckpoint } from './projections/lag.js';
 import { ensureReadModelSchema } from './projections/postgres/read-model-schema.js';
 import { ensureCurrentReadModel } from './projections/postgres/read-model-upgrade.js';
-import { startPostgresProjector } from './projections/postgres/run.js';
-import { startRedisProjector } from './projections/redis/run.js';
+import { POSTGRES_PROJECTOR_GROUP, startPostgresProjector } from './projections/postgres/run.js';
+import { REDIS_PROJECTOR_GROUP, startRedisProjector } from './projections/redis/run.js';
 import type { Redis } from './shared/redis.js';
 import { RedisReadModel } from './shared/hot-model/redis-read-model.js';
 import type { Config } from './shared/config.js';
@@ -50,6 +50,8 @@ export async function startBackground(deps: {
   bus: EventBus;
   log: Log;
   redis?: Redis | null;
+  /** Appended to every consumer group's name: tests sharing one broker keep their groups apart. */
+  groupSuffix?: string;
 }): Promise<Background> {
   const { config, pool, eventStore, bus, log } = deps;
   const stops: (() => Promise<void>)[] = [];
@@ -58,11 +60,12 @@ export async function startBackground(deps: {
     await ensureCurrentReadModel({ databaseUrl: deps.databaseUrl, pool, store: eventStore, log, projects: config.ROLES.includes('projector') });
   }
   if (config.ROLES.includes('projector')) {
-    const projector = await startPostgresProjector({ bus, pool, store: eventStore, log });
+    const group = (name: string) => (deps.groupSuffix ? { group: `${name}-${deps.groupSuffix}` } : {});
+    const projector = await startPostgresProjector({ bus, pool, store: eventStore, log, ...group(POSTGRES_PROJECTOR_GROUP) });
     stops.unshift(() => projector.stop());
     log.info({}, 'PostgreSQL projector started');
     if (deps.redis) {
-      const hot = await startRedisProjector({ bus, redis: deps.redis, store: eventStore, log });
+      const hot = await startRedisProjector({ bus, redis: deps.redis, store: eventStore, log, ...group(REDIS_PROJECTOR_GROUP) });
       stops.unshift(() => hot.stop());
       log.info({}, 'Redis projector started');
     }
@@ -79,7 +82,7 @@ export async function startBackground(deps: {
   if (config.ROLES.includes('mailer')) {
     // Recipients and names come from the read model: a mailer-only process needs its tables.
     await ensureReadModelSchema(deps.databaseUrl);
-    const mailer = await startMailer({ bus, pool, store: eventStore, config, log });
+    const mailer = await startMailer({ bus, pool, store: eventStore, config, log }, deps.groupSuffix ? { group: `${MAILER_GROUP}-${deps.groupSuffix}` } : {});
     stops.unshift(() => mailer.stop());
   }
   let forwarder: Forwarder | null = null;

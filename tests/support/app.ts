@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,7 +49,7 @@ export async function startHarness(
     buildApp({ config, pool: db.pool, eventStore, jwtSecret: JWT_SECRET, logger: false, redis, forwarder: forwarderInApp && background?.forwarder ? () => background.forwarder!.status() : null });
   const quiet = { info() {}, warn() {}, error() {} };
   const background = projections
-    ? await startBackground({ config, pool: db.pool, databaseUrl: db.url, eventStore, bus: testBus(label), log: quiet, redis })
+    ? await startBackground({ config, pool: db.pool, databaseUrl: db.url, eventStore, bus: testBus(label), log: quiet, redis, groupSuffix: `${label}-${randomBytes(3).toString('hex')}` })
     : null;
   const harness: Harness = {
     db,
