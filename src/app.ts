@@ -15,6 +15,7 @@ import type { EventStore } from './shared/event-store/port.js';
 import { registerProblemHandlers } from './shared/http/problem.js';
 import { refuseUnsafeText } from './shared/http/unsafe-text.js';
 import { refuseUnexpectedBodies } from './shared/http/bodies.js';
+import { DOCS_CSP, securityHeaders } from './shared/http/security-headers.js';
 import { clientErrorHandler, frameworkErrors } from './shared/http/client-errors.js';
 import { newId } from './shared/ids.js';
 import { CommandHandler } from './write/command-handler.js';
@@ -84,7 +85,8 @@ export async function buildApp(deps: AppDependencies) {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await securityHeaders(app);
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   await app.register(rateLimit, { global: false });
 
   const redis = deps.redis ?? null;
