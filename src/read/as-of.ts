@@ -2,6 +2,7 @@ import { type FragmentSqlToken, sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { DatabasePool } from '../shared/db/pool.js';
 import { AppError, ValidationFailed } from '../shared/errors.js';
+import { positionAt } from '../shared/event-store/postgres/position-at.js';
 
 /** `asOf`: a global position, or an ISO 8601 time with its offset. */
 export const asOfParam = z
@@ -27,9 +28,7 @@ export async function positionOf(pool: DatabasePool, asOf: string, now = new Dat
   }
   const at = new Date(asOf);
   if (at.getTime() > now.getTime()) throw new ValidationFailed([{ field, reason: 'is in the future' }]);
-  const position = await pool.maybeOneFirst(sql.unsafe`
-    select position from es_events where recorded_at <= ${at.toISOString()}::timestamptz order by recorded_at desc, position desc limit 1`);
-  return position === null ? 0n : z.bigint().parse(position);
+  return positionAt(pool, at);
 }
 
 /**
