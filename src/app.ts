@@ -2,20 +2,21 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyBaseLogger } from 'fastify';
 import { PostgresTokenDenylist } from './shared/auth/denylist.js';
 import { RedisBackedDenylist } from './shared/auth/redis-denylist.js';
 import { RedisReadModel } from './shared/hot-model/redis-read-model.js';
 import type { Redis } from './shared/redis.js';
 import { authPlugin } from './shared/auth/plugin.js';
-import type { Config } from './shared/config.js';
+import { publicUrl, type Config } from './shared/config.js';
 import type { DatabasePool } from './shared/db/pool.js';
 import type { EventStore } from './shared/event-store/port.js';
 import { registerProblemHandlers } from './shared/http/problem.js';
 import { refuseUnsafeText } from './shared/http/unsafe-text.js';
 import { refuseUnexpectedBodies } from './shared/http/bodies.js';
 import { DOCS_CSP, securityHeaders } from './shared/http/security-headers.js';
+import { openApiObjectTransform, openApiRouteTransform } from './shared/http/openapi.js';
 import { clientErrorHandler, frameworkErrors } from './shared/http/client-errors.js';
 import { newId } from './shared/ids.js';
 import { CommandHandler } from './write/command-handler.js';
@@ -82,8 +83,10 @@ export async function buildApp(deps: AppDependencies) {
       info: { title: 'Stockroom', version: '0.1.0', description: 'Event-sourced stock of many stores.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       security: [{ bearer: [] }],
+      servers: [{ url: publicUrl(deps.config), description: 'PUBLIC_URL: where clients reach this API' }],
     },
-    transform: jsonSchemaTransform,
+    transform: openApiRouteTransform,
+    transformObject: openApiObjectTransform,
   });
   await securityHeaders(app);
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });

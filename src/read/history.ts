@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod/v4';
+import { queryInteger } from '../shared/http/query-integer.js';
 import { principalOf } from '../shared/auth/plugin.js';
 import { requireStoreReadAccess } from '../shared/auth/principal.js';
 import { NotFound } from '../shared/errors.js';
@@ -59,7 +60,7 @@ export const historyRoutes: FastifyPluginAsyncZod<{ history: StreamHistorySource
         summary: 'Every event of one stock item, oldest first: who, when, why (read from the event store)',
         params: itemParams,
         querystring: z.strictObject({
-          limit: z.coerce.number().int().min(1).max(1000).default(200),
+          limit: queryInteger(z.int().min(1).max(1000)).default(200),
           cursor: z.string().regex(/^\d{1,15}$/, 'must be the `next` of an earlier page').optional(),
         }),
         response: { 200: z.object({ items: z.array(historyEntry), next: z.string().nullable() }), ...readErrors },

@@ -3,6 +3,7 @@ import { type FragmentSqlToken, sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { DatabasePool } from '../shared/db/pool.js';
 import type { CursorCodec } from './cursor.js';
+import { queryInteger } from '../shared/http/query-integer.js';
 
 /** What every route module of the read API is given. */
 export interface ReadContext {
@@ -40,12 +41,12 @@ export const listQuery = (sortable: readonly string[], defaultSort: string) => (
     .max(200)
     .optional()
     .describe(`Comma-separated fields, "-" for descending; the id always breaks ties. Sortable: ${sortable.join(', ')}. Default: ${defaultSort}.`),
-  limit: z.coerce.number().int().min(1).max(200).default(50).describe('Page size, 1 to 200'),
+  limit: queryInteger(z.int().min(1).max(200)).default(50).describe('Page size, 1 to 200'),
   cursor: z.string().max(4096).optional().describe('The `next` of the previous page, with the same sort and filters'),
 });
 
 export const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
-export const quantityFilter = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+export const quantityFilter = queryInteger(z.int().min(0).max(Number.MAX_SAFE_INTEGER));
 
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), next: z.string().nullable().describe('Cursor of the next page; null on the last one') });

@@ -99,8 +99,11 @@ export const idempotencyPlugin = fp<{ pool: DatabasePool }>(
   async (app: FastifyInstance, { pool }) => {
     app.decorateRequest('idempotency', null);
 
-    /** preHandler: after authentication and validation, before the command runs. */
-    app.decorate('idempotent', async (request: FastifyRequest, reply: FastifyReply) => {
+    /**
+     * preHandler: after authentication and validation, before the command runs. Named, so
+     * that the OpenAPI document lists Idempotency-Key on the routes that run it.
+     */
+    app.decorate('idempotent', async function idempotent(request: FastifyRequest, reply: FastifyReply) {
       const header = request.headers['idempotency-key'];
       if (header === undefined || !commandMethods.has(request.method)) return;
       const parsed = keyHeader.safeParse(header);

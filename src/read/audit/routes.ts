@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FragmentSqlToken } from 'slonik';
 import { z } from 'zod/v4';
+import { queryInteger } from '../../shared/http/query-integer.js';
 import { principalOf } from '../../shared/auth/plugin.js';
 import { requireRole } from '../../shared/auth/principal.js';
 import type { DatabasePool } from '../../shared/db/pool.js';
@@ -41,7 +42,7 @@ const trailQuery = z.strictObject({
   from: z.iso.datetime({ offset: true }).optional().describe('Recorded at or after (ISO 8601)'),
   to: z.iso.datetime({ offset: true }).optional().describe('Recorded before (ISO 8601)'),
   cursor: z.string().regex(/^\d{1,19}$/, 'must be the `next` of an earlier page').optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: queryInteger(z.int().min(1).max(1000)).default(100),
 });
 
 type Format = 'json' | 'ndjson' | 'csv';

@@ -38,6 +38,7 @@ export const loginRoutes: FastifyPluginAsyncZod<LoginRoutesOptions> = async (app
       schema: {
         tags: ['auth'],
         summary: 'Log in; answers a bearer token',
+        security: [],
         body: z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) }),
         response: {
           200: z.object({ token: z.string(), expiresAt: z.iso.datetime(), user: userView }),

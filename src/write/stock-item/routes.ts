@@ -14,6 +14,8 @@ import type { StockItemEvent, StockItemState } from './decider.js';
 
 const Quantity = Count.max(1_000_000_000);
 const Note = z.string().trim().max(500).nullable();
+/** The document behind an adjustment: an order, a delivery note, a count sheet. */
+const Reference = z.string().trim().min(1).max(200).nullable();
 
 const writtenItem = z.object({
   storeId: z.uuid(),
@@ -25,14 +27,17 @@ const writtenItem = z.object({
 });
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema };
 
-const forms = '{delta, reason, note?}, {countedQuantity, note?} or {lowStockThreshold}';
+const forms = '{delta, reason, note?, reference?}, {countedQuantity, note?} or {lowStockThreshold}';
+
+const Delta = z.int().min(-1_000_000_000).max(1_000_000_000);
 
 /** Exactly one of three changes; checked field by field so the answer names what is wrong. */
 const itemChange = z
   .strictObject({
-    delta: z.int().min(-1_000_000_000).max(1_000_000_000).optional(),
+    delta: Delta.optional(),
     reason: AdjustmentReason.optional(),
     note: Note.optional(),
+    reference: Reference.optional(),
     countedQuantity: Quantity.optional(),
     lowStockThreshold: Quantity.optional(),
   })
@@ -48,11 +53,19 @@ const itemChange = z
     if (adjusting && body.delta === undefined) context.addIssue({ code: 'custom', path: ['delta'], message: 'is required with reason' });
     if (adjusting && body.reason === undefined) context.addIssue({ code: 'custom', path: ['reason'], message: 'is required with delta' });
     if (thresholding && body.note !== undefined) context.addIssue({ code: 'custom', path: ['note'], message: 'goes with an adjustment or a count' });
+    if (!adjusting && body.reference !== undefined) context.addIssue({ code: 'custom', path: ['reference'], message: 'goes with an adjustment (delta and reason)' });
   });
+
+/** The same three shapes as the OpenAPI document shows them (one of); itemChange checks them. */
+const itemChangeShapes = z.union([
+  z.strictObject({ delta: Delta, reason: AdjustmentReason, note: Note.optional(), reference: Reference.optional() }),
+  z.strictObject({ countedQuantity: Quantity, note: Note.optional() }),
+  z.strictObject({ lowStockThreshold: Quantity }),
+]);
 
 const toCommand = (storeId: string, skuId: string, body: z.infer<typeof itemChange>): StockItemCommand => {
   if (body.delta !== undefined && body.reason !== undefined) {
-    return { type: 'AdjustStock', storeId, skuId, delta: body.delta, reason: body.reason, note: body.note ?? null };
+    return { type: 'AdjustStock', storeId, skuId, delta: body.delta, reason: body.reason, note: body.note ?? null, reference: body.reference ?? null };
   }
   if (body.countedQuantity !== undefined) return { type: 'CountStock', storeId, skuId, countedQuantity: body.countedQuantity, note: body.note ?? null };
   return { type: 'ChangeLowStockThreshold', storeId, skuId, lowStockThreshold: body.lowStockThreshold ?? 0 };
@@ -116,6 +129,7 @@ export const stockItemRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/inventory/stores/:storeId/items/:skuId',
     {
       preHandler: app.idempotent,
+      config: { documentedBody: itemChangeShapes },
       schema: {
         tags: ['inventory'],
         summary: `Adjust by a delta, set a counted quantity, or change the low-stock threshold: ${forms}`,
