@@ -37,8 +37,13 @@ export const stockroomEventTypes: ReadonlySet<string> = new Set(
 
 export const isStockroomEventType = (type: string): type is StockroomEventType => stockroomEventTypes.has(type);
 
-/** See upcasters.ts for how an entry is written. None yet: every event is at version 1. */
-const upcasters: Upcasters<StockroomEventType> = {};
+/** See upcasters.ts for how an entry is written. */
+export const upcasters: Upcasters<StockroomEventType> = {
+  // Version 2: an adjustment names the document behind it; before, there was none to name.
+  StockAdjusted: {
+    1: (data) => ({ ...(data as Record<string, unknown>), reference: null }),
+  },
+};
 
 /** A stored event that this version of Stockroom cannot read. */
 export class UnreadableEvent extends Error {

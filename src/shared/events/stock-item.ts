@@ -11,11 +11,18 @@ export const StockItemAdded = z.object({
   lowStockThreshold: Count,
 });
 
-/** quantityAfter lets a reader of one event know the level without folding the stream. */
+/**
+ * quantityAfter lets a reader of one event know the level without folding the stream.
+ * `reference` (schema version 2) names the document behind the movement: an order, a
+ * delivery note, a count sheet; null when none was given. Written by every release since
+ * version 2; events of version 1 are upcast with `reference: null`. Optional here only so
+ * that code building events by hand need not name it.
+ */
 export const StockAdjusted = z.object({
   delta: z.int().refine((delta) => delta !== 0, 'an adjustment moves at least one unit'),
   reason: AdjustmentReason,
   note: OptionalText,
+  reference: OptionalText.optional(),
   quantityAfter: Count,
 });
 

@@ -15,9 +15,12 @@
  *     },
  *   },
  *
- * Upcasters never touch the stored events: the history stays as it was written.
+ * Upcasters never touch the stored events: the history stays as it was written (and its
+ * hash chain with it: hashes cover the data as stored, not as upcast).
+ *
+ * Versions: 1, the first catalogue; 2, StockAdjusted gains `reference` (index.ts).
  */
-export const CURRENT_SCHEMA_VERSION = 1;
+export const CURRENT_SCHEMA_VERSION = 2;
 
 /** Takes the data of one event at version v and gives it at version v + 1. */
 export type Upcaster = (data: unknown) => unknown;

@@ -28,6 +28,8 @@ export interface AdjustStock extends ForItem {
   delta: number;
   reason: AdjustmentReason;
   note: string | null;
+  /** The document behind the movement (order, delivery note, count sheet). */
+  reference?: string | null;
 }
 
 /** What a person counted on the shelf: it replaces the level, whatever it was. */

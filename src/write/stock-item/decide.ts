@@ -66,7 +66,7 @@ function adjustStock(command: AdjustStock, item: PresentStockItem): StockItemEve
   // fails the expected-revision check and decides again, so this holds for every interleaving.
   if (quantityAfter < 0) throw new InsufficientStock(item.quantity, -delta);
   if (!Number.isSafeInteger(quantityAfter)) throw new InvalidDelta('would take the quantity beyond what can be counted');
-  return [{ type: 'StockAdjusted', data: { delta, reason, note, quantityAfter } }];
+  return [{ type: 'StockAdjusted', data: { delta, reason, note, reference: command.reference ?? null, quantityAfter } }];
 }
 
 function countStock(command: CountStock, item: PresentStockItem): StockItemEvent[] {

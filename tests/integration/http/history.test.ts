@@ -84,13 +84,13 @@ test('an auditor reads every event with type, data, actor, time, revision, posit
   assert.equal(items.map((entry) => entry.revision), [0, 1, 2, 3, 4, 5, 6, 7]);
 
   assert.equal(items[0]!.data, { storeId, skuId, quantity: 10, lowStockThreshold: 3 });
-  assert.equal(items[1]!.data, { delta: -2, reason: 'sold', note: 'till 1', quantityAfter: 8 });
-  assert.equal(items[2]!.data, { delta: 5, reason: 'received', note: null, quantityAfter: 13 });
+  assert.equal(items[1]!.data, { delta: -2, reason: 'sold', note: 'till 1', reference: null, quantityAfter: 8 });
+  assert.equal(items[2]!.data, { delta: 5, reason: 'received', note: null, reference: null, quantityAfter: 13 });
   assert.equal(items[3]!.data, { countedQuantity: 12, previousQuantity: 13, delta: -1, note: 'shelf count' });
   assert.equal(items[4]!.data, { lowStockThreshold: 4, previous: 3 });
-  assert.equal(items[5]!.data, { delta: -1, reason: 'damaged', note: 'dropped', quantityAfter: 11 });
-  assert.equal(items[6]!.data, { delta: 1, reason: 'correction', note: null, quantityAfter: 12 });
-  assert.equal(items[7]!.data, { delta: 1, reason: 'returned', note: null, quantityAfter: 13 });
+  assert.equal(items[5]!.data, { delta: -1, reason: 'damaged', note: 'dropped', reference: null, quantityAfter: 11 });
+  assert.equal(items[6]!.data, { delta: 1, reason: 'correction', note: null, reference: null, quantityAfter: 12 });
+  assert.equal(items[7]!.data, { delta: 1, reason: 'returned', note: null, reference: null, quantityAfter: 13 });
 
   // Who: the manager added the item (seedStore), the rest alternate as recorded.
   assert.equal(

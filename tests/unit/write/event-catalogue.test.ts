@@ -16,7 +16,7 @@ const storeId = '01900000-0000-7000-8000-0000000000b1';
 const skuId = '01900000-0000-7000-8000-0000000000c1';
 
 test('holds every event of every aggregate, each once', () => {
-  assert.is(CURRENT_SCHEMA_VERSION, 1);
+  assert.is(CURRENT_SCHEMA_VERSION, 2);
   assert.equal([...stockroomEventTypes].sort(), [
     'LowStockThresholdChanged',
     'ManagerAdded',

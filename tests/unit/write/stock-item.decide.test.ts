@@ -43,7 +43,7 @@ const adjust = (delta: number, reason: AdjustmentReason, note: string | null = n
 });
 const adjusted = (delta: number, reason: AdjustmentReason, quantityAfter: number): StockItemEvent => ({
   type: 'StockAdjusted',
-  data: { delta, reason, note: null, quantityAfter },
+  data: { delta, reason, note: null, reference: null, quantityAfter },
 });
 const count = (countedQuantity: number, note: string | null = null): StockItemCommand => ({
   type: 'CountStock',
@@ -124,7 +124,7 @@ test('goods sold take from the stock, and the note is kept', () => {
   item
     .given([added])
     .when(adjust(-3, 'sold', 'till 4'))
-    .then([{ type: 'StockAdjusted', data: { delta: -3, reason: 'sold', note: 'till 4', quantityAfter: 7 } }]);
+    .then([{ type: 'StockAdjusted', data: { delta: -3, reason: 'sold', note: 'till 4', reference: null, quantityAfter: 7 } }]);
 });
 
 test('damaged goods take from the stock', () => {
