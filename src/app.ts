@@ -29,6 +29,7 @@ import type { StockChangeFeed } from './shared/live/stock-changes.js';
 import { opsRoutes } from './ops.js';
 import { EVENTS_TOPIC } from './background.js';
 import type { ForwarderStatus } from './projections/forwarder.js';
+import type { BusHealth } from './shared/event-bus/kafka.js';
 
 export interface AppDependencies {
   config: Config;
@@ -40,6 +41,8 @@ export interface AppDependencies {
   redis?: Redis | null;
   /** This process's forwarder, when it runs one (for the cluster report). */
   forwarder?: (() => ForwarderStatus) | null;
+  /** The bus's consumers in this process (Kafka), for /readyz. */
+  busHealth?: (() => BusHealth[]) | null;
   /** The bus topic whose consumer lag the cluster report shows; EVENTS_TOPIC by default (tests use their own). */
   kafkaTopic?: string;
   /** How long the cluster report waits for each dependency; 1000 ms by default. */
@@ -112,6 +115,8 @@ export async function buildApp(deps: AppDependencies) {
   await app.register(opsRoutes, {
     pool: deps.pool,
     forwarder: deps.forwarder ?? null,
+    roles: deps.config.ROLES,
+    bus: deps.busHealth ?? null,
     ...(hot ? { redisCheckpoint: () => hot.watermark() } : {}),
     cluster: {
       eventStore: deps.eventStore,

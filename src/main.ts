@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { buildApp } from './app.js';
 import { createEventBus, startBackground } from './background.js';
+import { KafkaBus } from './shared/event-bus/kafka.js';
 import { jwtSecret } from './shared/auth/secret.js';
 import { ConfigError, loadConfig } from './shared/config.js';
 import { startEmbeddedPostgres } from './shared/db/embedded.js';
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
     logger,
     redis,
     forwarder: background.forwarder ? () => background.forwarder!.status() : null,
+    busHealth: bus instanceof KafkaBus ? () => bus.health() : null,
     live: background.notifier,
   });
   shutdown.unshift(() => app.close());

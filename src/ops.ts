@@ -3,6 +3,7 @@ import type { DatabasePool } from 'slonik';
 import { clusterReport, type ClusterReportSources, clusterReportView } from './ops/cluster-report.js';
 import { readinessChecks } from './ops/readiness.js';
 import type { ForwarderStatus } from './projections/forwarder.js';
+import type { BusHealth } from './shared/event-bus/kafka.js';
 import { MAILER_GROUP, mailerCheckpoint } from './projections/mailer/run.js';
 import { POSTGRES_PROJECTOR_GROUP } from './projections/postgres/run.js';
 import { REDIS_PROJECTOR_GROUP } from './projections/redis/run.js';
@@ -14,6 +15,10 @@ import { requireRole } from './shared/auth/principal.js';
 export interface OpsOptions {
   pool: DatabasePool;
   forwarder: (() => ForwarderStatus) | null;
+  /** This process's roles, for /readyz. */
+  roles?: readonly string[];
+  /** The bus's consumers in this process, for /readyz. */
+  bus?: (() => BusHealth[]) | null;
   redisCheckpoint?: () => Promise<bigint | null | undefined>;
   /** What the cluster report checks beyond the checkpoints. */
   cluster: Pick<ClusterReportSources, 'eventStore' | 'redis' | 'smtpUrl' | 'timeoutMs'> & {
@@ -35,7 +40,14 @@ export const opsRoutes: FastifyPluginAsyncZod<OpsOptions> = async (app, options)
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    const checks = await readinessChecks({ pool: options.pool, forwarder: options.forwarder });
+    const checks = await readinessChecks({
+      pool: options.pool,
+      forwarder: options.forwarder,
+      roles: options.roles ?? [],
+      kafka: options.cluster.kafka,
+      bus: options.bus ?? null,
+      ...(options.cluster.timeoutMs ? { timeoutMs: options.cluster.timeoutMs } : {}),
+    });
     const failed = checks.filter((check) => !check.ok);
     if (failed.length === 0) return { status: 'ready', checks };
     return reply.code(503).send({ status: 'unavailable', reason: failed.map((check) => check.name).join(', '), checks });

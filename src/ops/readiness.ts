@@ -1,6 +1,9 @@
 import { sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { ForwarderStatus } from '../projections/forwarder.js';
+import { lagOf, postgresReadModelCheckpoint } from '../projections/lag.js';
+import type { BusHealth } from '../shared/event-bus/kafka.js';
+import { reportAdmin } from './kafka-lag.js';
 import { countStuckStreams, listStuckStreams } from '../projections/postgres/stuck-streams.js';
 import type { DatabasePool } from '../shared/db/pool.js';
 import { withTimeout } from './timeout.js';
@@ -19,9 +22,26 @@ export const readinessCheckView = z.object({
 });
 export type ReadinessCheck = z.infer<typeof readinessCheckView>;
 
+/**
+ * The read model is stuck when an event older than this is still not applied: the read
+ * API would answer every X-Min-Position read 503. A partition's progress moves past a
+ * stuck stream, so one poison event does not count here (it is the `stuck-streams` check).
+ */
+export const READ_MODEL_STUCK_MS = 30_000;
+
+/** The roles whose work goes through Kafka when KAFKA_BROKERS is set. */
+const BUS_ROLES = ['forwarder', 'projector', 'mailer', 'notifier'];
+
 export interface ReadinessSources {
   pool: DatabasePool;
   forwarder: (() => ForwarderStatus) | null;
+  /** This process's roles (ROLES): each is checked for what it needs. */
+  roles?: readonly string[];
+  /** Kafka, when the bus is Kafka. */
+  kafka?: { brokers: readonly string[] } | null;
+  /** The bus's consumers of this process, running or stopped. */
+  bus?: (() => BusHealth[]) | null;
+  readModelStuckMs?: number;
   timeoutMs?: number;
   now?: () => number;
 }
@@ -49,6 +69,12 @@ export async function readinessChecks(sources: ReadinessSources): Promise<Readin
       detail: { count, streamId: first.streamId, eventId: first.eventId, position: first.position },
     });
   }
+  const roles = sources.roles ?? [];
+  if (sources.kafka && roles.some((role) => BUS_ROLES.includes(role))) checks.push(await kafkaCheck(sources.kafka.brokers, timeoutMs));
+  for (const consumer of sources.bus?.() ?? []) {
+    if (consumer.stopped) checks.push({ name: `consumer ${consumer.group}`, ok: false, reason: consumer.stopped });
+  }
+  if (roles.includes('read-api')) checks.push(await readModelCheck(sources.pool, sources.readModelStuckMs ?? READ_MODEL_STUCK_MS, timeoutMs));
   const forwarder = sources.forwarder?.();
   if (forwarder?.gapWait) {
     const waitedMs = now() - forwarder.gapWait.since.getTime();
@@ -61,4 +87,38 @@ export async function readinessChecks(sources: ReadinessSources): Promise<Readin
     });
   }
   return checks;
+}
+
+/** The broker answers: an admin client of its own, one attempt, bounded. */
+async function kafkaCheck(brokers: readonly string[], timeoutMs: number): Promise<ReadinessCheck> {
+  const admin = reportAdmin(brokers, timeoutMs);
+  try {
+    await withTimeout(admin.connect().then(() => admin.describeCluster()), timeoutMs, 'kafka');
+    return { name: 'kafka', ok: true };
+  } catch (error) {
+    return { name: 'kafka', ok: false, reason: `Kafka is not reachable: ${error instanceof Error ? error.message : String(error)}` };
+  } finally {
+    await withTimeout(admin.disconnect(), timeoutMs, 'kafka disconnect').catch(() => {});
+  }
+}
+
+/** The read model applies what is written: nothing older than `stuckMs` waits unapplied. */
+async function readModelCheck(pool: DatabasePool, stuckMs: number, timeoutMs: number): Promise<ReadinessCheck> {
+  try {
+    const lag = await withTimeout(
+      postgresReadModelCheckpoint(pool).then((checkpoint) => lagOf(pool, checkpoint)),
+      timeoutMs,
+      'read model',
+    );
+    const detail = { checkpoint: lag.checkpoint, head: lag.head, behindEvents: lag.events, oldestUnappliedSeconds: Math.round(lag.seconds * 10) / 10 };
+    if (lag.events === 0 || lag.seconds * 1000 < stuckMs) return { name: 'read-model', ok: true, detail };
+    return {
+      name: 'read-model',
+      ok: false,
+      reason: `the read model is stuck at position ${lag.checkpoint}: ${lag.events} event(s) not applied, the oldest for ${Math.round(lag.seconds)} s`,
+      detail,
+    };
+  } catch (error) {
+    return { name: 'read-model', ok: false, reason: error instanceof Error ? error.message : String(error) };
+  }
 }

@@ -12,6 +12,15 @@ export interface KafkaBusOptions {
   log?: (level: 'error' | 'warn' | 'info', message: string, extra?: Record<string, unknown>) => void;
 }
 
+/** A consumer of this process, for /readyz: `stopped` says why it does no work, or is null. */
+export interface BusHealth {
+  group: string;
+  stopped: string | null;
+}
+
+/** A batch failing this long is a consumer stopped on an event, not a passing hiccup. */
+export const BATCH_FAILING_NOT_READY_MS = 10_000;
+
 const header = (headers: Record<string, unknown> | undefined, name: string): string | undefined => {
   const value = headers?.[name];
   if (value === undefined) return undefined;
@@ -28,6 +37,8 @@ export class KafkaBus implements EventBus {
   private producer: Producer | null = null;
   private partitionCount = 0;
   private readonly consumers = new Set<Consumer>();
+  /** Per group: kafkajs gave up on it (a crash without restart), or a batch failing since when. */
+  private readonly groupState = new Map<string, { crashed: string | null; failing: { since: number; partition: number; error: string } | null }>();
 
   constructor(private readonly options: KafkaBusOptions) {
     const log = options.log;
@@ -62,6 +73,18 @@ export class KafkaBus implements EventBus {
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /** The consumers of this process that are stopped, with the cause; running ones with `stopped: null`. */
+  health(now = Date.now()): BusHealth[] {
+    return [...this.groupState].map(([group, state]) => {
+      if (state.crashed) return { group, stopped: `kafkajs stopped the consumer: ${state.crashed}` };
+      if (state.failing && now - state.failing.since >= BATCH_FAILING_NOT_READY_MS) {
+        const seconds = Math.round((now - state.failing.since) / 1000);
+        return { group, stopped: `a batch of partition ${state.failing.partition} has failed for ${seconds} s: ${state.failing.error}` };
+      }
+      return { group, stopped: null };
+    });
   }
 
   async partitions(): Promise<number> {
@@ -103,6 +126,11 @@ export class KafkaBus implements EventBus {
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
     });
     const live = options.from === 'now';
+    const state: { crashed: string | null; failing: { since: number; partition: number; error: string } | null } = { crashed: null, failing: null };
+    this.groupState.set(options.group, state);
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) state.crashed = payload.error.message;
+    });
     // Offsets taken before joining: whatever is published after them reaches this consumer,
     // however long the join takes. A `now` group commits nothing, so it leaves no offsets
     // behind to retain when its process is gone.
@@ -129,9 +157,12 @@ export class KafkaBus implements EventBus {
           await options.onBatch({ events, partition: batch.partition, through });
         } catch (error) {
           options.onError?.(error);
+          const message = error instanceof Error ? error.message : String(error);
+          state.failing = { since: state.failing?.since ?? Date.now(), partition: batch.partition, error: message };
           // Not resolved, not committed: kafkajs restarts the consumer from the last commit.
           throw error;
         }
+        state.failing = null;
         const last = batch.messages.at(-1);
         if (last) resolveOffset(last.offset);
         if (live) return;
@@ -147,6 +178,7 @@ export class KafkaBus implements EventBus {
     return {
       stop: async () => {
         this.consumers.delete(consumer);
+        this.groupState.delete(options.group);
         await consumer.disconnect();
         if (live) await this.deleteGroup(options.group);
       },
