@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { DatabasePool } from '../shared/db/pool.js';
 import type { RedisReadModel } from '../shared/hot-model/redis-read-model.js';
+import { consolePlugin } from './console/plugin.js';
 import { CursorCodec } from './cursor.js';
 import { historyRoutes, type StreamHistorySource } from './history.js';
 import { auditRoutes } from './audit/routes.js';
@@ -65,4 +66,6 @@ export const readApi: FastifyPluginAsyncZod<ReadApiOptions> = async (app, option
       ...(options.exportPageSize ? { exportPageSize: options.exportPageSize } : {}),
     });
   });
+  // The web console: static files; what it shows comes from the routes above, with the user's token.
+  await app.register(consolePlugin);
 };
