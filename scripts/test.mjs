@@ -77,7 +77,8 @@ if (!process.env.REDIS_URL && !(await reachable('redis://127.0.0.1:6379', 6379))
 const pattern = `^(?=.*(?:${filter})).*\\.test\\.ts$`;
 
 const kafkaScript = new URL('./kafka/kafka.sh', import.meta.url).pathname;
-const kafkaEnv = { ...process.env, KAFKA_PORT: process.env.TEST_KAFKA_PORT ?? '19092', KAFKA_CONTROLLER_PORT: process.env.TEST_KAFKA_CONTROLLER_PORT ?? '19093' };
+// The tests' broker starts empty: asked for explicitly, since kafka.sh keeps its data by default.
+const kafkaEnv = { ...process.env, KAFKA_KEEP_DATA: '0', KAFKA_PORT: process.env.TEST_KAFKA_PORT ?? '19092', KAFKA_CONTROLLER_PORT: process.env.TEST_KAFKA_CONTROLLER_PORT ?? '19093' };
 let startedKafka = false;
 if (!process.env.KAFKA_BROKERS && spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0) {
   // A broker already running on those ports (another run's) is used, and left running.

@@ -2,7 +2,8 @@
 # Stockroom: a real Apache Kafka broker for tests and CI, run from its Maven Central jars.
 # One JVM, KRaft mode, combined broker+controller (node.id=1), plaintext on 127.0.0.1.
 #
-#   scripts/kafka/kafka.sh start     fetch jars if needed, format storage, start, wait until the
+#   scripts/kafka/kafka.sh start [--wipe]  fetch jars if needed, format storage (wiped only when
+#                                    asked: --wipe or KAFKA_KEEP_DATA=0), start, wait until the
 #                                    broker answers a Metadata request; stdout gets exactly one
 #                                    line, KAFKA_BROKERS=127.0.0.1:<port> (progress goes to stderr)
 #   scripts/kafka/kafka.sh stop      SIGTERM, wait up to KAFKA_STOP_TIMEOUT s, then SIGKILL
@@ -15,8 +16,10 @@
 #   KAFKA_PORT [9092]  KAFKA_CONTROLLER_PORT [9093]  KAFKA_PARTITIONS [6] (num.partitions)
 #   KAFKA_HOME_CACHE [~/.cache/stockroom/kafka-<version>]  jars go to $KAFKA_HOME_CACHE/libs
 #   KAFKA_DATA_DIR [~/.cache/stockroom/kafka-data-<port>]  server.properties, pid, logs, data
-#   KAFKA_KEEP_DATA [0]  0: wipe the data and format afresh on every start (tests start empty);
-#                        1: keep topics/offsets across restarts (format only if not formatted)
+#   KAFKA_KEEP_DATA [1]  1: keep topics/offsets across restarts (format only if not formatted),
+#                        so a restart the documented way never deletes events on the bus;
+#                        0: wipe the data and format afresh (the test runner and CI ask for
+#                        this, as does `start --wipe`)
 #   KAFKA_START_TIMEOUT [90]  KAFKA_STOP_TIMEOUT [30]  (seconds)
 #   KAFKA_HEAP_OPTS [-Xmx512m -Xms256m]  KAFKA_JVM_OPTS [extra JVM flags]  JAVA [java]
 #   KAFKA_CLUSTER_ID [fixed: c3RvY2tyb29tLWthZmthMQ]
@@ -44,7 +47,7 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_PARTITIONS="${KAFKA_PARTITIONS:-6}"
 KAFKA_HOME_CACHE="${KAFKA_HOME_CACHE:-$CACHE_ROOT/kafka-$KAFKA_VERSION}"
 KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-$CACHE_ROOT/kafka-data-$KAFKA_PORT}"
-KAFKA_KEEP_DATA="${KAFKA_KEEP_DATA:-0}"
+KAFKA_KEEP_DATA="${KAFKA_KEEP_DATA:-1}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
@@ -331,10 +334,10 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  start) cmd_start ;;
+  start) [[ ${2:-} == --wipe ]] && KAFKA_KEEP_DATA=0; cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   restart) cmd_stop; exec 9>&-; cmd_start ;;
   fetch) mkdir -p "$KAFKA_HOME_CACHE"; ensure_jars; log "jars ready in $LIBS" ;;
-  *) printf 'usage: %s start|stop|status|restart|fetch\n' "$0" >&2; exit 2 ;;
+  *) printf 'usage: %s start [--wipe]|stop|status|restart|fetch\n' "$0" >&2; exit 2 ;;
 esac
