@@ -65,7 +65,8 @@ export async function buildApp(deps: AppDependencies) {
     logController: new LogController({ requestIdLogLabel: 'correlationId' }),
     genReqId: () => newId(),
     bodyLimit: 64 * 1024,
-    trustProxy: false,
+    // Behind the proxies of TRUST_PROXY, request.ip is the client X-Forwarded-For names.
+    trustProxy: deps.config.TRUST_PROXY.length > 0 ? deps.config.TRUST_PROXY : false,
     // Refusals that happen before a route is found: problem+json like every other error.
     frameworkErrors,
     clientErrorHandler,
@@ -93,7 +94,9 @@ export async function buildApp(deps: AppDependencies) {
   });
   await securityHeaders(app);
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
-  await app.register(rateLimit, { global: false });
+  // Limits in Redis when there is one, so that replicas share them; a Redis that fails lets
+  // the request through (the limits are a brake, the passwords' scrypt cost stays).
+  await app.register(rateLimit, { global: false, ...(deps.redis ? { redis: deps.redis, nameSpace: 'rate-limit:', skipOnError: true } : {}) });
 
   const redis = deps.redis ?? null;
   const denylist = redis

@@ -1,5 +1,6 @@
 import { z } from 'zod/v4';
 import { ADMIN_PASSWORD_RULE, JWT_SECRET_RULE, looksLikePlaceholder, weakSecretReason } from './auth/secret-strength.js';
+import { trustedProxies } from './http/trusted-proxies.js';
 
 export const roles = ['write-api', 'read-api', 'forwarder', 'projector', 'notifier', 'mailer'] as const;
 export type ProcessRole = (typeof roles)[number];
@@ -37,6 +38,8 @@ export const configSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Login attempts per minute for one username from one address. */
     LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+    /** Proxies (addresses, CIDR ranges) whose X-Forwarded-For names the client; none by default. */
+    TRUST_PROXY: trustedProxies,
   })
   .superRefine((config, context) => {
     if (config.NODE_ENV === 'production') {
