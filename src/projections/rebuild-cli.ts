@@ -1,5 +1,6 @@
 import pino from 'pino';
-import { ConfigError, loadConfig } from '../shared/config.js';
+import { describeFailure } from '../shared/cli.js';
+import { loadConfig } from '../shared/config.js';
 import { startEmbeddedPostgres } from '../shared/db/embedded.js';
 import { migrate } from '../shared/db/migrate.js';
 import { createDatabasePool } from '../shared/db/pool.js';
@@ -10,7 +11,8 @@ import { logRebuildProgress, rebuildReadModel, withRebuildLock } from './postgre
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'stockroom', role: 'rebuild' } });
-  const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres(config.DATA_DIR, (message) => log.info(message));
+  // The embedded default: the running server's PostgreSQL when `npm start` runs, else one of its own.
+  const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres(config.DATA_DIR, (message) => log.info(message), { attach: true });
   const databaseUrl = config.DATABASE_URL ?? embedded!.url;
   await migrate(databaseUrl);
   const pool = await createDatabasePool(databaseUrl);
@@ -25,6 +27,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  console.error(`projections:rebuild failed: ${describeFailure(error)}`);
   process.exit(1);
 });

