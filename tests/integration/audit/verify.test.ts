@@ -91,6 +91,20 @@ test('a stock row altered by hand in PostgreSQL is found, with stream, expected 
   }
 });
 
+test('the ledger behind asOf, altered by hand, is found', async (context) => {
+  const { harness, storeId, skuId, stream } = context;
+  const newest = sql.unsafe`(select max(position) from read_model.stock_ledger where store_id = ${storeId} and sku_id = ${skuId})`;
+  await harness.db.pool.query(sql.unsafe`update read_model.stock_ledger set quantity = 0 where store_id = ${storeId} and sku_id = ${skuId} and position = ${newest}`);
+  try {
+    const report = await run(context);
+    assert.equal(report.differences.map(({ stream: s, model, field, expected, found }) => ({ s, model, field, expected, found })), [
+      { s: stream, model: 'postgres:stock_ledger', field: 'quantity', expected: 12, found: 0 },
+    ]);
+  } finally {
+    await harness.db.pool.query(sql.unsafe`update read_model.stock_ledger set quantity = 12 where store_id = ${storeId} and sku_id = ${skuId} and position = ${newest}`);
+  }
+});
+
 test('an item altered by hand in Redis is found', async (context) => {
   const { redis, storeId, skuId, stream } = context;
   await redis.hset(`item:${storeId}:${skuId}`, 'lowStockThreshold', '99');
