@@ -28,6 +28,13 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
+    // Processes on one database verify each other's tokens: a secret generated per DATA_DIR
+    // would differ between them, and each would answer 401 to the others' tokens.
+    if (config.DATABASE_URL !== undefined && config.JWT_SECRET === undefined) {
+      throw new ConfigError([
+        'JWT_SECRET: must be set when DATABASE_URL is: every process on that database signs and verifies tokens with it (a secret generated per DATA_DIR is not shared)',
+      ]);
+    }
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);

@@ -43,6 +43,8 @@ function startMailerProcess(context: { world: MailWorld; smtp: SmtpReceiver; dat
     ...process.env,
     ROLES: 'mailer',
     DATABASE_URL: context.world.harness.db.url,
+    // Processes on a shared database must share the token secret (main.ts refuses otherwise).
+    JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-0123456789',
     SMTP_URL: context.smtp.url,
     LOW_STOCK_DIGEST_SECONDS: '0',
     DATA_DIR: context.dataDir,
