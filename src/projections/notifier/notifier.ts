@@ -2,10 +2,11 @@ import { hostname } from 'node:os';
 import { LRUCache } from 'lru-cache';
 import type { BusBatch, BusSubscription, EventBus } from '../../shared/event-bus/port.js';
 import { catchUp } from '../../shared/event-store/catch-up.js';
-import type { EventStore } from '../../shared/event-store/port.js';
+import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js';
 import { STOCK_ITEM_CATEGORY } from '../../shared/hot-model/keys.js';
 import { newId } from '../../shared/ids.js';
 import type { LiveListener, StockChange, StockChangeFeed } from '../../shared/live/stock-changes.js';
+import { ProjectionFailed } from '../postgres/projector.js';
 import type { StockLevel } from '../stock-level.js';
 import { StockLevels } from './levels.js';
 
@@ -103,7 +104,7 @@ export class Notifier implements StockChangeFeed {
           if (!recorded.streamId.startsWith(stockItemPrefix)) continue;
           const storeId = recorded.streamId.slice(stockItemPrefix.length, recorded.streamId.indexOf('_'));
           if (!options.storeIds.has(storeId)) continue;
-          const change = await levels.changeOf(recorded);
+          const change = await this.changeOf(levels, recorded);
           if (change) changes.push(change);
         }
         if (changes.length > 0) await options.onChanges(changes);
@@ -116,13 +117,34 @@ export class Notifier implements StockChangeFeed {
     for (const recorded of batch.events) {
       // Released already: every partition had passed it, so this is a delivery again.
       if (recorded.position <= this.released || !recorded.streamId.startsWith(stockItemPrefix)) continue;
-      const change = await this.levels.changeOf(recorded);
+      const change = await this.changeOf(this.levels, recorded);
       if (change) changes.push(change);
     }
     this.pending.push(...changes);
     const before = this.through.get(batch.partition) ?? -1n;
     if (batch.through > before) this.through.set(batch.partition, batch.through);
     this.release();
+  }
+
+  /**
+   * The change one event made; null for an event this release cannot read, and for the later
+   * events of its stream (their level is read back through it). As the projector confines
+   * such an event to its stream, so does the feed: failing the batch instead would hold every
+   * partition's changes back for ever (nothing is released without every watermark), and a
+   * replay would retry for ever; every client would see nothing, not just that item's frames.
+   */
+  private async changeOf(levels: StockLevels, recorded: RecordedEvent): Promise<StockChange | null> {
+    try {
+      return await levels.changeOf(recorded);
+    } catch (error) {
+      if (!(error instanceof ProjectionFailed)) throw error;
+      const { event } = error;
+      this.options.log.error(
+        { err: error, eventId: event.id, streamId: event.streamId, position: event.position.toString() },
+        'notifier: an event this release cannot read; its stream sends no frames until a release reads it',
+      );
+      return null;
+    }
   }
 
   private release(): void {
