@@ -29,8 +29,8 @@ export const writeApi: FastifyPluginAsyncZod<WriteApiOptions> = async (app, opti
     await authenticated.register(idempotencyPlugin, { pool: options.pool });
     await authenticated.register(logoutRoutes);
     await authenticated.register(userRoutes);
-    await authenticated.register(storeRoutes);
-    await authenticated.register(skuRoutes);
+    await authenticated.register(storeRoutes, { pool: options.pool });
+    await authenticated.register(skuRoutes, { pool: options.pool });
     await authenticated.register(stockItemRoutes);
   });
 };

@@ -1,3 +1,4 @@
+import type { StockLeft } from '../stock-remains.js';
 /** Every command names the SKU it is for, so that a refusal can say which one. */
 export interface CreateSku {
   type: 'CreateSku';
@@ -27,6 +28,8 @@ export interface UpdateSku {
 export interface DeleteSku {
   type: 'DeleteSku';
   skuId: string;
+  /** The SKU's stock items in every store, as the route read them from their streams. */
+  stock: readonly StockLeft[];
 }
 
 export type SkuCommand = CreateSku | UpdateSku | DeleteSku;

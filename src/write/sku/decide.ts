@@ -3,6 +3,7 @@ import { AlreadyExists, NotFound } from '../../shared/errors.js';
 import { isCount } from '../../shared/events/define.js';
 import { PRICE_PATTERN, type SkuEvent } from '../../shared/events/sku.js';
 import { changedFields, isEmpty, isEmptyPatch } from '../patch.js';
+import { StockRemains, withStock } from '../stock-remains.js';
 import type { CreateSku, SkuCommand, UpdateSku } from './commands.js';
 import type { ActiveSku, SkuState } from './state.js';
 
@@ -12,9 +13,12 @@ export function decide(command: SkuCommand, state: SkuState): SkuEvent[] {
       return createSku(command, state);
     case 'UpdateSku':
       return updateSku(command, activeSku(state, command.skuId));
-    case 'DeleteSku':
+    case 'DeleteSku': {
       activeSku(state, command.skuId);
+      const left = withStock(command.stock);
+      if (left.length > 0) throw new StockRemains('sku', command.skuId, left);
       return [{ type: 'SkuDeleted', data: {} }];
+    }
   }
 }
 

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod/v4';
+import type { DatabasePool } from '../../shared/db/pool.js';
+import { stockOfSku } from '../stock-of.js';
 import { principalOf } from '../../shared/auth/plugin.js';
 import { requireRole } from '../../shared/auth/principal.js';
 import { NotFound } from '../../shared/errors.js';
@@ -49,7 +51,7 @@ const view = (skuId: string, result: Handled<SkuState, SkuEvent>): z.infer<typeo
   };
 };
 
-export const skuRoutes: FastifyPluginAsyncZod = async (app) => {
+export const skuRoutes: FastifyPluginAsyncZod<{ pool: DatabasePool }> = async (app, { pool }) => {
   const commands = app.commands;
 
   app.post(
@@ -136,7 +138,7 @@ export const skuRoutes: FastifyPluginAsyncZod = async (app) => {
       requireRole(principalOf(request), 'manager');
       const context = commandContext(request);
       const skuId = request.params.id;
-      const result = await commands.handle(skus, skuStream(skuId), { type: 'DeleteSku', skuId }, context);
+      const result = await commands.handle(skus, skuStream(skuId), { type: 'DeleteSku', skuId, stock: await stockOfSku(pool, commands, skuId) }, context);
       if (result.state.status !== 'absent') {
         // The code may name a new SKU once this one is gone.
         await commands.handle(

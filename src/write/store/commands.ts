@@ -1,3 +1,5 @@
+import type { StockLeft } from '../stock-remains.js';
+
 /** Every command names the store it is for, so that a refusal can say which one. */
 export interface OpenStore {
   type: 'OpenStore';
@@ -24,6 +26,8 @@ export interface ChangeStoreDetails {
 export interface CloseStore {
   type: 'CloseStore';
   storeId: string;
+  /** The store's stock items as the route read them from their streams. */
+  stock: readonly StockLeft[];
 }
 
 export type StoreCommand = OpenStore | RenameStore | ChangeStoreDetails | CloseStore;

@@ -2,6 +2,7 @@ import { NothingToChange, StoreIsClosed } from '../../shared/domain-errors.js';
 import { AlreadyExists, NotFound } from '../../shared/errors.js';
 import type { StoreEvent } from '../../shared/events/store.js';
 import { changedFields, isEmpty, isEmptyPatch } from '../patch.js';
+import { StockRemains, withStock } from '../stock-remains.js';
 import type { ChangeStoreDetails, StoreCommand } from './commands.js';
 import type { OpenedStore, StoreState } from './state.js';
 
@@ -18,9 +19,12 @@ export function decide(command: StoreCommand, state: StoreState): StoreEvent[] {
     }
     case 'ChangeStoreDetails':
       return changeDetails(command, openStore(state, command.storeId));
-    case 'CloseStore':
+    case 'CloseStore': {
       openStore(state, command.storeId);
+      const left = withStock(command.stock);
+      if (left.length > 0) throw new StockRemains('store', command.storeId, left);
       return [{ type: 'StoreClosed', data: {} }];
+    }
   }
 }
 

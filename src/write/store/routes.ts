@@ -6,6 +6,8 @@ import { NotFound } from '../../shared/errors.js';
 import { stores } from '../aggregates.js';
 import type { Handled } from '../command-handler.js';
 import { answer, commandContext, idForNew, idParam, problemSchema, written } from '../http.js';
+import type { DatabasePool } from '../../shared/db/pool.js';
+import { stockOfStore } from '../stock-of.js';
 import { storeStream } from '../streams.js';
 import type { StoreCommand } from './commands.js';
 import type { StoreEvent, StoreState } from './decider.js';
@@ -31,7 +33,7 @@ const view = (storeId: string, result: Handled<StoreState, StoreEvent>): z.infer
   return { id: storeId, name, code, address, status, revision: result.revision, position: result.position.toString() };
 };
 
-export const storeRoutes: FastifyPluginAsyncZod = async (app) => {
+export const storeRoutes: FastifyPluginAsyncZod<{ pool: DatabasePool }> = async (app, { pool }) => {
   const commands = app.commands;
 
   app.post(
@@ -99,7 +101,7 @@ export const storeRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       requireRole(principalOf(request), 'manager');
       const storeId = request.params.id;
-      const result = await commands.handle(stores, storeStream(storeId), { type: 'CloseStore', storeId }, commandContext(request));
+      const result = await commands.handle(stores, storeStream(storeId), { type: 'CloseStore', storeId, stock: await stockOfStore(pool, commands, storeId) }, commandContext(request));
       return answer(reply, 200, view(storeId, result));
     },
   );

@@ -4,6 +4,7 @@ import { InvalidValue, NothingToChange } from '../../../src/shared/domain-errors
 import { AlreadyExists, NotFound } from '../../../src/shared/errors.js';
 import { skuDecider, type SkuEvent } from '../../../src/write/sku/decider.js';
 import type { CreateSku } from '../../../src/write/sku/commands.js';
+import { StockRemains } from '../../../src/write/stock-remains.js';
 import { spec } from '../../support/given-when-then.js';
 
 const test = suite('sku decider');
@@ -93,13 +94,20 @@ test('an update with a bad price or threshold is refused', () => {
   sku.given([created]).when({ type: 'UpdateSku', skuId, lowStockThreshold: -3 }).thenThrows(InvalidValue);
 });
 
-test('deletes a SKU', () => {
-  sku.given([created]).when({ type: 'DeleteSku', skuId }).then([deleted]);
+test('deletes a SKU no store holds stock of', () => {
+  sku.given([created]).when({ type: 'DeleteSku', skuId, stock: [] }).then([deleted]);
+  sku.given([created]).when({ type: 'DeleteSku', skuId, stock: [{ storeId: 'store-a', skuId, quantity: 0 }] }).then([deleted]);
+});
+
+test('refuses to delete a SKU while a store holds stock of it, naming the stores', () => {
+  const error = sku.given([created]).when({ type: 'DeleteSku', skuId, stock: [{ storeId: 'store-a', skuId, quantity: 3 }] }).thenThrows(StockRemains);
+  assert.is(error.code, 'stock-remains');
+  assert.equal((error.extra.errors as { field: string }[]).map((e) => e.field), ['items.store-a']);
 });
 
 const everyChange = [
   { type: 'UpdateSku', skuId, name: 'Assam' },
-  { type: 'DeleteSku', skuId },
+  { type: 'DeleteSku', skuId, stock: [] },
 ] as const;
 
 for (const command of everyChange) {

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { NothingToChange, StoreIsClosed } from '../../../src/shared/domain-errors.js';
 import { AlreadyExists, NotFound, RuleViolated } from '../../../src/shared/errors.js';
 import { storeDecider, type StoreEvent } from '../../../src/write/store/decider.js';
+import { StockRemains } from '../../../src/write/stock-remains.js';
 import { spec } from '../../support/given-when-then.js';
 
 const test = suite('store decider');
@@ -66,14 +67,28 @@ test('a details change naming no field is refused', () => {
   store.given([opened]).when({ type: 'ChangeStoreDetails', storeId }).thenThrows(NothingToChange);
 });
 
-test('closes a store', () => {
-  store.given([opened]).when({ type: 'CloseStore', storeId }).then([closed]);
+test('closes a store whose items hold no stock', () => {
+  store.given([opened]).when({ type: 'CloseStore', storeId, stock: [] }).then([closed]);
+  store.given([opened]).when({ type: 'CloseStore', storeId, stock: [{ storeId, skuId: 'sku-a', quantity: 0 }] }).then([closed]);
+});
+
+test('refuses to close a store while stock remains, naming the items', () => {
+  const stock = [
+    { storeId, skuId: 'sku-a', quantity: 7 },
+    { storeId, skuId: 'sku-b', quantity: 0 },
+    { storeId, skuId: 'sku-c', quantity: 2 },
+  ];
+  const error = store.given([opened]).when({ type: 'CloseStore', storeId, stock }).thenThrows(StockRemains);
+  assert.is(error.status, 409);
+  assert.is(error.code, 'stock-remains');
+  assert.match(error.message, /9 unit\(s\) in 2 item\(s\)/);
+  assert.equal((error.extra.errors as { field: string }[]).map((e) => e.field), ['items.sku-a', 'items.sku-c']);
 });
 
 const everyChange = [
   { type: 'RenameStore', storeId, name: 'Quayside' },
   { type: 'ChangeStoreDetails', storeId, address: 'Pier 4' },
-  { type: 'CloseStore', storeId },
+  { type: 'CloseStore', storeId, stock: [] },
 ] as const;
 
 for (const command of everyChange) {
