@@ -162,6 +162,20 @@ test('bad frames get an error frame naming the problem and the connection stays 
   socket.close();
 });
 
+test('a `since` beyond every position written is refused by an error frame, not answered with silence', async ({ cluster }) => {
+  const { manager, readers } = cluster;
+  const seeded = await seedStore(cluster.writer, manager, 10);
+  const socket = await TestSocket.open(readers[0]!.url, manager.token);
+  // A position from another database (a restore, another deployment): no change could ever follow it.
+  socket.send({ type: 'subscribe', storeIds: [seeded.storeId], since: '9000000000000000000' });
+  await socket.until(() => socket.of('error').length + socket.of('subscribed').length > 0, 5_000, 'an answer');
+  assert.equal(socket.of('subscribed'), []);
+  assert.equal(socket.of('error').map((frame) => frame.code), ['invalid-frame']);
+  assert.match(socket.of('error')[0]!.detail as string, 'since');
+  assert.is(socket.closed, null);
+  socket.close();
+});
+
 test('logout closes the socket with 4401 within a second; an expired token too; no token in time too', async ({ cluster }) => {
   const { manager, readers } = cluster;
   const seeded = await seedStore(cluster.writer, manager, 10);
@@ -229,8 +243,14 @@ test('a client that stops reading is closed with 1013; the server does not buffe
   slow.socket.pause();
   slow.send({ type: 'subscribe', storeIds: [seeded.storeId], since: '0' });
   // Its unsent frames pass the bound within moments and stay there: after 1 s (here) the server
-  // closes it with 1013, and drops it 5 s later if it still does not read. Read at 3 s: the close frame is there.
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  // closes it with 1013, and drops it 5 s later if it still does not read. Read as soon as the
+  // server has begun to close it: the close frame waits behind what was buffered.
+  const closing = () => [...server.websocketServer.clients].some((socket) => socket.readyState === socket.CLOSING);
+  const until = Date.now() + 30_000;
+  while (!closing()) {
+    assert.ok(Date.now() < until, 'the server never let the slow client go');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   slow.socket.resume();
   const closed = await slow.closing(10_000);
   assert.is(closed.code, 1013, `${JSON.stringify(closed)} after ${slow.counts.get('stock')} frames`);
