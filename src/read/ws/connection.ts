@@ -227,11 +227,19 @@ export class LiveConnection {
     const group: Group = { stores: new Set(ids), replaying: true, sent: -1n, buffer: [], overflow: false, abort: new AbortController() };
     this.groups.add(group);
     let from: bigint;
+    let head: bigint;
     try {
-      from = since === undefined ? await this.deps.feed.head() : BigInt(since);
+      head = await this.deps.feed.head();
+      from = since === undefined ? head : BigInt(since);
     } catch (error) {
       this.groups.delete(group);
       return this.error('unavailable', `Cannot read the event store now (${detailOf(error)}); subscribe again.`);
+    }
+    // Every position a frame named is at or below the head: one beyond it came from another
+    // database (a restore, another deployment), and every change would be dropped as a repeat.
+    if (from > head) {
+      this.removeStores(ids);
+      return this.error('invalid-frame', `since: ${from} is beyond the last position written (${head}); subscribe without since, or with a position this server sent.`);
     }
     group.sent = from;
     if (!this.send(subscribedFrame(ids, from))) return;
