@@ -61,7 +61,7 @@ export class Forwarder {
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopping.abort();
-    await this.resign();
+    await this.resign('the process is stopping');
     await this.loop;
   }
 
@@ -72,7 +72,7 @@ export class Forwarder {
         if (!this.leader && (await this.tryLead())) await this.forward();
       } catch (error) {
         this.options.log.error({ err: error }, 'forwarder failed; retrying');
-        await this.resign();
+        await this.resign('forwarding failed', error);
       }
       await this.pause(retryMs);
     }
@@ -94,8 +94,8 @@ export class Forwarder {
     this.lockClient = client;
     this.leader = true;
     // Losing the lock's connection means another replica may lead now: stop at once.
-    client.on('end', () => void this.resign());
-    client.on('error', () => void this.resign());
+    client.on('end', () => void this.resign('the connection holding the leader lock ended'));
+    client.on('error', (error) => void this.resign('the connection holding the leader lock failed', error));
     this.options.log.info({}, 'forwarder is the leader');
     return true;
   }
@@ -123,7 +123,7 @@ export class Forwarder {
     // Hold the lead while the lock's connection answers; a dead connection ends it.
     while (this.leader && !this.stopped) {
       await this.pause(1_000);
-      if (!this.stopped) await this.lockClient?.query('select 1').catch(() => this.resign());
+      if (!this.stopped) await this.lockClient?.query('select 1').catch((error: unknown) => this.resign('the connection holding the leader lock stopped answering', error));
     }
   }
 
@@ -138,7 +138,8 @@ export class Forwarder {
     return position === null ? 0n : z.bigint().parse(position);
   }
 
-  private async resign(): Promise<void> {
+  /** Ends the lead; `cause` says why, in the log, so a step-down is never a mystery. */
+  private async resign(cause: string, error?: unknown): Promise<void> {
     const wasLeader = this.leader;
     this.leader = false;
     const subscription = this.subscription;
@@ -150,6 +151,10 @@ export class Forwarder {
     const client = this.lockClient;
     this.lockClient = null;
     await client?.end().catch(() => {});
-    if (wasLeader) this.options.log.warn({}, 'forwarder stepped down');
+    if (!wasLeader) return;
+    const fields = { cause, ...(error === undefined ? {} : { err: error }) };
+    // Stopping on purpose is news, not a warning.
+    if (this.stopped) this.options.log.info(fields, `forwarder stepped down: ${cause}`);
+    else this.options.log.warn(fields, `forwarder stepped down: ${cause}`);
   }
 }

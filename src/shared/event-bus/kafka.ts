@@ -12,6 +12,26 @@ export interface KafkaBusOptions {
   log?: (level: 'error' | 'warn' | 'info', message: string, extra?: Record<string, unknown>) => void;
 }
 
+/**
+ * kafkajs logs the ordinary steps of a group (a rebalance, a coordinator or leader that
+ * moves, a topic still being created) at ERROR, and retries them itself: they are news,
+ * not errors. Only what it gives up on, or what we do not recognise, stays an error.
+ */
+const routine = [
+  /rebalanc/i,
+  /not the correct coordinator|NOT_COORDINATOR|coordinator (is )?(loading|not available)|COORDINATOR_(LOAD_IN_PROGRESS|NOT_AVAILABLE)/i,
+  /There is no leader for this topic-partition|LEADER_NOT_AVAILABLE|not the leader for (that|this) topic-partition|NOT_LEADER/i,
+  /This server does not host this topic-partition|UNKNOWN_TOPIC_OR_PARTITION/i,
+  /The coordinator is not aware of this member|UNKNOWN_MEMBER_ID|ILLEGAL_GENERATION|generation id is not valid/i,
+];
+
+export function kafkaLogLevel(level: number, message: string, extra: Record<string, unknown> = {}): 'error' | 'warn' | 'info' {
+  if (level > logLevel.ERROR) return level === logLevel.WARN ? 'warn' : 'info';
+  const text = `${message} ${typeof extra.error === 'string' ? extra.error : ''} ${typeof extra.type === 'string' ? extra.type : ''}`;
+  if (/retries exceeded|NumberOfRetriesExceeded|Crash/i.test(text)) return 'error';
+  return routine.some((pattern) => pattern.test(text)) ? 'info' : 'error';
+}
+
 /** A consumer of this process, for /readyz: `stopped` says why it does no work, or is null. */
 export interface BusHealth {
   group: string;
@@ -49,7 +69,7 @@ export class KafkaBus implements EventBus {
       logCreator: () => ({ namespace, level, log: entry }) => {
         if (!log) return;
         const { message, ...extra } = entry;
-        log(level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'info', `kafka ${namespace}: ${message}`, extra);
+        log(kafkaLogLevel(level, message, extra), `kafka ${namespace}: ${message}`, extra);
       },
       retry: { retries: 8 },
     });
