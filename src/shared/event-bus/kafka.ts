@@ -75,6 +75,11 @@ export class KafkaBus implements EventBus {
     });
   }
 
+  /** The topic this bus publishes to and reads from. */
+  get topic(): string {
+    return this.options.topic;
+  }
+
   /** Creates the topic if it is missing and learns its partition count. */
   async ensureTopic(): Promise<number> {
     const admin = this.kafka.admin();
@@ -152,8 +157,10 @@ export class KafkaBus implements EventBus {
       if (!payload.restart) state.crashed = payload.error.message;
     });
     // Offsets taken before joining: whatever is published after them reaches this consumer,
-    // however long the join takes. A `now` group commits nothing, so it leaves no offsets
-    // behind to retain when its process is gone.
+    // however long the join takes. A `now` group then commits like any other, so that a
+    // consumer restart or a rejoin resumes where it was instead of jumping to the end; a
+    // clean stop deletes the group, and a killed process's offsets expire with the broker's
+    // offsets retention.
     const startAt = live ? await this.endOffsets() : null;
     await consumer.connect();
     await consumer.subscribe({ topic: this.options.topic, fromBeginning: !live });
@@ -185,7 +192,6 @@ export class KafkaBus implements EventBus {
         state.failing = null;
         const last = batch.messages.at(-1);
         if (last) resolveOffset(last.offset);
-        if (live) return;
         await commitOffsetsIfNecessary({
           topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }],
         });

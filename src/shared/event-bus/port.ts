@@ -33,8 +33,9 @@ export interface BusSubscribeOptions {
    * `committed` (the default): the group resumes where it last committed, or from the
    * beginning, and commits after each applied batch: nothing is skipped, ever.
    * `now`: the group (one process's own) reads only what is published after `subscribe`
-   * resolves and commits nothing: a live feed such as the websocket notifier, whose
-   * clients catch up on anything older from the event store.
+   * resolves, then commits like any other (a restart of its consumer resumes, never jumps
+   * to the end): a live feed such as the websocket notifier, whose clients catch up on
+   * anything older from the event store. Stopping the subscription deletes the group.
    */
   from?: 'committed' | 'now';
   /** Applies a batch. Throwing makes the bus deliver the same batch again, later: never skip. */

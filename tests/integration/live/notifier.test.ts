@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Notifier } from '../../../src/projections/notifier/notifier.js';
@@ -8,7 +9,7 @@ import type { RecordedEvent } from '../../../src/shared/event-store/port.js';
 import { PostgresEventStore } from '../../../src/shared/event-store/postgres/index.js';
 import type { StockChange } from '../../../src/shared/live/stock-changes.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
-import { testBus } from '../../support/kafka.js';
+import { kafkaBrokers, testBus } from '../../support/kafka.js';
 import { quietLog } from '../../support/pipeline.js';
 
 /**
@@ -18,6 +19,7 @@ import { quietLog } from '../../support/pipeline.js';
 const test = suite<{ db: TestDatabase; bus: KafkaBus; notifier: Notifier; seen: StockChange[] }>('live: the notifier releases in position order');
 
 const PARTITIONS = 3;
+const GROUP = `stockroom-test-notifier-${randomUUID()}`;
 const storeId = randomUUID();
 
 /** A stock item whose stream lands in `partition`. */
@@ -44,7 +46,7 @@ test.before(async (context) => {
   context.db = await createTestDatabase('notifier');
   context.bus = testBus('notifier', PARTITIONS);
   await context.bus.ensureTopic();
-  context.notifier = new Notifier({ bus: context.bus, store: new PostgresEventStore(context.db.pool), log: quietLog });
+  context.notifier = new Notifier({ bus: context.bus, store: new PostgresEventStore(context.db.pool), log: quietLog, group: GROUP });
   await context.notifier.start();
   context.seen = [];
   context.notifier.listen((changes) => context.seen.push(...changes));
@@ -74,6 +76,25 @@ test('a later position delivered first is held until every partition has passed 
   await bus.publish([added(early, 10n), added(late, 11n)], 11n);
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   assert.is(seen.length, 2);
+});
+
+test('the live group commits what it has read, so a restart of its consumer resumes instead of jumping to the end', async ({ bus }) => {
+  const kafka = new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topic } = bus;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const [offsets] = await admin.fetchOffsets({ groupId: GROUP, topics: [topic] });
+      const committed = (offsets?.partitions ?? []).filter((partition) => Number(partition.offset) > 0);
+      if (committed.length === PARTITIONS) break;
+      assert.ok(Date.now() < deadline, `committed on ${committed.length} of ${PARTITIONS} partitions`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
 });
 
 test.run();
