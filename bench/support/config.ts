@@ -46,6 +46,10 @@ export interface BenchConfig {
   liveClients: number;
   /** Changes per second offered in the paced fan-out cells (BENCH_LIVE_RATE, default 20). */
   liveRate: number;
+  /** Events of the audit section's one store, spread over a year (BENCH_AUDIT_EVENTS, default 2000000). */
+  auditEvents: number;
+  /** Days, counted back from the end of that year, the export cells select (BENCH_AUDIT_EXPORT_DAYS, default 73: a fifth). */
+  auditExportDays: number;
 }
 
 const positiveNumber = (name: string, fallback: number): number => {
@@ -97,5 +101,7 @@ export function loadConfig(): BenchConfig {
     redisUrl: process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     liveClients: Math.round(positiveNumber('BENCH_LIVE_CLIENTS', 1_000)),
     liveRate: positiveNumber('BENCH_LIVE_RATE', 20),
+    auditEvents: Math.round(positiveNumber('BENCH_AUDIT_EVENTS', 2_000_000)),
+    auditExportDays: positiveNumber('BENCH_AUDIT_EXPORT_DAYS', 73),
   };
 }

@@ -86,3 +86,57 @@ export function copyField(value: string | number | bigint | boolean | null): str
   if (typeof value !== 'string') return String(value);
   return value.replace(/[\\\t\n\r]/g, (char) => (char === '\\' ? '\\\\' : char === '\t' ? '\\t' : char === '\n' ? '\\n' : '\\r'));
 }
+
+/**
+ * `COPY ... TO STDOUT` through a plain pg.Client, the other direction of `copyFrom`: pg hands
+ * each CopyData message to the active submittable, which here only counts its rows and
+ * bytes (as a reader that passes them on would touch them), holding none of them.
+ */
+class CopyOut {
+  callback: ((error: Error | null, result?: { rows: number; bytes: number }) => void) | null = null;
+  private error: Error | null = null;
+  private rows = 0;
+  private bytes = 0;
+
+  constructor(private readonly text: string) {}
+
+  submit(connection: PgConnection): void {
+    connection.query(this.text);
+  }
+
+  handleCopyData(message: { chunk: Buffer }): void {
+    this.bytes += message.chunk.length;
+  }
+
+  handleCommandComplete(message: { text?: string }): void {
+    const match = /^COPY (\d+)/.exec(message.text ?? '');
+    if (match) this.rows = Number(match[1]);
+  }
+
+  handleError(error: Error): void {
+    this.error = error;
+  }
+
+  handleReadyForQuery(): void {
+    const callback = this.callback;
+    this.callback = null;
+    callback?.(this.error, { rows: this.rows, bytes: this.bytes });
+  }
+
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+  handleCopyInResponse(connection: PgConnection): void {
+    connection.sendCopyFail('not a COPY FROM');
+  }
+}
+
+/** Runs `statement` (a `COPY ... TO STDOUT`); resolves with the rows and bytes the server sent. */
+export function copyTo(client: pg.Client | pg.PoolClient, statement: string): Promise<{ rows: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const copy = new CopyOut(statement);
+    copy.callback = (error, result) => (error ? reject(error) : resolve(result ?? { rows: 0, bytes: 0 }));
+    (client as unknown as { query(submittable: CopyOut): void }).query(copy);
+  });
+}

@@ -19,6 +19,8 @@ export interface HistoryShape {
   skus: number;
   /** Every event: openings, creations, additions, then adjustments up to this count. */
   events: number;
+  /** Days the history is spread over, ending now (30 unless told). */
+  spanDays?: number;
 }
 
 export interface StockHistory {
@@ -64,8 +66,8 @@ export function stockHistory(shape: HistoryShape): StockHistory {
     if (consumed) throw new Error('a history is generated once');
     consumed = true;
     const random = mulberry32(shape.events ^ 0x5eed);
-    // Thirty days of activity, ending now.
-    const spanMs = 30 * 24 * 3600 * 1000;
+    // Thirty days of activity unless told, ending now.
+    const spanMs = (shape.spanDays ?? 30) * 24 * 3600 * 1000;
     const startMs = Date.now() - spanMs;
     let index = 0;
     let lines: string[] = [];
