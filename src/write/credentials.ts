@@ -1,7 +1,16 @@
-import type { CredentialsSource } from '../shared/auth/principal.js';
+import type { CredentialsSource, UserCredentials } from '../shared/auth/principal.js';
+import { isDatabaseUnreachable } from '../shared/db/unreachable.js';
 import { users } from './aggregates.js';
 import type { CommandHandler } from './command-handler.js';
 import { userStream } from './streams.js';
+
+/**
+ * How long the last credentials read from a user's stream keep authenticating while the
+ * event store cannot be reached (an outage, a restart): reads held in Redis keep answering
+ * meanwhile. Bounded, because a password change or a demotion written just before the
+ * outage is not seen until it ends. Logout is unaffected: it goes through the denylist.
+ */
+export const CREDENTIALS_DURING_OUTAGE_MS = 5 * 60_000;
 
 /**
  * Authentication reads the user's stream on every request, trusting what this process saw
@@ -10,17 +19,32 @@ import { userStream } from './streams.js';
  * immediate everywhere: it goes through the denylist.) Reading the stream every time cost
  * a database round trip on every request; see docs/benchmarks.md.
  */
-export const credentialsFromStreams =
-  (commands: CommandHandler, maxAgeMs = 1_000): CredentialsSource =>
-  async (userId) => {
-    const { state } = await commands.loadRecent(users, userStream(userId), maxAgeMs);
-    if (state.status === 'absent') return null;
-    return {
-      userId: state.userId,
-      username: state.username,
-      role: state.role,
-      storeIds: state.storeIds,
-      active: state.status === 'active',
-      credentialsVersion: state.credentialsVersion,
-    };
+export const credentialsFromStreams = (commands: CommandHandler, maxAgeMs = 1_000, outageMs = CREDENTIALS_DURING_OUTAGE_MS): CredentialsSource => {
+  const lastKnown = new Map<string, { credentials: UserCredentials | null; at: number }>();
+  return async (userId) => {
+    let state;
+    try {
+      ({ state } = await commands.loadRecent(users, userStream(userId), maxAgeMs));
+    } catch (error) {
+      const known = lastKnown.get(userId);
+      if (known && isDatabaseUnreachable(error) && Date.now() - known.at <= outageMs) return known.credentials;
+      throw error;
+    }
+    const credentials: UserCredentials | null =
+      state.status === 'absent'
+        ? null
+        : {
+            userId: state.userId,
+            username: state.username,
+            role: state.role,
+            storeIds: state.storeIds,
+            active: state.status === 'active',
+            credentialsVersion: state.credentialsVersion,
+          };
+    // Re-inserted so the oldest entry comes first; bounded like the command handler's cache.
+    lastKnown.delete(userId);
+    lastKnown.set(userId, { credentials, at: Date.now() });
+    if (lastKnown.size > 50_000) lastKnown.delete(lastKnown.keys().next().value!);
+    return credentials;
   };
+};
