@@ -125,7 +125,21 @@ test.after(async (ctx) => {
   await rm(ctx.dataDir, { recursive: true, force: true });
 });
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+/** Controls with no accessible name (no label, no aria-label, a button with no text): none is allowed. */
+const unlabelled = (page: Page) =>
+  page.evaluate<string[]>(`[...document.querySelectorAll('input, select, textarea, button')]
+    .filter((el) => el.type !== 'hidden')
+    .filter((el) => {
+      const named = [...(el.labels ?? [])].map((label) => label.textContent).join('') || el.getAttribute('aria-label') || (el.tagName === 'BUTTON' ? el.textContent : '');
+      return !named || !named.trim();
+    })
+    .map((el) => el.outerHTML.slice(0, 120))`);
+
+/** Writes a screenshot of the page, after checking that every control on it has a label. */
+const shot = async (page: Page, name: string) => {
+  if (!name.endsWith('-failed')) assert.equal(await unlabelled(page), [], `controls without a label on the ${name} page`);
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+};
 const text = async (page: Page, selector: string) => (await page.locator(selector).first().textContent())?.trim() ?? '';
 
 test('the console is served with its own strict CSP, and its libraries from this server', async ({ base }) => {
