@@ -5,7 +5,7 @@ import { z } from 'zod/v4';
 import { lagOf } from '../projections/lag.js';
 import type { MailQueueStatus } from '../projections/mailer/queue-status.js';
 import type { ClusterStatus } from '../projections/status.js';
-import { stuckStreamView } from '../projections/postgres/stuck-streams.js';
+import { stuckStreamView } from '../shared/read-model/stuck-streams.js';
 import type { EventStore } from '../shared/event-store/port.js';
 import { appendsInFlight } from '../shared/event-store/postgres/append-marker.js';
 import type { Redis } from '../shared/redis.js';

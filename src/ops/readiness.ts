@@ -4,7 +4,7 @@ import type { ForwarderStatus } from '../projections/forwarder.js';
 import { lagOf, postgresReadModelCheckpoint } from '../projections/lag.js';
 import type { BusHealth } from '../shared/event-bus/kafka.js';
 import { reportAdmin } from './kafka-lag.js';
-import { countStuckStreams, listStuckStreams } from '../projections/postgres/stuck-streams.js';
+import { countStuckStreams, listStuckStreams } from '../shared/read-model/stuck-streams.js';
 import type { DatabasePool } from '../shared/db/pool.js';
 import { withTimeout } from './timeout.js';
 

@@ -1,6 +1,6 @@
 import type { DatabasePool } from 'slonik';
 import type { ForwarderStatus } from './forwarder.js';
-import { listStuckStreams, type StuckStream } from './postgres/stuck-streams.js';
+import { listStuckStreams, type StuckStream } from '../shared/read-model/stuck-streams.js';
 import { forwarderCheckpoint, type Lag, lagOf, postgresReadModelCheckpoint } from './lag.js';
 
 export interface ProjectionStatus {

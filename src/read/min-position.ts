@@ -4,7 +4,7 @@ import { z } from 'zod/v4';
 import type { DatabasePool } from '../shared/db/pool.js';
 import { AppError, ValidationFailed } from '../shared/errors.js';
 import { sendProblem, toProblem } from '../shared/http/problem.js';
-import { stuckStream } from '../projections/postgres/stuck-streams.js';
+import { stuckStream } from '../shared/read-model/stuck-streams.js';
 import { partitionOf } from '../shared/event-bus/partition.js';
 
 declare module 'fastify' {

@@ -3,9 +3,10 @@ import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod/v4';
+import { READ_MODEL } from '../../shared/read-model/schema-name.js';
 
-/** Queries read this schema; a rebuild fills READ_MODEL_NEXT and swaps it in. */
-export const READ_MODEL = 'read_model';
+/** Queries read READ_MODEL; a rebuild fills READ_MODEL_NEXT and swaps it in. */
+export { READ_MODEL };
 export const READ_MODEL_NEXT = 'read_model_next';
 
 const ddl = () => readFile(new URL('./schema.sql', import.meta.url), 'utf8');

@@ -1,7 +1,7 @@
 import type { DatabasePool } from 'slonik';
 import type { EventStore } from '../../shared/event-store/port.js';
 import { PostgresProjector } from './projector.js';
-import { listStuckStreams } from './stuck-streams.js';
+import { listStuckStreams } from '../../shared/read-model/stuck-streams.js';
 
 export interface StuckCommandDeps {
   pool: DatabasePool;

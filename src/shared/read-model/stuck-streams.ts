@@ -1,6 +1,6 @@
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod/v4';
-import { READ_MODEL } from './read-model-schema.js';
+import { READ_MODEL } from './schema-name.js';
 
 export const stuckStreamView = z.object({
   streamId: z.string(),
@@ -32,6 +32,11 @@ const toView = (row: z.infer<typeof stuckRow>): StuckStream => ({
   since: new Date(row.stuck_at).toISOString(),
   attempts: row.attempts,
 });
+
+/**
+ * The read model's record of streams the projector stopped on (a poison event): written by
+ * the projector, read by queries, readiness and the cluster report, so it sits between them.
+ */
 
 /** Streams the PostgreSQL projector stopped on, oldest first (at most `limit`). */
 export async function listStuckStreams(pool: DatabasePool, { schema = READ_MODEL, limit = 100 } = {}): Promise<StuckStream[]> {

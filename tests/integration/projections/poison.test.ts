@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { lagOf, postgresReadModelCheckpoint } from '../../../src/projections/lag.js';
 import { startPostgresProjector } from '../../../src/projections/postgres/run.js';
-import { listStuckStreams } from '../../../src/projections/postgres/stuck-streams.js';
+import { listStuckStreams } from '../../../src/shared/read-model/stuck-streams.js';
 import { event } from '../../contract/event-store.contract.js';
 import { type Pipeline, startPipeline } from '../../support/pipeline.js';
 
