@@ -55,6 +55,7 @@ const directionOf: Record<AdjustmentReason, 'in' | 'out' | 'either'> = {
 
 function adjustStock(command: AdjustStock, item: PresentStockItem): StockItemEvent[] {
   const { delta, reason, note } = command;
+  if (command.storeStatus === 'closed') throw new StoreNotOpen(command.storeId);
   if (!Number.isSafeInteger(delta)) throw new InvalidDelta('must be a whole number');
   if (delta === 0) throw new InvalidDelta('must not be zero');
   const direction = directionOf[reason];
@@ -72,6 +73,9 @@ function adjustStock(command: AdjustStock, item: PresentStockItem): StockItemEve
 function countStock(command: CountStock, item: PresentStockItem): StockItemEvent[] {
   const { countedQuantity, note } = command;
   checkCount('countedQuantity', countedQuantity);
+  // A closed store holds nothing; a count of 0 stays open so that stock a receipt racing
+  // the close left behind can still be written off (see docs/decisions.md).
+  if (command.storeStatus === 'closed' && countedQuantity !== 0) throw new StoreNotOpen(command.storeId);
   const previousQuantity = item.quantity;
   // Recorded even when nothing changed: the count itself is what auditors look for.
   return [

@@ -9,7 +9,7 @@ import { skus, stockItems, stores } from '../aggregates.js';
 import type { Handled } from '../command-handler.js';
 import { answer, commandContext, itemParams, problemSchema, storeParam, written } from '../http.js';
 import { skuStream, stockItemStream, storeStream } from '../streams.js';
-import type { StockItemCommand } from './commands.js';
+import type { StockItemCommand, StoreStatus } from './commands.js';
 import type { StockItemEvent, StockItemState } from './decider.js';
 
 const Quantity = Count.max(1_000_000_000);
@@ -63,11 +63,19 @@ const itemChangeShapes = z.union([
   z.strictObject({ lowStockThreshold: Quantity }),
 ]);
 
-const toCommand = (storeId: string, skuId: string, body: z.infer<typeof itemChange>): StockItemCommand => {
+/**
+ * How old the store's status may be when an adjustment or a count checks it. Reading the
+ * store's stream on every sale would cost a round trip on the hot path; this process's
+ * own close is seen at once, another replica's within this window (docs/decisions.md,
+ * "A closed store moves no stock").
+ */
+export const STORE_STATUS_MAX_AGE_MS = 1_000;
+
+const toCommand = (storeId: string, skuId: string, body: z.infer<typeof itemChange>, storeStatus: StoreStatus): StockItemCommand => {
   if (body.delta !== undefined && body.reason !== undefined) {
-    return { type: 'AdjustStock', storeId, skuId, delta: body.delta, reason: body.reason, note: body.note ?? null, reference: body.reference ?? null };
+    return { type: 'AdjustStock', storeId, skuId, delta: body.delta, reason: body.reason, note: body.note ?? null, reference: body.reference ?? null, storeStatus };
   }
-  if (body.countedQuantity !== undefined) return { type: 'CountStock', storeId, skuId, countedQuantity: body.countedQuantity, note: body.note ?? null };
+  if (body.countedQuantity !== undefined) return { type: 'CountStock', storeId, skuId, countedQuantity: body.countedQuantity, note: body.note ?? null, storeStatus };
   return { type: 'ChangeLowStockThreshold', storeId, skuId, lowStockThreshold: body.lowStockThreshold ?? 0 };
 };
 
@@ -141,10 +149,11 @@ export const stockItemRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { storeId, skuId } = request.params;
       requireStockAccess(principalOf(request), storeId);
+      const store = await commands.loadRecent(stores, storeStream(storeId), STORE_STATUS_MAX_AGE_MS);
       const result = await commands.handle(
         stockItems,
         stockItemStream(storeId, skuId),
-        toCommand(storeId, skuId, request.body),
+        toCommand(storeId, skuId, request.body, store.state.status),
         commandContext(request),
       );
       return answer(reply, 200, view(storeId, skuId, result));

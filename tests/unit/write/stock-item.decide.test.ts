@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { InvalidValue } from '../../../src/shared/domain-errors.js';
 import { AlreadyExists, DomainError, NotFound, RuleViolated } from '../../../src/shared/errors.js';
 import type { AdjustmentReason } from '../../../src/shared/events/stock-item.js';
-import type { AddStockItem, StockItemCommand } from '../../../src/write/stock-item/commands.js';
+import type { AddStockItem, AdjustStock, CountStock, StockItemCommand } from '../../../src/write/stock-item/commands.js';
 import {
   InsufficientStock,
   InvalidDelta,
@@ -224,6 +224,33 @@ for (const countedQuantity of [-1, 0.5]) {
     assert.is(error.errors[0]?.field, 'countedQuantity');
   });
 }
+
+// A closed store moves no stock
+
+const closed = { storeStatus: 'closed' } as const;
+
+for (const [delta, reason] of [[5, 'received'], [-1, 'sold'], [1, 'returned'], [-1, 'damaged'], [2, 'correction']] as const) {
+  test(`refuses ${reason} ${delta} on an item of a closed store, naming the store`, () => {
+    const error = item.given([added]).when({ ...(adjust(delta, reason) as AdjustStock), ...closed }).thenThrows(StoreNotOpen);
+    assert.is(error.code, 'store-not-open');
+    assert.match(error.message, storeId);
+  });
+}
+
+test('adjusts as before when the store is open', () => {
+  item.given([added]).when({ ...(adjust(-1, 'sold') as AdjustStock), storeStatus: 'open' }).then([adjusted(-1, 'sold', 9)]);
+});
+
+test('refuses a count above zero on an item of a closed store', () => {
+  item.given([added]).when({ ...(count(4) as CountStock), ...closed }).thenThrows(StoreNotOpen);
+});
+
+test('takes a count of zero on an item of a closed store: what a receipt racing the close left is written off', () => {
+  item
+    .given([added])
+    .when({ ...(count(0, 'written off after close') as CountStock), ...closed })
+    .then([{ type: 'StockCounted', data: { countedQuantity: 0, previousQuantity: 10, delta: -10, note: 'written off after close' } }]);
+});
 
 // Low-stock threshold
 
