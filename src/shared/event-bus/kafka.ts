@@ -1,6 +1,7 @@
 import { CompressionTypes, type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { RecordedEvent } from '../event-store/port.js';
 import { eventHeaders, fromWire, toWire, WATERMARK_TYPE } from './message.js';
+import { partitionOf } from './partition.js';
 import type { BusSubscribeOptions, BusSubscription, EventBus } from './port.js';
 
 export interface KafkaBusOptions {
@@ -38,6 +39,14 @@ export interface BusHealth {
   stopped: string | null;
 }
 
+/**
+ * Watermarks go to a partition at most once per this interval while batches keep coming;
+ * the first batch after a quiet spell sends them at once, and a timer sends what is still
+ * owed once the interval has passed, so an idle partition never holds the minimum back
+ * for longer (docs/decisions.md, "Watermarks: when a partition has been idle, or on a timer").
+ */
+export const WATERMARK_INTERVAL_MS = 50;
+
 /** A batch failing this long is a consumer stopped on an event, not a passing hiccup. */
 export const BATCH_FAILING_NOT_READY_MS = 10_000;
 
@@ -59,6 +68,14 @@ export class KafkaBus implements EventBus {
   private readonly consumers = new Set<Consumer>();
   /** Per group: kafkajs gave up on it (a crash without restart), or a batch failing since when. */
   private readonly groupState = new Map<string, { crashed: string | null; failing: { since: number; partition: number; error: string } | null }>();
+  /** Per partition, the highest position it has been sent (an event or a watermark). */
+  private told: bigint[] = [];
+  /** The position every partition is owed a watermark up to: the last published `through`. */
+  private owed = -1n;
+  private lastWatermarksAt = 0;
+  private watermarkTimer: NodeJS.Timeout | null = null;
+  /** Sends one after another, so a watermark never overtakes the events it covers. */
+  private sending: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: KafkaBusOptions) {
     const log = options.log;
@@ -116,29 +133,73 @@ export class KafkaBus implements EventBus {
     return this.partitionCount || this.ensureTopic();
   }
 
-  async publish(events: readonly RecordedEvent[], through: bigint): Promise<void> {
-    const producer = await this.connectProducer();
-    const watermark = through.toString();
-    await producer.sendBatch({
-      acks: -1,
-      compression: CompressionTypes.None,
-      topicMessages: [
-        {
-          topic: this.options.topic,
-          messages: [
-            ...events.map((event) => ({ key: event.streamId, value: toWire(event), headers: eventHeaders(event) })),
-            // One watermark to every partition, after the events: a consumer that reaches it
-            // has applied everything of its partition up to `through`.
-            ...Array.from({ length: this.partitionCount }, (_, partition) => ({
-              partition,
-              key: null,
-              value: JSON.stringify({ through: watermark }),
-              headers: { 'event-type': WATERMARK_TYPE, position: watermark },
-            })),
+  publish(events: readonly RecordedEvent[], through: bigint): Promise<void> {
+    return this.serially(async () => {
+      const producer = await this.connectProducer();
+      if (through > this.owed) this.owed = through;
+      for (const event of events) {
+        const partition = partitionOf(event.streamId, this.partitionCount);
+        if (event.position > (this.told[partition] ?? -1n)) this.told[partition] = event.position;
+      }
+      // A partition's own events tell its consumers as much as a watermark would; the
+      // others learn `through` now if the last watermarks are an interval old, else later.
+      const watermarks = Date.now() - this.lastWatermarksAt >= WATERMARK_INTERVAL_MS ? this.watermarksOwed() : [];
+      try {
+        await producer.sendBatch({
+          acks: -1,
+          compression: CompressionTypes.None,
+          topicMessages: [
+            {
+              topic: this.options.topic,
+              messages: [...events.map((event) => ({ key: event.streamId, value: toWire(event), headers: eventHeaders(event) })), ...watermarks],
+            },
           ],
-        },
-      ],
+        });
+      } catch (error) {
+        // What reached the broker is unknown: every partition is owed again.
+        this.told = [];
+        throw error;
+      }
+      this.scheduleWatermarks();
     });
+  }
+
+  /** Watermark messages for the partitions told less than `owed`, marked as told. */
+  private watermarksOwed() {
+    const watermark = this.owed.toString();
+    const messages = [];
+    for (let partition = 0; partition < this.partitionCount; partition += 1) {
+      if ((this.told[partition] ?? -1n) >= this.owed) continue;
+      this.told[partition] = this.owed;
+      messages.push({ partition, key: null, value: JSON.stringify({ through: watermark }), headers: { 'event-type': WATERMARK_TYPE, position: watermark } });
+    }
+    if (messages.length > 0) this.lastWatermarksAt = Date.now();
+    return messages;
+  }
+
+  private scheduleWatermarks(): void {
+    const allTold = this.told.length === this.partitionCount && this.told.every((told) => told >= this.owed);
+    if (this.watermarkTimer || this.owed < 0n || allTold) return;
+    const wait = Math.max(0, WATERMARK_INTERVAL_MS - (Date.now() - this.lastWatermarksAt));
+    this.watermarkTimer = setTimeout(() => {
+      this.watermarkTimer = null;
+      void this.serially(async () => {
+        const messages = this.watermarksOwed();
+        if (messages.length === 0 || !this.producer) return;
+        await this.producer.send({ topic: this.options.topic, acks: -1, compression: CompressionTypes.None, messages });
+      }).catch(() => {
+        // Not told after all: the next publish or timer tries again.
+        this.told = [];
+        this.scheduleWatermarks();
+      });
+    }, wait);
+    this.watermarkTimer.unref();
+  }
+
+  private serially(send: () => Promise<void>): Promise<void> {
+    const run = this.sending.then(send);
+    this.sending = run.catch(() => {});
+    return run;
   }
 
   async subscribe(options: BusSubscribeOptions): Promise<BusSubscription> {
@@ -237,6 +298,9 @@ export class KafkaBus implements EventBus {
   }
 
   async close(): Promise<void> {
+    if (this.watermarkTimer) clearTimeout(this.watermarkTimer);
+    this.watermarkTimer = null;
+    await this.sending;
     await Promise.all([...this.consumers].map((consumer) => consumer.disconnect()));
     this.consumers.clear();
     await this.producer?.disconnect();
