@@ -140,13 +140,13 @@ test('two processes on one database are both listed; one that stops beating is s
 
     // The second process loses the database: its heartbeat ages, and after three intervals it is gone.
     await secondPool.end();
-    const after = await eventually(() => report(one), (r) => r.processes.find((p) => p.id === second)?.gone === true, 'the silent process to be gone', 3_000);
+    const after = await eventually(() => report(one, bearer), (r) => r.processes.find((p) => p.id === second)?.gone === true, 'the silent process to be gone', 3_000);
     assert.ok(after.processes.find((p) => p.id === second)!.heartbeatAgeSeconds >= 0.3);
     assert.is(after.processes.find((p) => p.id === first)!.gone, false);
 
     // A day later its row is deleted by whoever beats next.
     await context.db.pool.query(sql.unsafe`update processes set heartbeat_at = now() - interval '25 hours' where id = ${second}`);
-    await eventually(() => report(one), (r) => !r.processes.some((p) => p.id === second), 'the day-old row to be deleted', 3_000);
+    await eventually(() => report(one, bearer), (r) => !r.processes.some((p) => p.id === second), 'the day-old row to be deleted', 3_000);
 
     await beats[0]!.stop();
     assert.not.ok((await report(one)).processes.some((p) => p.id === first), 'a clean stop deletes its row');
@@ -228,8 +228,10 @@ test('Kafka: consumer lag per group and partition through a real broker', async 
   const consumer = await bus.subscribe({ group, onBatch: async () => {} });
   const server = await app(context, { KAFKA_BROKERS: kafkaBrokers().join(',') }, { kafkaTopic: topic });
   try {
+    // One login for every try: the login limit (10 a minute) would refuse a slow machine's tries.
+    const bearer = await token(server);
     const r = await eventually(
-      () => report(server),
+      () => report(server, bearer),
       (r) => r.kafka?.groups.find((g) => g.group === group)?.lag === 0,
       'the test group to commit everything',
       30_000,
