@@ -39,14 +39,13 @@ import { stockFrame } from '../src/read/ws/protocol.js';
 import { migrate } from '../src/shared/db/migrate.js';
 import { createDatabasePool, type DatabasePool } from '../src/shared/db/pool.js';
 import { InProcessBus } from '../src/shared/event-bus/in-process.js';
-import { KafkaBus } from '../src/shared/event-bus/kafka.js';
 import type { BusSubscription } from '../src/shared/event-bus/port.js';
 import type { RecordedEvent } from '../src/shared/event-store/port.js';
 import { PostgresEventStore } from '../src/shared/event-store/postgres/index.js';
 import { itemOfStream, STOCK_ITEM_CATEGORY } from '../src/shared/hot-model/keys.js';
 import { newId } from '../src/shared/ids.js';
 import type { StockChange } from '../src/shared/live/stock-changes.js';
-import { deleteTopic } from './projections.js';
+import { benchBus, deleteTopic, NO_BROKER } from './support/kafka.js';
 import type { BenchConfig } from './support/config.js';
 import { cpuBetween, cpuSnapshot } from './support/cpu.js';
 import { withFreshDatabase } from './support/database.js';
@@ -451,8 +450,7 @@ async function commandToFrame(config: BenchConfig): Promise<BenchRow[]> {
   };
   const brokers = config.kafkaBrokers;
   if (!brokers) {
-    const reason = 'KAFKA_BROKERS is not set (start one with scripts/kafka/kafka.sh start)';
-    return [failedRow(input(subjects.frame), reason), failedRow(input(subjects.api), reason)];
+    return [failedRow(input(subjects.frame), NO_BROKER), failedRow(input(subjects.api), NO_BROKER)];
   }
   const tag = randomBytes(4).toString('hex');
   const topic = `stockroom-bench-${tag}`;
@@ -464,15 +462,7 @@ async function commandToFrame(config: BenchConfig): Promise<BenchRow[]> {
       await ensureReadModelSchema(database.url);
       const pool: DatabasePool = await createDatabasePool(database.url);
       const store = new PostgresEventStore(pool);
-      const bus = new KafkaBus({
-        brokers,
-        topic,
-        partitions,
-        clientId: 'stockroom-bench',
-        log: (level, message) => {
-          if (level === 'error') progress(`${SECTION}: ${message}`);
-        },
-      });
+      const bus = benchBus(SECTION, brokers, topic, partitions);
       let forwarder: Forwarder | null = null;
       let projector: BusSubscription | null = null;
       const notifier = new Notifier({ bus, store, log: reporting, group: notifierGroup });
@@ -638,7 +628,7 @@ async function commandToFrame(config: BenchConfig): Promise<BenchRow[]> {
     progress(`${SECTION}: command → frame failed: ${describeError(error)}`);
     return [failedRow(input(subjects.frame), describeError(error)), failedRow(input(subjects.api), describeError(error))];
   } finally {
-    await deleteTopic(brokers, topic, group);
+    await deleteTopic(SECTION, brokers, topic, group);
   }
 }
 

@@ -23,7 +23,6 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis as IORedis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { sql } from 'slonik';
 import { z } from 'zod/v4';
@@ -34,7 +33,6 @@ import { rebuildReadModel } from '../src/projections/postgres/rebuild.js';
 import { startPostgresProjector } from '../src/projections/postgres/run.js';
 import { migrate } from '../src/shared/db/migrate.js';
 import { createDatabasePool, type DatabasePool } from '../src/shared/db/pool.js';
-import { KafkaBus } from '../src/shared/event-bus/kafka.js';
 import type { BusSubscription } from '../src/shared/event-bus/port.js';
 import { catchUp as catchUpStore } from '../src/shared/event-store/catch-up.js';
 import { PostgresEventStore } from '../src/shared/event-store/postgres/index.js';
@@ -42,6 +40,7 @@ import { RedisReadModel } from '../src/shared/hot-model/redis-read-model.js';
 import { createRedis, type Redis } from '../src/shared/redis.js';
 import { RedisProjector } from '../src/projections/redis/projector.js';
 import type { BenchConfig } from './support/config.js';
+import { benchBus, deleteTopic, NO_BROKER } from './support/kafka.js';
 import { copyFrom } from './support/copy.js';
 import { cpuBetween, cpuSnapshot } from './support/cpu.js';
 import { type BenchDatabase, checkpoint, withFreshDatabase } from './support/database.js';
@@ -513,8 +512,7 @@ async function freshness(config: BenchConfig): Promise<BenchRow[]> {
   };
   const brokers = config.kafkaBrokers;
   if (!brokers) {
-    const reason = 'KAFKA_BROKERS is not set (start one with scripts/kafka/kafka.sh start)';
-    return [failedRow(input(subjects.watermark), reason), failedRow(input(subjects.api), reason)];
+    return [failedRow(input(subjects.watermark), NO_BROKER), failedRow(input(subjects.api), NO_BROKER)];
   }
   const tag = randomBytes(4).toString('hex');
   const topic = `stockroom-bench-${tag}`;
@@ -525,15 +523,7 @@ async function freshness(config: BenchConfig): Promise<BenchRow[]> {
       await ensureReadModelSchema(database.url);
       const pool: DatabasePool = await createDatabasePool(database.url);
       const store = new PostgresEventStore(pool);
-      const bus = new KafkaBus({
-        brokers,
-        topic,
-        partitions,
-        clientId: 'stockroom-bench',
-        log: (level, message) => {
-          if (level === 'error') progress(`${SECTION}: ${message}`);
-        },
-      });
+      const bus = benchBus(SECTION, brokers, topic, partitions);
       let forwarder: Forwarder | null = null;
       let projector: BusSubscription | null = null;
       const app = await buildApp({ config: benchConfig('write-api,read-api'), pool, eventStore: store, jwtSecret: JWT_SECRET, logger: false });
@@ -669,24 +659,11 @@ async function freshness(config: BenchConfig): Promise<BenchRow[]> {
     progress(`${SECTION}: freshness failed: ${describeError(error)}`);
     return [failedRow(input(subjects.watermark), describeError(error)), failedRow(input(subjects.api), describeError(error))];
   } finally {
-    await deleteTopic(brokers, topic, group);
+    await deleteTopic(SECTION, brokers, topic, group);
   }
 }
 
 /** Removes the bench's topic and consumer group from the shared broker. */
-export async function deleteTopic(brokers: string[], topic: string, group: string): Promise<void> {
-  const admin = new Kafka({ brokers, clientId: 'stockroom-bench-cleanup', logLevel: logLevel.NOTHING }).admin();
-  try {
-    await admin.connect();
-    await admin.deleteGroups([group]).catch(() => {});
-    await admin.deleteTopics({ topics: [topic] });
-  } catch (error) {
-    progress(`${SECTION}: could not delete Kafka topic ${topic}: ${describeError(error)}`);
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
-}
-
 export async function runProjections(config: BenchConfig): Promise<BenchRow[]> {
   const history = stockHistory(historyShape(config.catchupEvents));
   const rows: BenchRow[] = [];
