@@ -17,8 +17,8 @@ interface Running {
   address: string;
 }
 
-async function start(dataDir: string): Promise<Running> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' };
+async function start(dataDir: string, logLevel = 'warn'): Promise<Running> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: logLevel };
   for (const name of ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS', 'ADMIN_PASSWORD', 'JWT_SECRET', 'NODE_ENV']) delete env[name];
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -33,9 +33,9 @@ async function start(dataDir: string): Promise<Running> {
   return { child, output: () => output, address: /listening on (http:\/\/\S+)/.exec(output)![1]! };
 }
 
-async function stop(running: Running): Promise<number | null> {
+async function stop(running: Running, signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => running.child.once('exit', (code) => resolve(code)));
-  running.child.kill('SIGINT');
+  running.child.kill(signal);
   return exited;
 }
 
@@ -69,7 +69,8 @@ test('starts with nothing configured, prints the first manager once, keeps data 
   assert.equal(((await stores.json()) as { items: { id: string; name: string }[] }).items.map((s) => [s.id, s.name]), [[storeId, 'Harbour']]);
   assert.is(await stop(first), 0, 'Ctrl-C stops cleanly');
 
-  const second = await start(dataDir);
+  // Info this time: the stop below must reach the log to its last line.
+  const second = await start(dataDir, 'info');
   assert.not.match(second.output(), /Password:/, 'the password is printed only at the first start');
   const again = await login(second.address, password);
   assert.is(again.status, 200, 'the same manager after a restart');
@@ -90,7 +91,22 @@ test('starts with nothing configured, prints the first manager once, keeps data 
   // A token issued before the restart still verifies: the generated secret is kept in DATA_DIR.
   const oldToken = await fetch(`${second.address}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
   assert.is(oldToken.status, 200);
-  assert.is(await stop(second), 0);
+  // SIGTERM, as an orchestrator stops it: every step, then `stopped`, flushed before the exit.
+  assert.is(await stop(second, 'SIGTERM'), 0);
+  const logLines = second
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { msg?: string; level: number; signal?: string });
+  assert.ok(
+    logLines.some((line) => line.msg === 'stopping' && line.signal === 'SIGTERM'),
+    `the stop says its signal:\n${second.output().slice(-2000)}`,
+  );
+  assert.is(logLines.at(-1)?.msg, 'stopped', `the last line is "stopped":\n${second.output().slice(-2000)}`);
+  assert.not.ok(
+    logLines.some((line) => line.level >= 50),
+    `no error while stopping:\n${logLines.filter((line) => line.level >= 50).map((line) => JSON.stringify(line)).join('\n')}`,
+  );
 });
 
 test.run();
