@@ -1,5 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { partitionOf } from '../../../src/shared/event-bus/partition.js';
+import { storeStream } from '../../../src/shared/streams.js';
 import type { Harness } from '../../support/app.js';
 import { assertProblem, sleep } from '../../support/http-assertions.js';
 import { ok, type PageBody, type Seed, seedReadModel, setProgress, startReadHarness } from './support.js';
@@ -148,6 +150,27 @@ test('X-Min-Position: many waiting requests together all answer when the positio
   await sleep(50);
   await setProgress(harness, [250n]);
   for (const response of await Promise.all(pending)) assert.is(response.statusCode, 200, response.body);
+});
+
+test('X-Min-Position: a point read waits only for the partition of its stream, a list for every partition', async ({ harness, seed }) => {
+  const storeId = seed.staffStoreIds[0]!;
+  const own = partitionOf(storeStream(storeId), 3);
+  const through = (ownAt: bigint, othersAt: bigint) => [0, 1, 2].map((partition) => (partition === own ? ownAt : othersAt));
+
+  // Its own partition has passed the position, the two others have not: the point read answers at once.
+  await setProgress(harness, through(500n, 100n));
+  const started = Date.now();
+  const point = await seed.manager.get(`/api/stores/${storeId}`, { 'x-min-position': '400' });
+  assert.is(point.statusCode, 200, point.body);
+  assert.ok(Date.now() - started < TIMEOUT_MS, 'no wait on the other partitions');
+  assert.is(point.headers['x-read-position'], '500', "the watermark of the stream's own partition");
+  // A list reads every stream, so it waits for the least partition.
+  assertProblem(await seed.manager.get('/api/stores', { 'x-min-position': '400' }), 503, { type: 'read-model-behind' });
+
+  // Its own partition behind, the others ahead: the point read waits, and is refused past the bound.
+  await setProgress(harness, through(100n, 500n));
+  const behind = assertProblem(await seed.manager.get(`/api/stores/${storeId}`, { 'x-min-position': '400' }), 503, { type: 'read-model-behind' });
+  assert.is(behind.readPosition, '100');
 });
 
 test('X-Min-Position: no token is 401 at once, without waiting', async ({ harness }) => {
