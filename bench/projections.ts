@@ -40,7 +40,8 @@ import { RedisReadModel } from '../src/shared/hot-model/redis-read-model.js';
 import { createRedis, type Redis } from '../src/shared/redis.js';
 import { RedisProjector } from '../src/projections/redis/projector.js';
 import type { BenchConfig } from './support/config.js';
-import { benchBus, deleteTopic, NO_BROKER } from './support/kafka.js';
+import { benchBus, deleteTopic, messagesOnTopic, NO_BROKER } from './support/kafka.js';
+import { WATERMARK_INTERVAL_MS } from '../src/shared/event-bus/kafka.js';
 import { copyFrom } from './support/copy.js';
 import { cpuBetween, cpuSnapshot } from './support/cpu.js';
 import { type BenchDatabase, checkpoint, withFreshDatabase } from './support/database.js';
@@ -54,6 +55,7 @@ import { ES_EVENTS_COPY, historyShape, type StockHistory, stockHistory, stockRow
 import { benchConfig, JWT_SECRET, managerToken } from './support/stockroom.js';
 
 const SECTION = 'projections';
+const FRESHNESS_SECTION = 'freshness';
 const COPY_BASELINE = 'COPY into an unindexed table';
 const EMPTY = 'empty fastify route';
 const REDIS_GET = 'bare Redis GET (ioredis)';
@@ -499,11 +501,19 @@ const freshRow = (input: Omit<RowInput, 'result'>, histogram: LatencyHistogram, 
 
 const watchRow = z.object({ forwarded: z.string().nullable(), first: z.string().nullable(), all: z.string().nullable() });
 
-/** (c) From a command's answer to its change being readable, through Kafka. */
-async function freshness(config: BenchConfig): Promise<BenchRow[]> {
+/**
+ * (c) From a command's answer to its change being readable, through Kafka, with the bus
+ * sending watermarks every `watermarkIntervalMs` at most (0: with every batch, the design
+ * before issue 9, as the peer of the one in use).
+ */
+async function freshness(config: BenchConfig, watermarkIntervalMs: number): Promise<BenchRow[]> {
   const partitions = config.kafkaPartitions;
-  const scenario = `command answered → readable (Kafka, ${partitions} partitions)`;
-  const input = (subject: string, diagnostic = false): Omit<RowInput, 'result'> => ({ section: SECTION, scenario, subject, workers: 1, diagnostic });
+  const policy =
+    watermarkIntervalMs === 0
+      ? 'watermarks with every batch (before)'
+      : `watermarks when idle or every ${watermarkIntervalMs} ms${watermarkIntervalMs === WATERMARK_INTERVAL_MS ? ' (now)' : ''}`;
+  const scenario = `command answered → readable (Kafka, ${partitions} partitions, ${policy})`;
+  const input = (subject: string, diagnostic = false): Omit<RowInput, 'result'> => ({ section: FRESHNESS_SECTION, scenario, subject, workers: 1, diagnostic });
   const subjects = {
     forwarded: 'forwarder has put it on Kafka',
     first: 'first partition applied',
@@ -523,7 +533,7 @@ async function freshness(config: BenchConfig): Promise<BenchRow[]> {
       await ensureReadModelSchema(database.url);
       const pool: DatabasePool = await createDatabasePool(database.url);
       const store = new PostgresEventStore(pool);
-      const bus = benchBus(SECTION, brokers, topic, partitions);
+      const bus = benchBus(FRESHNESS_SECTION, brokers, topic, partitions, watermarkIntervalMs);
       let forwarder: Forwarder | null = null;
       let projector: BusSubscription | null = null;
       const app = await buildApp({ config: benchConfig('write-api,read-api'), pool, eventStore: store, jwtSecret: JWT_SECRET, logger: false });
@@ -562,7 +572,7 @@ async function freshness(config: BenchConfig): Promise<BenchRow[]> {
           return { forwarded: BigInt(row.forwarded ?? 0), first: BigInt(row.first ?? 0), all: BigInt(row.all ?? 0) };
         };
         const head = await store.headPosition();
-        progress(`${SECTION}: freshness: waiting for the projector to join its group and apply the seed (position ${head})`);
+        progress(`${FRESHNESS_SECTION}: waiting for the projector to join its group and apply the seed (position ${head})`);
         const joinDeadline = Date.now() + 60_000;
         while ((await positions()).all < head) {
           if (Date.now() > joinDeadline) throw new Error('the projector did not catch up with the seed within 60 s');
@@ -585,8 +595,15 @@ async function freshness(config: BenchConfig): Promise<BenchRow[]> {
           return { url, answeredAt, position: BigInt(body.position), quantity: body.quantity };
         };
 
+        const topicCount = async () => ({ messages: await messagesOnTopic(brokers, topic), events: Number(await store.headPosition()) });
+        const perEvent = (from: { messages: number; events: number }, to: { messages: number; events: number }) => {
+          const messages = to.messages - from.messages;
+          const events = to.events - from.events;
+          return `${messages} messages for ${events} events (${(messages / Math.max(1, events)).toFixed(2)} per event)`;
+        };
+        const afterSeed = await topicCount();
         const samples = config.freshnessSamples;
-        progress(`${SECTION}: freshness: ${samples} commands, polling the watermark every ~1 ms`);
+        progress(`${FRESHNESS_SECTION}: ${samples} commands, polling the watermark every ~1 ms`);
         for (let index = 0; index < samples; index += 1) {
           // A random pause: commands must not fall in step with the pollers' intervals.
           await sleep(Math.random() * 20);
@@ -615,13 +632,13 @@ async function freshness(config: BenchConfig): Promise<BenchRow[]> {
           } catch (error) {
             fail(describeError(error));
           }
-          if ((index + 1) % 100 === 0) progress(`${SECTION}: freshness: ${index + 1} / ${samples} (p99 so far ${histograms.watermark.summary().p99.toFixed(1)} ms)`);
+          if ((index + 1) % 100 === 0) progress(`${FRESHNESS_SECTION}: ${index + 1} / ${samples} (p99 so far ${histograms.watermark.summary().p99.toFixed(1)} ms)`);
         }
 
         const apiSamples = Math.max(1, Math.round(samples / 3));
         let apiErrors = 0;
         let apiFirstError: string | null = null;
-        progress(`${SECTION}: freshness: ${apiSamples} commands, each followed by GET with X-Min-Position`);
+        progress(`${FRESHNESS_SECTION}: ${apiSamples} commands, each followed by GET with X-Min-Position`);
         for (let index = 0; index < apiSamples; index += 1) {
           await sleep(Math.random() * 20);
           try {
@@ -637,14 +654,75 @@ async function freshness(config: BenchConfig): Promise<BenchRow[]> {
             apiFirstError ??= describeError(error);
           }
         }
+        // What the policy costs the topic: every message on it, against the events they carry.
+        await sleep(2 * WATERMARK_INTERVAL_MS);
+        const afterIdle = await topicCount();
+        const idleNote = `topic: ${perEvent(afterSeed, afterIdle)}`;
+        progress(`${FRESHNESS_SECTION}: ${policy}, one at a time: ${idleNote}`);
         const summary = histograms.watermark.summary();
-        progress(`${SECTION}: freshness: watermark p50 ${summary.p50.toFixed(1)} ms, p99 ${summary.p99.toFixed(1)} ms; API p50 ${histograms.api.summary().p50.toFixed(1)} ms, p99 ${histograms.api.summary().p99.toFixed(1)} ms`);
+        progress(`${FRESHNESS_SECTION}: watermark p50 ${summary.p50.toFixed(1)} ms, p99 ${summary.p99.toFixed(1)} ms; API p50 ${histograms.api.summary().p50.toFixed(1)} ms, p99 ${histograms.api.summary().p99.toFixed(1)} ms`);
+
+        // Under load: other commands at a steady rate while samples are timed, alternately
+        // to the watermark (what a list read waits for) and through a point read's GET.
+        const rate = config.freshnessLoad;
+        const loaded = { watermark: new LatencyHistogram(), api: new LatencyHistogram() };
+        let loadedErrors = 0;
+        let loadedFirstError: string | null = null;
+        let loadSent = 0;
+        let loading = true;
+        const loader = (async () => {
+          const inFlight = new Set<Promise<unknown>>();
+          const began = performance.now();
+          while (loading) {
+            const command = patch().catch(() => {});
+            inFlight.add(command);
+            void command.finally(() => inFlight.delete(command));
+            loadSent += 1;
+            const wait = began + (loadSent * 1000) / rate - performance.now();
+            if (wait > 0) await sleep(wait);
+          }
+          await Promise.all(inFlight);
+        })();
+        const loadStarted = performance.now();
+        const loadSamples = Math.max(2, Math.round(samples / 3));
+        progress(`${FRESHNESS_SECTION}: ${loadSamples} commands timed under a load of ${rate} commands/s`);
+        for (let index = 0; index < loadSamples; index += 1) {
+          await sleep(Math.random() * 20);
+          try {
+            const command = await patch();
+            if (index % 2 === 0) {
+              for (;;) {
+                if ((await positions()).all >= command.position) break;
+                if (performance.now() > command.answeredAt + 10_000) throw new Error(`not readable within 10 s under load (wanted ${command.position})`);
+                await sleep(1);
+              }
+              loaded.watermark.record(performance.now() - command.answeredAt);
+            } else {
+              const response = await app.inject({ method: 'GET', url: command.url, headers: { ...headers, 'x-min-position': command.position.toString() } });
+              if (response.statusCode !== 200) throw new Error(`GET under load: ${response.statusCode} ${response.body.slice(0, 200)}`);
+              loaded.api.record(performance.now() - command.answeredAt);
+            }
+          } catch (error) {
+            loadedErrors += 1;
+            loadedFirstError ??= describeError(error);
+          }
+        }
+        loading = false;
+        await loader;
+        const achieved = Math.round(loadSent / ((performance.now() - loadStarted) / 1000));
+        await sleep(2 * WATERMARK_INTERVAL_MS);
+        const afterLoad = await topicCount();
+        const loadNote = `${achieved} commands/s offered beside them; topic: ${perEvent(afterIdle, afterLoad)}`;
+        progress(`${FRESHNESS_SECTION}: ${policy}, under load: watermark p99 ${loaded.watermark.summary().p99.toFixed(1)} ms, GET p99 ${loaded.api.summary().p99.toFixed(1)} ms; ${loadNote}`);
+
         const pollNote = 'polled with one query every ~1 ms';
         return [
           freshRow(input(subjects.forwarded, true), histograms.forwarded, 0, null, `forwarder checkpoint ≥ position; ${pollNote}`),
           freshRow(input(subjects.first, true), histograms.first, 0, null, `max(through) of read_model.progress ≥ position; ${pollNote}`),
-          freshRow(input(subjects.watermark), histograms.watermark, errors, firstError, `min(through) of read_model.progress ≥ position; ${samples} PATCHes; ${pollNote}`),
+          freshRow(input(subjects.watermark), histograms.watermark, errors, firstError, `min(through) of read_model.progress ≥ position; ${samples} PATCHes; ${pollNote}; ${idleNote}`),
           freshRow(input(subjects.api), histograms.api, apiErrors, apiFirstError, `PATCH answer → GET answer with the new quantity; ${apiSamples} PATCHes; the API polls every 10 ms`),
+          freshRow(input(`${subjects.watermark}, under load`), loaded.watermark, loadedErrors, loadedFirstError, `${loaded.watermark.count} PATCHes timed; ${loadNote}`),
+          freshRow(input(`${subjects.api}, under load`), loaded.api, 0, null, `${loaded.api.count} PATCHes timed; errors counted in the row above`),
         ];
       } finally {
         await watch.end().catch(() => {});
@@ -656,7 +734,7 @@ async function freshness(config: BenchConfig): Promise<BenchRow[]> {
       }
     });
   } catch (error) {
-    progress(`${SECTION}: freshness failed: ${describeError(error)}`);
+    progress(`${FRESHNESS_SECTION}: failed: ${describeError(error)}`);
     return [failedRow(input(subjects.watermark), describeError(error)), failedRow(input(subjects.api), describeError(error))];
   } finally {
     await deleteTopic(SECTION, brokers, topic, group);
@@ -693,13 +771,32 @@ export async function runProjections(config: BenchConfig): Promise<BenchRow[]> {
     client.disconnect();
     await deleteKeys(config.redisUrl, keyPrefix);
   }
-  rows.push(...(await freshness(config)));
   return rows;
 }
 
+/** Freshness under the watermark policy in use, beside the one it replaced, in one run. */
+async function runFreshness(config: BenchConfig): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const interval of config.watermarkIntervals ?? [0, WATERMARK_INTERVAL_MS]) rows.push(...(await freshness(config, interval)));
+  return rows;
+}
+
+export const freshnessSection: Section = {
+  id: FRESHNESS_SECTION,
+  title: 'Freshness: a command answered → readable through Kafka',
+  workersLabel: 'concurrency',
+  run: ({ config }) => runFreshness(config),
+  legend: [
+    'p50/p99 in ms from the PATCH\'s answer, one command at a time (a random pause of 0–20 ms between), through a real broker; no rate.',
+    'Each policy on a fresh database and a topic of its own; "before": watermarks to every partition with every published batch;',
+    '"now": a partition told by its own events gets none, the others at most one round per interval (the first after a quiet spell at once).',
+    'The GET is a point read of the item, which waits for its own partition only; the min over partitions is what a list read waits for.',
+  ].join('\n'),
+};
+
 export const projectionsSection: Section = {
   id: SECTION,
-  title: 'Projections: catch-up, point reads, freshness',
+  title: 'Projections: catch-up, point reads',
   workersLabel: 'concurrency',
   run: ({ config }) => runProjections(config),
   legend: [
@@ -707,6 +804,5 @@ export const projectionsSection: Section = {
     '(client: this process, where the projector runs; server: the database\'s PostgreSQL backends). Baseline: COPY of as many rows.',
     'point reads: as in http-write (autocannon here, the server in a child process with ROLES=read-api; "PostgreSQL" rows without Redis,',
     'the "Redis hot model" row with it); the bare Redis GET is ioredis in this process with that many concurrent callers, a baseline of its own.',
-    'freshness: p50/p99 in ms from the PATCH\'s answer, one command at a time, through a real broker; no rate.',
   ].join('\n'),
 };

@@ -18,10 +18,10 @@ import { auditSection } from './audit.js';
 import { httpWriteSection } from './http-write.js';
 import { liveSection } from './live.js';
 import { mailSection } from './mail.js';
-import { projectionsSection } from './projections.js';
+import { freshnessSection, projectionsSection } from './projections.js';
 import { writePathSection } from './write-path.js';
 
-const sections: Section[] = [writePathSection, httpWriteSection, projectionsSection, liveSection, mailSection, auditSection];
+const sections: Section[] = [writePathSection, httpWriteSection, projectionsSection, freshnessSection, liveSection, mailSection, auditSection];
 
 const redact = (url: string): string => {
   try {

@@ -36,6 +36,10 @@ export interface BenchConfig {
   catchupBatch: number;
   /** Commands timed from answer to readable (BENCH_FRESHNESS_SAMPLES, default 300). */
   freshnessSamples: number;
+  /** Commands per second offered beside the timed ones in the loaded freshness cells (BENCH_FRESHNESS_LOAD, default 200). */
+  freshnessLoad: number;
+  /** Watermark intervals the freshness cells compare, in ms (BENCH_WATERMARK_INTERVALS; default: 0, the design before, and the one in use). */
+  watermarkIntervals: number[] | null;
   /** Kafka for the freshness cells (KAFKA_BROKERS or BENCH_KAFKA_BROKERS); null: those cells say so. */
   kafkaBrokers: string[] | null;
   /** Partitions of the bench's own topic (BENCH_KAFKA_PARTITIONS, default 6, as KafkaBus creates it). */
@@ -96,6 +100,12 @@ export function loadConfig(): BenchConfig {
     catchupEvents: Math.round(positiveNumber('BENCH_CATCHUP_EVENTS', 1_000_000)),
     catchupBatch: Math.round(positiveNumber('BENCH_CATCHUP_BATCH', 5_000)),
     freshnessSamples: Math.round(positiveNumber('BENCH_FRESHNESS_SAMPLES', 300)),
+    freshnessLoad: positiveNumber('BENCH_FRESHNESS_LOAD', 200),
+    watermarkIntervals: list('BENCH_WATERMARK_INTERVALS')?.map((text) => {
+      const interval = Number(text);
+      if (!Number.isInteger(interval) || interval < 0) throw new Error(`BENCH_WATERMARK_INTERVALS: ${text} is not a whole number of milliseconds`);
+      return interval;
+    }) ?? null,
     kafkaBrokers: list('BENCH_KAFKA_BROKERS') ?? list('KAFKA_BROKERS'),
     kafkaPartitions: Math.round(positiveNumber('BENCH_KAFKA_PARTITIONS', 6)),
     redisUrl: process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',

@@ -10,6 +10,8 @@ export interface KafkaBusOptions {
   clientId?: string;
   /** Partitions to create the topic with, when it does not exist yet. */
   partitions?: number;
+  /** WATERMARK_INTERVAL_MS unless set; 0 sends watermarks with every batch (the design before, kept for the bench's comparison). */
+  watermarkIntervalMs?: number;
   log?: (level: 'error' | 'warn' | 'info', message: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -45,7 +47,7 @@ export interface BusHealth {
  * owed once the interval has passed, so an idle partition never holds the minimum back
  * for longer (docs/decisions.md, "Watermarks: when a partition has been idle, or on a timer").
  */
-export const WATERMARK_INTERVAL_MS = 50;
+export const WATERMARK_INTERVAL_MS = 10;
 
 /** A batch failing this long is a consumer stopped on an event, not a passing hiccup. */
 export const BATCH_FAILING_NOT_READY_MS = 10_000;
@@ -90,6 +92,10 @@ export class KafkaBus implements EventBus {
       },
       retry: { retries: 8 },
     });
+  }
+
+  private get watermarkInterval(): number {
+    return this.options.watermarkIntervalMs ?? WATERMARK_INTERVAL_MS;
   }
 
   /** The topic this bus publishes to and reads from. */
@@ -143,7 +149,7 @@ export class KafkaBus implements EventBus {
       }
       // A partition's own events tell its consumers as much as a watermark would; the
       // others learn `through` now if the last watermarks are an interval old, else later.
-      const watermarks = Date.now() - this.lastWatermarksAt >= WATERMARK_INTERVAL_MS ? this.watermarksOwed() : [];
+      const watermarks = Date.now() - this.lastWatermarksAt >= this.watermarkInterval ? this.watermarksOwed() : [];
       try {
         await producer.sendBatch({
           acks: -1,
@@ -180,7 +186,7 @@ export class KafkaBus implements EventBus {
   private scheduleWatermarks(): void {
     const allTold = this.told.length === this.partitionCount && this.told.every((told) => told >= this.owed);
     if (this.watermarkTimer || this.owed < 0n || allTold) return;
-    const wait = Math.max(0, WATERMARK_INTERVAL_MS - (Date.now() - this.lastWatermarksAt));
+    const wait = Math.max(0, this.watermarkInterval - (Date.now() - this.lastWatermarksAt));
     this.watermarkTimer = setTimeout(() => {
       this.watermarkTimer = null;
       void this.serially(async () => {
