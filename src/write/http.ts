@@ -35,18 +35,3 @@ export function answer<T extends { revision: number }>(reply: FastifyReply, stat
   if (location) void reply.header('location', location);
   return body;
 }
-
-export const idParam = z.object({ id: z.uuid() });
-export const itemParams = z.object({ storeId: z.uuid(), skuId: z.uuid() });
-export const storeParam = z.object({ storeId: z.uuid() });
-
-/** Problem answers in OpenAPI: the same shape for every 4xx. */
-export const problemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.int(),
-    detail: z.string(),
-    errors: z.array(z.object({ field: z.string(), reason: z.string() })).optional(),
-  })
-  .loose();

@@ -9,7 +9,8 @@ import { Count } from '../../shared/events/define.js';
 import { PRICE_PATTERN } from '../../shared/events/sku.js';
 import { reservations, skus } from '../aggregates.js';
 import type { Handled } from '../command-handler.js';
-import { answer, commandContext, idForNew, idParam, problemSchema, written } from '../http.js';
+import { answer, commandContext, idForNew, written } from '../http.js';
+import { idParam, problemSchema } from '../../shared/http/contract.js';
 import { skuCodeReservationStream, skuStream } from '../streams.js';
 import type { SkuEvent, SkuState } from './decider.js';
 

@@ -8,18 +8,20 @@ import { InvalidValue } from '../../shared/domain-errors.js';
 import { Forbidden, NotFound } from '../../shared/errors.js';
 import { Role } from '../../shared/events/user.js';
 import { reservations, stores, users } from '../aggregates.js';
-import { answer, commandContext, idForNew, idParam, problemSchema, written } from '../http.js';
+import { answer, commandContext, idForNew, written } from '../http.js';
+import { idParam, problemSchema } from '../../shared/http/contract.js';
 import { ManagerRosterKeeper } from '../manager-roster/roster.js';
 import { storeStream, userStream, usernameReservationStream } from '../streams.js';
 import type { UserCommand } from './commands.js';
-import { isActive, toUserView, userView } from './view.js';
+import { userWithSettingsView } from '../../shared/http/user-view.js';
+import { isActive, toUserView } from './view.js';
 
 const Password = z.string().min(8, 'must have at least 8 characters').max(200);
 const Email = z.email().max(254).nullable();
 const DisplayName = z.string().trim().min(1).max(120).nullable();
 const StoreIds = z.array(z.uuid()).max(1000);
 
-const writtenUser = userView.extend(written);
+const writtenUser = userWithSettingsView.extend(written);
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema };
 
 export const userRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -102,7 +104,7 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/api/users/:id',
-    { schema: { tags: ['users'], summary: 'One user (manager, auditor, or the user)', params: idParam, response: { 200: userView, ...errors } } },
+    { schema: { tags: ['users'], summary: 'One user (manager, auditor, or the user)', params: idParam, response: { 200: userWithSettingsView, ...errors } } },
     async (request, reply) => {
       const principal = principalOf(request);
       if (principal.userId !== request.params.id) requireRole(principal, 'manager', 'auditor');
@@ -205,7 +207,7 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/api/auth/me',
-    { schema: { tags: ['auth'], summary: 'The caller', response: { 200: userView, ...errors } } },
+    { schema: { tags: ['auth'], summary: 'The caller', response: { 200: userWithSettingsView, ...errors } } },
     async (request, reply) => {
       const loaded = await loadActive(principalOf(request).userId);
       return answer(reply, 200, toUserView(loaded.state, loaded.revision));
