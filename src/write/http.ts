@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod/v4';
 import { ValidationFailed } from '../shared/errors.js';
+import { problemSchema } from '../shared/http/contract.js';
 import { newId } from '../shared/ids.js';
 import type { CommandContext } from './command-handler.js';
 
@@ -35,3 +36,6 @@ export function answer<T extends { revision: number }>(reply: FastifyReply, stat
   if (location) void reply.header('location', location);
   return body;
 }
+
+/** The problems a command (or the write API's fresh read) may answer with. */
+export const commandErrors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema };
