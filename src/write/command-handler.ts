@@ -9,6 +9,7 @@ import {
   WrongExpectedRevision,
 } from '../shared/event-store/port.js';
 import { chainHash, chainSeed, hashOf } from '../shared/event-store/chain.js';
+import { type Backoff, backoffDelayMs } from '../shared/backoff.js';
 import { deterministicId, newId } from '../shared/ids.js';
 import type { Aggregate } from './aggregate.js';
 import { StateCache } from './state-cache.js';
@@ -49,11 +50,7 @@ export interface Handled<State, Event> extends Loaded<State> {
  * the racing replicas apart, until a deadline; past it the answer is 503 with Retry-After.
  */
 const CONTENTION_DEADLINE_MS = 2_000;
-const BACKOFF_BASE_MS = 5;
-const BACKOFF_CAP_MS = 100;
-
-/** "Full jitter": anywhere between nothing and an exponentially growing, capped bound. */
-const backoffMs = (lost: number): number => Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (lost - 1));
+const CONTENTION_BACKOFF: Backoff = { baseMs: 5, maxMs: 100 };
 
 /** Other writers kept winning the stream until the deadline: the client should come back. */
 export class Contended extends AppError {
@@ -192,7 +189,7 @@ export class CommandHandler {
         if (!(error instanceof WrongExpectedRevision)) throw error;
         if (context.ifMatch === undefined) {
           if (Date.now() >= deadline) throw new Contended(streamId, attempt);
-          await sleep(Math.min(backoffMs(attempt), Math.max(0, deadline - Date.now())));
+          await sleep(Math.min(backoffDelayMs(attempt, CONTENTION_BACKOFF), Math.max(0, deadline - Date.now())));
         }
         current = await this.catchUp(aggregate, streamId, current);
         fresh = true;
