@@ -12,7 +12,7 @@ import { chainHash, chainSeed, hashOf } from '../shared/event-store/chain.js';
 import { type Backoff, backoffDelayMs } from '../shared/backoff.js';
 import { deterministicId, newId } from '../shared/ids.js';
 import type { Aggregate } from './aggregate.js';
-import { StateCache } from './state-cache.js';
+import { StateCache, type StreamState } from './state-cache.js';
 
 /** Who asks, and how the answer must relate to what they saw. */
 export interface CommandContext {
@@ -26,15 +26,8 @@ export interface CommandContext {
   idempotency?: { scope: string; key: string };
 }
 
-export interface Loaded<State> {
-  state: State;
-  /** -1 when the stream does not exist. */
-  revision: number;
-  /** Position of the stream's last event; 0n when none. */
-  position: bigint;
-  /** The chain hash of the stream's last event (its seed when none): the next event chains to it. */
-  hash: string;
-}
+/** A stream's state as the handler loads it (state-cache.ts keeps the same). */
+export type Loaded<State> = StreamState<State>;
 
 export interface Handled<State, Event> extends Loaded<State> {
   events: Event[];

@@ -1,8 +1,17 @@
 import { LRUCache } from 'lru-cache';
-import type { Loaded } from './command-handler.js';
+/** A stream's state after its events up to `revision`. */
+export interface StreamState<State> {
+  state: State;
+  /** -1 when the stream does not exist. */
+  revision: number;
+  /** Position of the stream's last event; 0n when none. */
+  position: bigint;
+  /** The chain hash of the stream's last event (its seed when none): the next event chains to it. */
+  hash: string;
+}
 
 /** A stream's state as this process last saw it in the store, and when it saw it. */
-export type CachedState<S> = Loaded<S> & { verifiedAt: number };
+export type CachedState<S> = StreamState<S> & { verifiedAt: number };
 
 /**
  * The states of the streams this process decided on or read, by stream id: a stock item's
@@ -29,7 +38,7 @@ export class StateCache {
   }
 
   /** Seen in the store (read, or written by this process) just now. */
-  remember(streamId: string, loaded: Loaded<unknown>): void {
+  remember(streamId: string, loaded: StreamState<unknown>): void {
     this.states.set(streamId, { state: loaded.state, revision: loaded.revision, position: loaded.position, hash: loaded.hash, verifiedAt: Date.now() });
   }
 }
