@@ -48,6 +48,7 @@ import { serverCpuProbe } from './support/server-cpu.js';
 import { stockAdjustment } from './support/stock-events.js';
 import { ES_EVENTS_COPY, type StockHistory, stockHistory } from './support/stock-history.js';
 import { managerToken } from './support/stockroom.js';
+import { readModelProjections } from '../src/projections/postgres/read-model-projections.js';
 
 const SECTION = 'audit';
 const SKUS = 200;
@@ -160,6 +161,7 @@ async function seed(database: BenchDatabase, history: StockHistory): Promise<See
       databaseUrl: database.url,
       pool,
       store,
+      projections: readModelProjections,
       batchSize: REBUILD_BATCH,
       progress: (report) => {
         if (report.events < nextReport) return;

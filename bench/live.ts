@@ -55,6 +55,7 @@ import { type BenchRow, compareTo, failedRow, type RowInput, type Section, toRow
 import type { TimedRunResult } from './support/runner.js';
 import { benchConfig, inParallel, JWT_SECRET, managerToken } from './support/stockroom.js';
 import { hrtimeMs, WsClients } from './support/ws-clients.js';
+import { readModelProjections } from '../src/projections/postgres/read-model-projections.js';
 
 const SECTION = 'live';
 const BARE = 'bare ws broadcast';
@@ -471,7 +472,7 @@ async function commandToFrame(config: BenchConfig): Promise<BenchRow[]> {
       try {
         // The loop of startBackground (projector, notifier, then forwarder), on the bench's own topic and groups.
         await bus.ensureTopic();
-        projector = await startPostgresProjector({ bus, pool, store, log: quiet, group });
+        projector = await startPostgresProjector({ bus, pool, store, projections: readModelProjections, log: quiet, group });
         await notifier.start();
         forwarder = new Forwarder({ store, bus, pool, databaseUrl: database.url, log: quiet });
         forwarder.start();

@@ -53,6 +53,7 @@ import { runTimed, type TimedRunResult } from './support/runner.js';
 import { serverCpuProbe } from './support/server-cpu.js';
 import { ES_EVENTS_COPY, historyShape, type StockHistory, stockHistory, stockRowChunks } from './support/stock-history.js';
 import { benchConfig, JWT_SECRET, managerToken } from './support/stockroom.js';
+import { readModelProjections } from '../src/projections/postgres/read-model-projections.js';
 
 const SECTION = 'projections';
 const FRESHNESS_SECTION = 'freshness';
@@ -240,6 +241,7 @@ async function catchUp(config: BenchConfig, database: BenchDatabase, history: St
         databaseUrl: database.url,
         pool,
         store,
+        projections: readModelProjections,
         batchSize,
         progress: (report) => {
           const now = performance.now();
@@ -543,7 +545,7 @@ async function freshness(config: BenchConfig, watermarkIntervalMs: number): Prom
         await bus.ensureTopic();
         forwarder = new Forwarder({ store, bus, pool, databaseUrl: database.url, log: quiet });
         forwarder.start();
-        projector = await startPostgresProjector({ bus, pool, store, log: quiet, group });
+        projector = await startPostgresProjector({ bus, pool, store, projections: readModelProjections, log: quiet, group });
         const token = await managerToken(pool);
         const headers = { authorization: `Bearer ${token}` };
         const post = async <T>(url: string, payload: object): Promise<T> => {

@@ -27,6 +27,7 @@ import { streamHistory } from './read/history.js';
 import { liveApi, type LiveOptions } from './read/ws/plugin.js';
 import type { StockChangeFeed } from './shared/live/stock-changes.js';
 import { opsRoutes } from './ops.js';
+import { metricsPlugin } from './ops/metrics.js';
 import { EVENTS_TOPIC } from './background.js';
 import type { ForwarderStatus } from './projections/forwarder.js';
 import type { BusHealth } from './shared/event-bus/kafka.js';
@@ -115,6 +116,7 @@ export async function buildApp(deps: AppDependencies) {
     credentials: credentialsFromStreams(commands),
   });
 
+  await app.register(metricsPlugin);
   await app.register(opsRoutes, {
     pool: deps.pool,
     forwarder: deps.forwarder ?? null,

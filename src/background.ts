@@ -4,6 +4,7 @@ import { Notifier } from './projections/notifier/notifier.js';
 import { MAILER_GROUP, mailerCheckpoint, startMailer } from './projections/mailer/run.js';
 import { postgresReadModelCheckpoint } from './projections/lag.js';
 import { ensureReadModelSchema } from './projections/postgres/read-model-schema.js';
+import { readModelProjections } from './projections/postgres/read-model-projections.js';
 import { ensureCurrentReadModel } from './projections/postgres/read-model-upgrade.js';
 import { POSTGRES_PROJECTOR_GROUP, startPostgresProjector } from './projections/postgres/run.js';
 import { REDIS_PROJECTOR_GROUP, startRedisProjector } from './projections/redis/run.js';
@@ -57,11 +58,11 @@ export async function startBackground(deps: {
   const stops: (() => Promise<void>)[] = [];
   if (config.ROLES.includes('projector') || config.ROLES.includes('read-api')) {
     // A read model of another release is rebuilt here, before the projector starts on it.
-    await ensureCurrentReadModel({ databaseUrl: deps.databaseUrl, pool, store: eventStore, log, projects: config.ROLES.includes('projector') });
+    await ensureCurrentReadModel({ databaseUrl: deps.databaseUrl, pool, store: eventStore, projections: readModelProjections, log, projects: config.ROLES.includes('projector') });
   }
   if (config.ROLES.includes('projector')) {
     const group = (name: string) => (deps.groupSuffix ? { group: `${name}-${deps.groupSuffix}` } : {});
-    const projector = await startPostgresProjector({ bus, pool, store: eventStore, log, ...group(POSTGRES_PROJECTOR_GROUP) });
+    const projector = await startPostgresProjector({ bus, pool, store: eventStore, projections: readModelProjections, log, ...group(POSTGRES_PROJECTOR_GROUP) });
     stops.unshift(() => projector.stop());
     log.info({}, 'PostgreSQL projector started');
     if (deps.redis) {

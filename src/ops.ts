@@ -8,7 +8,9 @@ import { MAILER_GROUP, mailerCheckpoint } from './projections/mailer/run.js';
 import { POSTGRES_PROJECTOR_GROUP } from './projections/postgres/run.js';
 import { REDIS_PROJECTOR_GROUP } from './projections/redis/run.js';
 import { mailQueueStatus } from './projections/mailer/queue-status.js';
-import { type ClusterStatus, clusterStatus, metricsText } from './projections/status.js';
+import { type ClusterStatus, clusterStatus } from './projections/status.js';
+import { metricsText } from './ops/metrics.js';
+import { clusterStatusGauges } from './ops/status-gauges.js';
 import { principalOf } from './shared/auth/plugin.js';
 import { requireRole } from './shared/auth/principal.js';
 
@@ -53,11 +55,11 @@ export const opsRoutes: FastifyPluginAsyncZod<OpsOptions> = async (app, options)
     return reply.code(503).send({ status: 'unavailable', reason: failed.map((check) => check.name).join(', '), checks });
   });
 
+  const showStatus = clusterStatusGauges(app.metrics);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    const memory = process.memoryUsage();
-    return reply
-      .type('text/plain; version=0.0.4')
-      .send(metricsText(await status(), { process_resident_memory_bytes: memory.rss, process_uptime_seconds: process.uptime() }));
+    showStatus(await status());
+    const { contentType, text } = await metricsText(app);
+    return reply.type(contentType).send(text);
   });
 
   await app.register(async (scope) => {

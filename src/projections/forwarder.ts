@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { sql } from 'slonik';
 import { z } from 'zod/v4';
+import { backoffDelayMs } from '../shared/backoff.js';
 import type { DatabasePool } from '../shared/db/pool.js';
 import type { EventBus } from '../shared/event-bus/port.js';
 import type { EventStore, GapWait, Subscription } from '../shared/event-store/port.js';
@@ -67,14 +68,18 @@ export class Forwarder {
 
   private async run(): Promise<void> {
     const retryMs = this.options.retryMs ?? 1_000;
+    let failures = 0;
     while (!this.stopped) {
       try {
         if (!this.leader && (await this.tryLead())) await this.forward();
+        failures = 0;
       } catch (error) {
+        failures += 1;
         this.options.log.error({ err: error }, 'forwarder failed; retrying');
         await this.resign('forwarding failed', error);
       }
-      await this.pause(retryMs);
+      // After failures, backed off (src/shared/backoff.ts) up to 5 polls: the followers take over meanwhile.
+      await this.pause(failures === 0 ? retryMs : backoffDelayMs(failures, { baseMs: retryMs, maxMs: 5 * retryMs }));
     }
   }
 

@@ -5,6 +5,7 @@ import { startEmbeddedPostgres } from '../shared/db/embedded.js';
 import { migrate } from '../shared/db/migrate.js';
 import { createDatabasePool } from '../shared/db/pool.js';
 import { PostgresEventStore } from '../shared/event-store/postgres/index.js';
+import { readModelProjections } from './postgres/read-model-projections.js';
 import { logRebuildProgress, rebuildReadModel, withRebuildLock } from './postgres/rebuild.js';
 
 /** `npm run projections:rebuild`: a fresh PostgreSQL read model from the event store, swapped in live. */
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   const pool = await createDatabasePool(databaseUrl);
   try {
     const store = new PostgresEventStore(pool);
-    const result = await withRebuildLock(pool, () => rebuildReadModel({ databaseUrl, pool, store, progress: logRebuildProgress(log) }));
+    const result = await withRebuildLock(pool, () => rebuildReadModel({ databaseUrl, pool, store, projections: readModelProjections, progress: logRebuildProgress(log) }));
     log.info({ through: result.through.toString(), events: result.events }, 'rebuild done: the new read model is live');
   } finally {
     await pool.end();

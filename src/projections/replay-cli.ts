@@ -5,6 +5,7 @@ import { startEmbeddedPostgres } from '../shared/db/embedded.js';
 import { migrate } from '../shared/db/migrate.js';
 import { createDatabasePool } from '../shared/db/pool.js';
 import { PostgresEventStore } from '../shared/event-store/postgres/index.js';
+import { readModelProjections } from './postgres/read-model-projections.js';
 import { dropReplay, parseReplaySchema, ReplayRefused, replayReadModel, untilArgument } from './postgres/replay.js';
 import { logRebuildProgress } from './postgres/rebuild.js';
 
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
       log.info({ schema }, 'replay dropped');
       return;
     }
-    const result = await replayReadModel({ databaseUrl, pool, store: new PostgresEventStore(pool), schema, until: until!.data!, progress: logRebuildProgress(log) });
+    const result = await replayReadModel({ databaseUrl, pool, store: new PostgresEventStore(pool), projections: readModelProjections, schema, until: until!.data!, progress: logRebuildProgress(log) });
     log.info({ schema, until: result.until.toString(), events: result.events }, `replayed: query ${schema}.stock, ${schema}.stores, ... as of position ${result.until}`);
   } finally {
     await pool.end();

@@ -3,31 +3,25 @@ import type { RecordedEvent } from '../shared/event-store/port.js';
 import type { StockroomEvent } from '../shared/events/index.js';
 import { itemOfStream } from '../shared/hot-model/keys.js';
 import type { StockLevel } from '../shared/stock-level.js';
+import { type Columns, column, rowCodec } from './postgres/row-codec.js';
 
 export type { StockLevel };
 
+/** The columns of a stock level in the PostgreSQL tables that keep one (stock, stock_ledger). */
+export const stockLevelColumns: Columns<StockLevel> = {
+  storeId: z.string(),
+  skuId: z.string(),
+  quantity: column.int8AsNumber,
+  lowStockThreshold: z.number().int(),
+  removed: z.boolean(),
+  revision: column.int8AsNumber,
+  position: column.int8,
+};
+
+export const stockLevelCodec = rowCodec<StockLevel>(stockLevelColumns);
+
 /** A stock level as PostgreSQL tables store it (snake_case, int8 as bigint), read back into a StockLevel. */
-export const stockLevelRow = z
-  .object({
-    store_id: z.string(),
-    sku_id: z.string(),
-    quantity: z.bigint(),
-    low_stock_threshold: z.number().int(),
-    removed: z.boolean(),
-    revision: z.bigint(),
-    position: z.bigint(),
-  })
-  .transform(
-    (row): StockLevel => ({
-      storeId: row.store_id,
-      skuId: row.sku_id,
-      quantity: Number(row.quantity),
-      lowStockThreshold: row.low_stock_threshold,
-      removed: row.removed,
-      revision: Number(row.revision),
-      position: row.position,
-    }),
-  );
+export const stockLevelRow = stockLevelCodec.schema;
 
 /**
  * How one event changes a stock item's level: the one rule both the PostgreSQL and the

@@ -1,6 +1,7 @@
 import { loadConfig } from '../shared/config.js';
 import { createDatabasePool } from '../shared/db/pool.js';
 import { PostgresEventStore } from '../shared/event-store/postgres/index.js';
+import { readModelProjections } from './postgres/read-model-projections.js';
 import { runStuckCommand } from './postgres/stuck-command.js';
 
 /** `npm run projections:stuck [list | retry <streamId>... | retry --all]` against DATABASE_URL. */
@@ -12,7 +13,7 @@ async function main(): Promise<number> {
   }
   const pool = await createDatabasePool(config.DATABASE_URL);
   try {
-    return await runStuckCommand(process.argv.slice(2), { pool, store: new PostgresEventStore(pool), out: (line) => console.log(line) });
+    return await runStuckCommand(process.argv.slice(2), { pool, store: new PostgresEventStore(pool), projections: readModelProjections, out: (line) => console.log(line) });
   } finally {
     await pool.end();
   }

@@ -7,7 +7,8 @@ import { NotFound } from '../shared/errors.js';
 import type { EventStore, RecordedEvent } from '../shared/event-store/port.js';
 import { parseEvent } from '../shared/events/index.js';
 import { stockItemStream } from '../shared/streams.js';
-import { itemParams, readErrors } from './schemas.js';
+import { itemParams } from '../shared/http/contract.js';
+import { readErrors } from './schemas.js';
 
 /**
  * Where the history of one stream comes from: the event store itself, the source of

@@ -8,20 +8,8 @@ import { stockItemStream } from '../shared/streams.js';
 import { asOfParam, awaitLedger, itemLevelAsOf, positionOf, storeLevelsAsOf } from './as-of.js';
 import { type ListSpec, listPage, textSearch } from './list.js';
 import { minPositionHeaders, minPositionOf } from './min-position.js';
-import {
-  booleanFlag,
-  etag,
-  filtersOf,
-  int8,
-  itemParams,
-  listQuery,
-  pageOf,
-  quantityFilter,
-  type ReadContext,
-  noQuery,
-  readErrors,
-  storeParam,
-} from './schemas.js';
+import { itemParams, storeParam } from '../shared/http/contract.js';
+import { booleanFlag, etag, filtersOf, int8, listQuery, pageOf, quantityFilter, type ReadContext, noQuery, readErrors } from './schemas.js';
 
 export const overallRowView = z.object({
   skuId: z.uuid(),

@@ -3,6 +3,7 @@ import { type FragmentSqlToken, sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { DatabasePool } from '../shared/db/pool.js';
 import type { CursorCodec } from './cursor.js';
+import { problemSchema } from '../shared/http/contract.js';
 import { queryInteger } from '../shared/http/query-integer.js';
 
 /** What every route module of the read API is given. */
@@ -19,17 +20,6 @@ export const tableIn =
   (schema: string) =>
   (name: string): FragmentSqlToken =>
     sql.fragment`${sql.identifier([schema, name])}`;
-
-/** Problem answers in OpenAPI (RFC 9457). */
-export const problemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.int(),
-    detail: z.string(),
-    errors: z.array(z.object({ field: z.string(), reason: z.string() })).optional(),
-  })
-  .loose();
 
 export const readErrors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 503: problemSchema };
 
@@ -59,10 +49,6 @@ export const filtersOf = <Q extends { limit: number; cursor?: string | undefined
 
 /** For routes that take no query parameters: any given is refused by name. */
 export const noQuery = z.strictObject({});
-
-export const idParam = z.object({ id: z.uuid() });
-export const storeParam = z.object({ storeId: z.uuid() });
-export const itemParams = z.object({ storeId: z.uuid(), skuId: z.uuid() });
 
 /** int8 columns arrive as bigint; the API's counts and revisions are JSON numbers. */
 export const int8 = z.bigint().transform((value) => Number(value));

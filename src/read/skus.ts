@@ -6,7 +6,8 @@ import { NotFound } from '../shared/errors.js';
 import { skuStream } from '../shared/streams.js';
 import { type ListSpec, listPage, textSearch } from './list.js';
 import { minPositionHeaders } from './min-position.js';
-import { booleanFlag, etag, filtersOf, idParam, int8, listQuery, pageOf, priceText, noQuery, type ReadContext, readErrors } from './schemas.js';
+import { idParam } from '../shared/http/contract.js';
+import { booleanFlag, etag, filtersOf, int8, listQuery, pageOf, priceText, noQuery, type ReadContext, readErrors } from './schemas.js';
 
 export const skuView = z.object({
   id: z.uuid(),

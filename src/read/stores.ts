@@ -7,7 +7,8 @@ import { NotFound } from '../shared/errors.js';
 import { storeStream } from '../shared/streams.js';
 import { type ListSpec, listPage, textSearch } from './list.js';
 import { minPositionHeaders } from './min-position.js';
-import { etag, filtersOf, idParam, int8, listQuery, pageOf, noQuery, type ReadContext, readErrors } from './schemas.js';
+import { idParam } from '../shared/http/contract.js';
+import { etag, filtersOf, int8, listQuery, pageOf, noQuery, type ReadContext, readErrors } from './schemas.js';
 
 const Status = z.enum(['open', 'closed']);
 

@@ -6,17 +6,8 @@ import { requireRole } from '../shared/auth/principal.js';
 import { Role } from '../shared/events/user.js';
 import { type ListSpec, listPage, textSearch } from './list.js';
 import { minPositionHeaders } from './min-position.js';
+import { userView } from '../shared/http/user-view.js';
 import { filtersOf, int8, listQuery, pageOf, type ReadContext, readErrors } from './schemas.js';
-
-export const userView = z.object({
-  id: z.uuid(),
-  username: z.string(),
-  displayName: z.string().nullable(),
-  email: z.string().nullable(),
-  role: Role,
-  storeIds: z.array(z.uuid()),
-  revision: z.int(),
-});
 
 const userRow = z.object({
   id: z.string(),

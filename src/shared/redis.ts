@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type ChainableCommander, Redis } from 'ioredis';
+import { backoffDelayMs } from './backoff.js';
 
 export type { Redis };
 
@@ -14,8 +15,8 @@ export interface CreateRedisOptions {
   onError?: (error: Error) => void;
 }
 
-/** The wait before reconnection attempt `times`: 50 ms doubling, capped at 1 s, for ever. */
-export const reconnectDelay = (times: number): number => Math.min(1_000, 50 * 2 ** Math.min(Math.max(times - 1, 0), 5));
+/** The wait before reconnection attempt `times`: 50 ms doubling, capped at 1 s, jittered (backoff.ts), for ever. */
+export const reconnectDelay = (times: number): number => backoffDelayMs(times, { baseMs: 50, maxMs: 1_000 });
 
 /**
  * A client for a path that must never hang a request: a command sent while Redis is

@@ -9,8 +9,10 @@ import {
   WrongExpectedRevision,
 } from '../shared/event-store/port.js';
 import { chainHash, chainSeed, hashOf } from '../shared/event-store/chain.js';
+import { type Backoff, backoffDelayMs } from '../shared/backoff.js';
 import { deterministicId, newId } from '../shared/ids.js';
 import type { Aggregate } from './aggregate.js';
+import { StateCache, type StreamState } from './state-cache.js';
 
 /** Who asks, and how the answer must relate to what they saw. */
 export interface CommandContext {
@@ -24,15 +26,8 @@ export interface CommandContext {
   idempotency?: { scope: string; key: string };
 }
 
-export interface Loaded<State> {
-  state: State;
-  /** -1 when the stream does not exist. */
-  revision: number;
-  /** Position of the stream's last event; 0n when none. */
-  position: bigint;
-  /** The chain hash of the stream's last event (its seed when none): the next event chains to it. */
-  hash: string;
-}
+/** A stream's state as the handler loads it (state-cache.ts keeps the same). */
+export type Loaded<State> = StreamState<State>;
 
 export interface Handled<State, Event> extends Loaded<State> {
   events: Event[];
@@ -48,11 +43,7 @@ export interface Handled<State, Event> extends Loaded<State> {
  * the racing replicas apart, until a deadline; past it the answer is 503 with Retry-After.
  */
 const CONTENTION_DEADLINE_MS = 2_000;
-const BACKOFF_BASE_MS = 5;
-const BACKOFF_CAP_MS = 100;
-
-/** "Full jitter": anywhere between nothing and an exponentially growing, capped bound. */
-const backoffMs = (lost: number): number => Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (lost - 1));
+const CONTENTION_BACKOFF: Backoff = { baseMs: 5, maxMs: 100 };
 
 /** Other writers kept winning the stream until the deadline: the client should come back. */
 export class Contended extends AppError {
@@ -67,22 +58,24 @@ export class Contended extends AppError {
 /**
  * The one command handler: load (cached) → decide → append with the expected revision.
  *
- * A stock item's stream grows for years, so states are kept in memory by stream with
- * their revision. A command decides on the cached state and appends expecting that
- * revision; if another process wrote meanwhile the append conflicts, the handler reads
- * only the events after the cached revision, and decides again. Reads that must be fresh
- * (`load`) always catch up first.
+ * States are kept in memory by stream with their revision (state-cache.ts). A command
+ * decides on the cached state and appends expecting that revision; if another process
+ * wrote meanwhile the append conflicts, the handler reads only the events after the
+ * cached revision, and decides again. Reads that must be fresh (`load`) always catch up
+ * first.
  */
 export class CommandHandler {
-  private readonly cache = new Map<string, Loaded<unknown> & { verifiedAt: number }>();
+  private readonly cache: StateCache;
   private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: EventStore,
-    private readonly cacheSize = 50_000,
+    cacheSize?: number,
     /** How long a command without If-Match keeps deciding again after losing races. */
     private readonly contentionDeadlineMs = CONTENTION_DEADLINE_MS,
-  ) {}
+  ) {
+    this.cache = new StateCache(cacheSize);
+  }
 
   /** The current state of a stream, caught up with the store. */
   async load<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string): Promise<Loaded<S>> {
@@ -95,8 +88,8 @@ export class CommandHandler {
    * every request (authentication) that may trail another replica's write by that much.
    */
   async loadRecent<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string, maxAgeMs: number): Promise<Loaded<S>> {
-    const hit = this.cache.get(streamId);
-    if (hit && Date.now() - hit.verifiedAt <= maxAgeMs) return hit as unknown as Loaded<S>;
+    const hit = this.cache.get<S>(streamId);
+    if (hit && Date.now() - hit.verifiedAt <= maxAgeMs) return hit;
     return this.load(aggregate, streamId);
   }
 
@@ -146,7 +139,7 @@ export class CommandHandler {
         return { ...now, revision: earlier.revision, position: earlier.position, events: [], written: false };
       }
     }
-    const hit = this.cache.get(streamId) as Loaded<S> | undefined;
+    const hit = this.cache.get<S>(streamId);
     // A cached state is a guess that the append's expected revision will verify; with
     // If-Match the client's version is checked against the truth instead.
     let fresh = !hit || context.ifMatch !== undefined;
@@ -183,13 +176,13 @@ export class CommandHandler {
           return { ...after, revision: result.revision, position: result.position, events: [], written: false };
         }
         const next = { state: events.reduce(aggregate.decider.evolve, current.state), revision: result.revision, position: result.position, hash: envelopes.at(-1)!.metadata.hash! };
-        this.remember(streamId, next);
+        this.cache.remember(streamId, next);
         return { ...next, events, written: true };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevision)) throw error;
         if (context.ifMatch === undefined) {
           if (Date.now() >= deadline) throw new Contended(streamId, attempt);
-          await sleep(Math.min(backoffMs(attempt), Math.max(0, deadline - Date.now())));
+          await sleep(Math.min(backoffDelayMs(attempt, CONTENTION_BACKOFF), Math.max(0, deadline - Date.now())));
         }
         current = await this.catchUp(aggregate, streamId, current);
         fresh = true;
@@ -219,8 +212,7 @@ export class CommandHandler {
   }
 
   private cached<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string): Loaded<S> {
-    const hit = this.cache.get(streamId) as Loaded<S> | undefined;
-    return hit ?? { state: aggregate.decider.initialState(), revision: -1, position: 0n, hash: chainSeed(streamId) };
+    return this.cache.get<S>(streamId) ?? { state: aggregate.decider.initialState(), revision: -1, position: 0n, hash: chainSeed(streamId) };
   }
 
   private async catchUp<C, E extends StockroomEvent, S>(
@@ -231,24 +223,14 @@ export class CommandHandler {
     const recorded = await this.store.readStream(streamId, { fromRevision: from.revision + 1 });
     const last = recorded.at(-1);
     if (!last) {
-      if (from.revision >= 0) this.remember(streamId, from);
+      if (from.revision >= 0) this.cache.remember(streamId, from);
       return from;
     }
     const state = recorded.reduce((state, event) => aggregate.decider.evolve(state, this.toDomainEvent(aggregate, event)), from.state);
     const hash = recorded.reduce((previous, event) => hashOf(previous, event), from.hash);
     const loaded = { state, revision: last.revision, position: last.position, hash };
-    this.remember(streamId, loaded);
+    this.cache.remember(streamId, loaded);
     return loaded;
-  }
-
-  private remember(streamId: string, loaded: Loaded<unknown>): void {
-    // A Map iterates in insertion order: re-inserting on use makes the first key the least recent.
-    this.cache.delete(streamId);
-    this.cache.set(streamId, { state: loaded.state, revision: loaded.revision, position: loaded.position, hash: loaded.hash, verifiedAt: Date.now() });
-    if (this.cache.size > this.cacheSize) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
   }
 
   private eventId(streamId: string, context: CommandContext, index: number): string {

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod/v4';
 import { ValidationFailed } from '../shared/errors.js';
+import { problemSchema } from '../shared/http/contract.js';
 import { newId } from '../shared/ids.js';
 import type { CommandContext } from './command-handler.js';
 
@@ -36,17 +37,5 @@ export function answer<T extends { revision: number }>(reply: FastifyReply, stat
   return body;
 }
 
-export const idParam = z.object({ id: z.uuid() });
-export const itemParams = z.object({ storeId: z.uuid(), skuId: z.uuid() });
-export const storeParam = z.object({ storeId: z.uuid() });
-
-/** Problem answers in OpenAPI: the same shape for every 4xx. */
-export const problemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.int(),
-    detail: z.string(),
-    errors: z.array(z.object({ field: z.string(), reason: z.string() })).optional(),
-  })
-  .loose();
+/** The problems a command (or the write API's fresh read) may answer with. */
+export const commandErrors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema };

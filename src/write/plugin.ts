@@ -7,6 +7,7 @@ import { idempotencyPlugin } from './idempotency.js';
 import { skuRoutes } from './sku/routes.js';
 import { stockItemRoutes } from './stock-item/routes.js';
 import { storeRoutes } from './store/routes.js';
+import { userFreshReadRoutes } from './user/fresh-reads.js';
 import { userRoutes } from './user/routes.js';
 
 declare module 'fastify' {
@@ -28,6 +29,7 @@ export const writeApi: FastifyPluginAsyncZod<WriteApiOptions> = async (app, opti
     authenticated.addHook('onRequest', authenticated.authenticate);
     await authenticated.register(idempotencyPlugin, { pool: options.pool });
     await authenticated.register(logoutRoutes);
+    await authenticated.register(userFreshReadRoutes);
     await authenticated.register(userRoutes);
     await authenticated.register(storeRoutes, { pool: options.pool });
     await authenticated.register(skuRoutes, { pool: options.pool });

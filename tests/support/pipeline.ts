@@ -10,6 +10,7 @@ import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.
 import { CommandHandler } from '../../src/write/command-handler.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { testBus } from './kafka.js';
+import { readModelProjections } from '../../src/projections/postgres/read-model-projections.js';
 
 export const quietLog = { info() {}, warn() {}, error() {} };
 
@@ -46,7 +47,7 @@ export async function startPipeline(label: string, { projector = true } = {}): P
     group,
     projector: null,
     async startProjector() {
-      pipeline.projector = await startPostgresProjector({ bus, pool: db.pool, store, log: quietLog, group });
+      pipeline.projector = await startPostgresProjector({ bus, pool: db.pool, store, projections: readModelProjections, log: quietLog, group });
       return pipeline.projector;
     },
     async reach(position, timeoutMs = 20_000) {

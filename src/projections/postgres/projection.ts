@@ -1,6 +1,7 @@
-import type { DatabaseTransactionConnection } from 'slonik';
+import { type DatabaseTransactionConnection, type QuerySqlToken, sql } from 'slonik';
 import type { RecordedEvent } from '../../shared/event-store/port.js';
 import type { StockroomEvent } from '../../shared/events/index.js';
+import type { RowCodec } from './row-codec.js';
 
 /** Every read-model row remembers the stream revision and global position it reflects. */
 export interface ProjectedRow {
@@ -10,19 +11,40 @@ export interface ProjectedRow {
 
 /**
  * One read model kept from the events of one stream category, as Marten separates them:
- * the projection says how each event changes its row and how rows are stored; the
- * machinery (batching, repeats, gap filling, progress, rebuild) is written once in
- * projector.ts.
+ * the projection declares its rows (how they are stored, which query reads those of some
+ * streams) and says how each event changes its row and how rows are saved; the machinery
+ * (loading and decoding, batching, repeats, gap filling, progress, rebuild) is written
+ * once in projector.ts.
  */
 export interface RowProjection<Row extends ProjectedRow> {
   /** The stream category it follows: `stockitem`, `user`, ... */
   category: string;
-  /** The rows of these streams as stored now, by stream id. */
-  load(tx: DatabaseTransactionConnection, schema: string, streamIds: readonly string[]): Promise<Map<string, Row>>;
+  /** Its rows as the table stores them; the projector decodes what `select` reads with it. */
+  rows: RowCodec<Row>;
+  /** The query for the stored rows of these streams (every column the codec names). */
+  select(schema: string, streamIds: readonly string[]): QuerySqlToken;
+  /** The stream a row reflects. */
+  streamOf(row: Row): string;
   /** The row after one event (null: the stream has no row yet). Pure. */
   evolve(row: Row | null, event: StockroomEvent, recorded: RecordedEvent): Row | null;
   /** Upserts rows, each only over an older revision of itself. */
   save(tx: DatabaseTransactionConnection, schema: string, rows: readonly Row[]): Promise<void>;
+}
+
+/** The usual `select`: every column of a table keyed by the id its streams are named after. */
+export const selectById =
+  (table: string) =>
+  (schema: string, streamIds: readonly string[]): QuerySqlToken =>
+    sql.unsafe`select * from ${sql.identifier([schema, table])} where id = any(${sql.array(streamIds.map(idOfStream), 'uuid')})`;
+
+/**
+ * The projections of the read model, as the composition root registers them (as Emmett
+ * registers projections with its event store): the row projections, then those of the
+ * applied events, run in this order after them.
+ */
+export interface ReadModelProjections {
+  rows: readonly RowProjection<ProjectedRow>[];
+  appliedEvents: readonly AppliedEventsProjection[];
 }
 
 /** An event the projector folded into its row: new to the read model, never a repeat. */

@@ -3,25 +3,8 @@ import { z } from 'zod/v4';
 import type { BusBatch } from '../../shared/event-bus/port.js';
 import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js';
 import { parseEvent, type StockroomEvent, UnreadableEvent } from '../../shared/events/index.js';
-import type { AppliedEvent, AppliedEventsProjection, ProjectedRow, RowProjection } from './projection.js';
-import { movementsProjection } from './projections/movements.js';
-import { skuProjection } from './projections/skus.js';
-import { stockProjection } from './projections/stock.js';
-import { stockLedgerProjection } from './projections/stock-ledger.js';
-import { storeProjection } from './projections/stores.js';
-import { storeTotalsProjection } from './projections/store-totals.js';
-import { userProjection } from './projections/users.js';
+import type { AppliedEvent, ProjectedRow, ReadModelProjections, RowProjection } from './projection.js';
 import { READ_MODEL } from './read-model-schema.js';
-
-const projections: RowProjection<ProjectedRow>[] = [
-  userProjection as unknown as RowProjection<ProjectedRow>,
-  storeProjection as unknown as RowProjection<ProjectedRow>,
-  skuProjection as unknown as RowProjection<ProjectedRow>,
-  stockProjection as unknown as RowProjection<ProjectedRow>,
-];
-const byCategory = new Map(projections.map((projection) => [projection.category, projection]));
-/** Run after the row projections, in this order, with the events they applied. */
-const appliedEventsProjections: AppliedEventsProjection[] = [movementsProjection, storeTotalsProjection, stockLedgerProjection];
 
 /**
  * Live batches take this lock shared; a rebuild's swap takes it exclusively, so that no
@@ -59,13 +42,30 @@ const category = (streamId: string) => streamId.slice(0, Math.max(0, streamId.in
  * gap (a revision beyond the next) is filled from the event store before going on.
  */
 export class PostgresProjector {
-  constructor(
-    private readonly pool: DatabasePool,
-    private readonly store: EventStore,
-    private readonly schema: string = READ_MODEL,
-    /** Told of each stream marked stuck (after the batch commits or not: say it loudly either way). */
-    private readonly onStuck: (failure: ProjectionFailed) => void = () => {},
-  ) {}
+  private readonly pool: DatabasePool;
+  private readonly store: EventStore;
+  private readonly projections: ReadModelProjections;
+  private readonly byCategory: Map<string, RowProjection<ProjectedRow>>;
+  private readonly schema: string;
+  /** Told of each stream marked stuck (after the batch commits or not: say it loudly either way). */
+  private readonly onStuck: (failure: ProjectionFailed) => void;
+
+  constructor(options: {
+    pool: DatabasePool;
+    store: EventStore;
+    /** What it keeps, as the composition root registers it. */
+    projections: ReadModelProjections;
+    /** The schema of the read model it writes: the live one, or a rebuild's or replay's. */
+    schema?: string;
+    onStuck?: (failure: ProjectionFailed) => void;
+  }) {
+    this.pool = options.pool;
+    this.store = options.store;
+    this.projections = options.projections;
+    this.byCategory = new Map(options.projections.rows.map((projection) => [projection.category, projection]));
+    this.schema = options.schema ?? READ_MODEL;
+    this.onStuck = options.onStuck ?? (() => {});
+  }
 
   async applyBatch(batch: BusBatch): Promise<void> {
     await this.pool.transaction(async (tx) => {
@@ -108,7 +108,7 @@ export class PostgresProjector {
   private async applyEvents(tx: DatabaseTransactionConnection, events: readonly RecordedEvent[], retrying: string | null): Promise<Map<string, ProjectionFailed>> {
     const streams = new Map<string, RecordedEvent[]>();
     for (const event of events) {
-      if (!byCategory.has(category(event.streamId))) continue; // reservations have no read model
+      if (!this.byCategory.has(category(event.streamId))) continue; // reservations have no read model
       const list = streams.get(event.streamId);
       if (list) list.push(event);
       else streams.set(event.streamId, [event]);
@@ -125,10 +125,10 @@ export class PostgresProjector {
       ),
     );
     const applied: AppliedEvent[] = [];
-    for (const projection of projections) {
+    for (const projection of this.projections.rows) {
       const ids = [...streams.keys()].filter((id) => category(id) === projection.category && !stuck.has(id));
       if (ids.length === 0) continue;
-      const current = await projection.load(tx, this.schema, ids);
+      const current = await this.load(tx, projection, ids);
       const changed: ProjectedRow[] = [];
       for (const streamId of ids) {
         const folded = await this.fold(projection, current.get(streamId) ?? null, streamId, streams.get(streamId) ?? []);
@@ -143,9 +143,20 @@ export class PostgresProjector {
     }
     if (applied.length > 0) {
       applied.sort((a, b) => (a.recorded.position < b.recorded.position ? -1 : a.recorded.position > b.recorded.position ? 1 : 0));
-      for (const projection of appliedEventsProjections) await projection.apply(tx, this.schema, applied);
+      for (const projection of this.projections.appliedEvents) await projection.apply(tx, this.schema, applied);
     }
     return failures;
+  }
+
+  /** The stored rows of these streams, decoded, by stream id. */
+  private async load(tx: DatabaseTransactionConnection, projection: RowProjection<ProjectedRow>, streamIds: readonly string[]): Promise<Map<string, ProjectedRow>> {
+    const stored = await tx.any(projection.select(this.schema, streamIds));
+    return new Map(
+      stored.map((raw) => {
+        const row = projection.rows.decode(raw);
+        return [projection.streamOf(row), row];
+      }),
+    );
   }
 
   private async markStuck(tx: DatabaseTransactionConnection, failure: ProjectionFailed): Promise<void> {

@@ -1,5 +1,6 @@
 import type { DatabasePool } from 'slonik';
 import type { EventStore } from '../../shared/event-store/port.js';
+import type { ReadModelProjections } from './projection.js';
 import { ensureReadModelSchema, schemaFingerprint, storedFingerprint } from './read-model-schema.js';
 import { logRebuildProgress, rebuildReadModel, withRebuildLock } from './rebuild.js';
 
@@ -24,6 +25,7 @@ export async function ensureCurrentReadModel(deps: {
   databaseUrl: string;
   pool: DatabasePool;
   store: EventStore;
+  projections: ReadModelProjections;
   log: Log;
   /** Whether this process projects (and so may rebuild). */
   projects: boolean;
@@ -43,6 +45,7 @@ export async function ensureCurrentReadModel(deps: {
       databaseUrl: deps.databaseUrl,
       pool: deps.pool,
       store: deps.store,
+      projections: deps.projections,
       progress: logRebuildProgress(deps.log),
     });
     deps.log.info({ events }, 'read model rebuilt and swapped in');

@@ -2,6 +2,7 @@ import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { EventStore } from '../../shared/event-store/port.js';
 import { catchUp } from '../../shared/event-store/catch-up.js';
+import type { ReadModelProjections } from './projection.js';
 import { PostgresProjector, READ_MODEL_LOCK } from './projector.js';
 import { ensureReadModelSchema, READ_MODEL, READ_MODEL_NEXT } from './read-model-schema.js';
 
@@ -45,6 +46,7 @@ export interface RebuildOptions {
   databaseUrl: string;
   pool: DatabasePool;
   store: EventStore;
+  projections: ReadModelProjections;
   progress?: (report: RebuildProgress) => void;
   batchSize?: number;
 }
@@ -64,7 +66,7 @@ export interface RebuildOptions {
 export async function rebuildReadModel(options: RebuildOptions): Promise<{ through: bigint; events: number }> {
   const { pool, store } = options;
   await ensureReadModelSchema(options.databaseUrl, READ_MODEL_NEXT, { replace: true });
-  const projector = new PostgresProjector(pool, store, READ_MODEL_NEXT);
+  const projector = new PostgresProjector({ pool, store, projections: options.projections, schema: READ_MODEL_NEXT });
   const head = await store.headPosition();
   const started = Date.now();
   let events = 0;

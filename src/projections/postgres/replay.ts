@@ -3,6 +3,7 @@ import { z } from 'zod/v4';
 import { catchUp } from '../../shared/event-store/catch-up.js';
 import type { EventStore } from '../../shared/event-store/port.js';
 import { positionAt } from '../../shared/event-store/postgres/position-at.js';
+import type { ReadModelProjections } from './projection.js';
 import { PostgresProjector } from './projector.js';
 import type { RebuildProgress } from './rebuild.js';
 import { ensureReadModelSchema, READ_MODEL, READ_MODEL_NEXT } from './read-model-schema.js';
@@ -41,6 +42,7 @@ export async function replayReadModel(options: {
   databaseUrl: string;
   pool: DatabasePool;
   store: EventStore;
+  projections: ReadModelProjections;
   schema: string;
   until: bigint | Date;
   progress?: (report: RebuildProgress) => void;
@@ -59,7 +61,7 @@ export async function replayReadModel(options: {
   const untilTime = options.until instanceof Date ? options.until.toISOString() : null;
   await pool.query(sql.unsafe`create table ${marker} (position bigint not null, requested_time timestamptz, complete boolean not null, replayed_at timestamptz not null default now())`);
   await pool.query(sql.unsafe`insert into ${marker} (position, requested_time, complete) values (${until.toString()}, ${untilTime}, false)`);
-  const projector = new PostgresProjector(pool, store, schema);
+  const projector = new PostgresProjector({ pool, store, projections: options.projections, schema });
   const started = Date.now();
   let events = 0;
   if (until > 0n) {

@@ -1,6 +1,7 @@
 import type { DatabasePool } from 'slonik';
 import type { EventBus, BusSubscription } from '../../shared/event-bus/port.js';
 import type { EventStore } from '../../shared/event-store/port.js';
+import type { ReadModelProjections } from './projection.js';
 import { ProjectionFailed, PostgresProjector } from './projector.js';
 
 export const POSTGRES_PROJECTOR_GROUP = 'stockroom-projector-postgres';
@@ -14,15 +15,20 @@ export async function startPostgresProjector(deps: {
   bus: EventBus;
   pool: DatabasePool;
   store: EventStore;
+  projections: ReadModelProjections;
   log: Log;
   group?: string;
 }): Promise<BusSubscription> {
-  const projector = new PostgresProjector(deps.pool, deps.store, undefined, (failure) =>
-    deps.log.error(
+  const projector = new PostgresProjector({
+    pool: deps.pool,
+    store: deps.store,
+    projections: deps.projections,
+    onStuck: (failure) =>
+      deps.log.error(
       { err: failure, eventId: failure.event.id, position: failure.event.position.toString(), streamId: failure.event.streamId, type: failure.event.type },
       'PostgreSQL projector marked a stream stuck at an event it cannot apply; the rest goes on (npm run projections:stuck)',
-    ),
-  );
+      ),
+  });
   await projector.registerPartitions(await deps.bus.partitions());
   return deps.bus.subscribe({
     group: deps.group ?? POSTGRES_PROJECTOR_GROUP,

@@ -1,11 +1,13 @@
 import type { DatabasePool } from 'slonik';
 import type { EventStore } from '../../shared/event-store/port.js';
+import type { ReadModelProjections } from './projection.js';
 import { PostgresProjector } from './projector.js';
 import { listStuckStreams } from '../../shared/read-model/stuck-streams.js';
 
 export interface StuckCommandDeps {
   pool: DatabasePool;
   store: EventStore;
+  projections: ReadModelProjections;
   out: (line: string) => void;
 }
 
@@ -31,7 +33,7 @@ export async function runStuckCommand(args: readonly string[], deps: StuckComman
     const all = rest.length === 1 && rest[0] === '--all';
     const streamIds = all ? (await listStuckStreams(deps.pool, { limit: 10_000 })).map((s) => s.streamId) : rest;
     const known = new Set((await listStuckStreams(deps.pool, { limit: 10_000 })).map((s) => s.streamId));
-    const projector = new PostgresProjector(deps.pool, deps.store);
+    const projector = new PostgresProjector({ pool: deps.pool, store: deps.store, projections: deps.projections });
     let left = 0;
     for (const streamId of streamIds) {
       if (!known.has(streamId)) {

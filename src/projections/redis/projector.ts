@@ -1,119 +1,10 @@
-import { catchUp } from '../../shared/event-store/catch-up.js';
-import { randomUUID } from 'node:crypto';
-import { z } from 'zod/v4';
 import type { BusBatch } from '../../shared/event-bus/port.js';
 import { type EventStore, type RecordedEvent, streamCategory } from '../../shared/event-store/port.js';
-import { execAll, LuaScript, type Redis, serverRunId } from '../../shared/redis.js';
+import { itemHash, itemOfStream, keys, lowestProgress, progressHash, type RedisItemRow, STOCK_ITEM_CATEGORY } from '../../shared/hot-model/keys.js';
+import { execAll, type Redis, serverRunId } from '../../shared/redis.js';
 import { foldItem } from './evolve.js';
-import { itemHash, itemOfStream, keys, lowestProgress, lowMember, progressHash, type RedisItemRow, STOCK_ITEM_CATEGORY } from '../../shared/hot-model/keys.js';
-
-/** `greater(a, b)`: a > b for decimal strings of non-negative integers (positions outgrow Lua's doubles). */
-const LUA_GREATER = `
-local function greater(a, b)
-  if #a ~= #b then return #a > #b end
-  return a > b
-end`;
-
-/**
- * Writes item rows, each only over an older revision of itself, with the sets that follow
- * from it; in a batch, also the partition's progress. All or nothing (a script is atomic).
- *
- * KEYS: meta, progress, low, rebuild lock, then per item: item hash, store items, store low.
- * ARGV: mode ('batch' | 'rebuild'), then for a batch: run id, partition, through; for a
- *       rebuild: lease token, lease ms (renewed), ''; then per item: low member, skuId, revision, position, quantity,
- *       lowStockThreshold, removed (0/1).
- * Returns the number of rows written; -1 when the model is not complete on this server (a
- * batch must not land in a model that lost its past); -2 when the rebuild lease is lost.
- */
-const APPLY = new LuaScript(`${LUA_GREATER}
-if ARGV[1] == 'batch' then
-  if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[2] then return -1 end
-elseif redis.call('GET', KEYS[4]) == ARGV[2] then
-  redis.call('PEXPIRE', KEYS[4], ARGV[3])
-else
-  return -2
-end
-local written = 0
-for i = 0, (#KEYS - 4) / 3 - 1 do
-  local k = 5 + 3 * i
-  local a = 5 + 7 * i
-  local stored = tonumber(redis.call('HGET', KEYS[k], 'revision') or '-1')
-  if stored < tonumber(ARGV[a + 2]) then
-    local sku, removed = ARGV[a + 1], ARGV[a + 6]
-    redis.call('HSET', KEYS[k], 'quantity', ARGV[a + 4], 'lowStockThreshold', ARGV[a + 5], 'removed', removed,
-      'revision', ARGV[a + 2], 'position', ARGV[a + 3])
-    if removed == '1' then
-      redis.call('ZREM', KEYS[k + 1], sku)
-    else
-      redis.call('ZADD', KEYS[k + 1], 0, sku)
-    end
-    if removed == '0' and tonumber(ARGV[a + 4]) <= tonumber(ARGV[a + 5]) then
-      redis.call('SADD', KEYS[k + 2], sku)
-      redis.call('SADD', KEYS[3], ARGV[a])
-    else
-      redis.call('SREM', KEYS[k + 2], sku)
-      redis.call('SREM', KEYS[3], ARGV[a])
-    end
-    written = written + 1
-  end
-end
-if ARGV[1] == 'batch' then
-  local current = redis.call('HGET', KEYS[2], ARGV[3])
-  if not current or greater(ARGV[4], current) then redis.call('HSET', KEYS[2], ARGV[3], ARGV[4]) end
-end
-return written`);
-
-/** KEYS: rebuild lock. ARGV: token, lease ms. Extends the lease if it is still ours. */
-const RENEW = new LuaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-return 0`);
-
-/**
- * Ends a rebuild: every partition (known ones and ARGV[4..]) has applied everything up to
- * the position the rebuild read through, and the model is complete on this server.
- * KEYS: meta, progress, rebuild lock. ARGV: token, run id, through, partitions...
- * Returns 1 (done), 0 (someone else completed it meanwhile), -2 (lease lost).
- */
-const FINISH = new LuaScript(`${LUA_GREATER}
-if redis.call('GET', KEYS[3]) == ARGV[1] then
-  local partitions = redis.call('HKEYS', KEYS[2])
-  for i = 4, #ARGV do partitions[#partitions + 1] = ARGV[i] end
-  for _, partition in ipairs(partitions) do
-    local current = redis.call('HGET', KEYS[2], partition)
-    if not current or greater(ARGV[3], current) then redis.call('HSET', KEYS[2], partition, ARGV[3]) end
-  end
-  redis.call('HSET', KEYS[1], 'runId', ARGV[2])
-  redis.call('DEL', KEYS[3])
-  return 1
-end
-if redis.call('HGET', KEYS[1], 'runId') == ARGV[2] then return 0 end
-return -2`);
-
-/** KEYS: rebuild lock. ARGV: token. Frees the lock if it is still ours. */
-const RELEASE = new LuaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`);
-
-const REBUILD_LOCK = 'rebuild';
-
-/** Another replica is rebuilding the model; the batch is retried later. */
-export class RebuildInProgress extends Error {
-  constructor() {
-    super('The Redis read model is being rebuilt by another projector; the batch will be applied after it.');
-    this.name = 'RebuildInProgress';
-  }
-}
-
-/** The rebuild lost its lease (Redis restarted, or it stalled past the lease); it starts over later. */
-export class RebuildInterrupted extends Error {
-  constructor() {
-    super('The rebuild of the Redis read model lost its lease; it will start over.');
-    this.name = 'RebuildInterrupted';
-  }
-}
+import { RedisRebuild } from './rebuild.js';
+import { applyItems, position } from './scripts.js';
 
 export interface RedisProjectorOptions {
   /** Events per read of the event store during a rebuild. */
@@ -123,10 +14,6 @@ export interface RedisProjectorOptions {
   /** How long a rebuild keeps its lock without renewing it (a crashed rebuilder frees it then). */
   rebuildLeaseMs?: number;
 }
-
-const scriptResult = z.int();
-
-const position = (value: bigint): string => (value < 0n ? 0n : value).toString();
 
 /**
  * Applies batches of stock-item events to the Redis read model, with the PostgreSQL
@@ -143,19 +30,19 @@ const position = (value: bigint): string => (value < 0n ? 0n : value).toString()
  */
 export class RedisProjector {
   private partitions = 0;
-  private rebuilding: Promise<void> | null = null;
-  private readonly pageSize: number;
-  private readonly chunkSize: number;
-  private readonly leaseMs: number;
+  private readonly rebuilding: RedisRebuild;
 
   constructor(
     private readonly redis: Redis,
     private readonly store: EventStore,
     options: RedisProjectorOptions = {},
   ) {
-    this.pageSize = options.rebuildPageSize ?? 1_000;
-    this.chunkSize = options.rebuildChunkSize ?? 200;
-    this.leaseMs = options.rebuildLeaseMs ?? 30_000;
+    this.rebuilding = new RedisRebuild(
+      redis,
+      store,
+      { pageSize: options.rebuildPageSize ?? 1_000, chunkSize: options.rebuildChunkSize ?? 200, leaseMs: options.rebuildLeaseMs ?? 30_000 },
+      () => this.partitions,
+    );
   }
 
   /** Throws while Redis is away: the bus delivers the same batch again later. */
@@ -179,7 +66,7 @@ export class RedisProjector {
           const row = await this.fold(start, streamId, streams.get(streamId) ?? []);
           if (row && row !== start) changed.push(row);
         }
-        const written = await this.write(['batch', runId, String(batch.partition), position(batch.through)], changed);
+        const written = await applyItems(this.redis, ['batch', runId, String(batch.partition), position(batch.through)], changed);
         if (written !== -1) return;
       }
       // Not complete on this server (new, restarted, flushed): rebuild, then apply.
@@ -206,58 +93,11 @@ export class RedisProjector {
   }
 
   /**
-   * Reads the whole event store into the model, then marks it complete on this server with
-   * every partition's progress at the position it read through. One replica at a time (a
-   * lease in Redis); concurrent callers in this process share one run.
+   * Fills the model from the event store and marks it complete on this server (rebuild.ts:
+   * one replica at a time, under a lease; concurrent callers in this process share one run).
    */
   rebuild(): Promise<void> {
-    this.rebuilding ??= this.rebuildOnce().finally(() => {
-      this.rebuilding = null;
-    });
-    return this.rebuilding;
-  }
-
-  private async rebuildOnce(): Promise<void> {
-    const runId = await serverRunId(this.redis);
-    const token = randomUUID();
-    if ((await this.redis.set(REBUILD_LOCK, token, 'PX', this.leaseMs, 'NX')) !== 'OK') throw new RebuildInProgress();
-    try {
-      // Another replica may have completed it between our look and our lock.
-      if ((await this.redis.hget(keys.meta, 'runId')) === runId) return;
-      await this.rebuildUnder(token, runId);
-    } finally {
-      // Done, or failed: either way the next one need not wait for the lease to run out.
-      await RELEASE.run(this.redis, [REBUILD_LOCK], [token]).catch(() => {});
-    }
-  }
-
-  private async rebuildUnder(token: string, runId: string): Promise<void> {
-    const rows = new Map<string, RedisItemRow | null>();
-    const through = await catchUp(this.store, {
-      after: 0n,
-      batchSize: this.pageSize,
-      onEvents: async (events) => {
-        for (const event of events) {
-          if (streamCategory(event.streamId) !== STOCK_ITEM_CATEGORY) continue;
-          rows.set(event.streamId, foldItem(rows.get(event.streamId) ?? null, [event]));
-        }
-        await this.renew(token);
-      },
-    });
-    const present = [...rows.values()].filter((row): row is RedisItemRow => row !== null);
-    for (let start = 0; start < present.length; start += this.chunkSize) {
-      const written = await this.write(['rebuild', token, String(this.leaseMs), ''], present.slice(start, start + this.chunkSize));
-      if (written === -2) throw new RebuildInterrupted();
-    }
-    const partitions = Array.from({ length: this.partitions }, (_, partition) => String(partition));
-    const finished = scriptResult.parse(
-      await FINISH.run(this.redis, [keys.meta, keys.progress, REBUILD_LOCK], [token, runId, through.toString(), ...partitions]),
-    );
-    if (finished === -2) throw new RebuildInterrupted();
-  }
-
-  private async renew(token: string): Promise<void> {
-    if (scriptResult.parse(await RENEW.run(this.redis, [REBUILD_LOCK], [token, this.leaseMs])) !== 1) throw new RebuildInterrupted();
+    return this.rebuilding.run();
   }
 
   /** The stored rows of these streams, or null when the model is not complete on this server. */
@@ -293,23 +133,5 @@ export class RedisProjector {
       }
     }
     return foldItem(start, events);
-  }
-
-  private async write(head: [mode: 'batch' | 'rebuild', id: string, partitionOrLease: string, through: string], rows: readonly RedisItemRow[]): Promise<number> {
-    const scriptKeys: string[] = [keys.meta, keys.progress, keys.low, REBUILD_LOCK];
-    const args: string[] = [...head];
-    for (const row of rows) {
-      scriptKeys.push(keys.item(row.storeId, row.skuId), keys.storeItems(row.storeId), keys.storeLow(row.storeId));
-      args.push(
-        lowMember(row.storeId, row.skuId),
-        row.skuId,
-        String(row.revision),
-        row.position.toString(),
-        String(row.quantity),
-        String(row.lowStockThreshold),
-        row.removed ? '1' : '0',
-      );
-    }
-    return scriptResult.parse(await APPLY.run(this.redis, scriptKeys, args));
   }
 }

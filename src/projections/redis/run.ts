@@ -2,7 +2,8 @@ import type { BusSubscription, EventBus } from '../../shared/event-bus/port.js';
 import type { EventStore } from '../../shared/event-store/port.js';
 import type { Redis } from '../../shared/redis.js';
 import { ProjectionFailed } from '../postgres/projector.js';
-import { RebuildInProgress, RedisProjector, type RedisProjectorOptions } from './projector.js';
+import { RedisProjector, type RedisProjectorOptions } from './projector.js';
+import { RebuildInProgress } from './rebuild.js';
 
 export const REDIS_PROJECTOR_GROUP = 'stockroom-projector-redis';
 

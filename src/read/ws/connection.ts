@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RawData, WebSocket } from 'ws';
 import type { Principal } from '../../shared/auth/principal.js';
+import { backoffDelayMs } from '../../shared/backoff.js';
 import { Unauthorized } from '../../shared/errors.js';
 import type { StockChange, StockChangeFeed } from '../../shared/live/stock-changes.js';
 import {
@@ -248,7 +249,7 @@ export class LiveConnection {
 
   /** Replays from the event store, then drains what came live meanwhile; again if that overflowed. */
   private async replay(group: Group): Promise<void> {
-    let failing = false;
+    let failures = 0;
     while (!this.closed && !group.abort.signal.aborted) {
       while (!this.deps.feed.live) {
         await sleep(50);
@@ -272,9 +273,9 @@ export class LiveConnection {
         if (this.closed || group.abort.signal.aborted) return;
         this.deps.log.warn({ err: error }, 'websocket: a replay failed; retrying');
         // Said once per failure streak: the client knows why nothing comes, and nothing is skipped.
-        if (!failing) this.error('unavailable', `The changes since ${group.sent} cannot be read now (${detailOf(error)}); retrying.`);
-        failing = true;
-        await sleep(1_000);
+        if (failures === 0) this.error('unavailable', `The changes since ${group.sent} cannot be read now (${detailOf(error)}); retrying.`);
+        failures += 1;
+        await sleep(backoffDelayMs(failures, { baseMs: 1_000, maxMs: 5_000 }));
         continue;
       }
       if (group.overflow) continue;

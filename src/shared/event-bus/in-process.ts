@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelayMs, REDELIVERY_BACKOFF } from '../backoff.js';
 import type { RecordedEvent } from '../event-store/port.js';
 import type { BusBatch, BusSubscribeOptions, BusSubscription, EventBus } from './port.js';
 
@@ -70,7 +71,7 @@ export class InProcessBus implements EventBus {
       } catch (error) {
         failures += 1;
         member.onError?.(error);
-        await sleep(Math.min(5_000, 50 * 2 ** Math.min(failures, 7)));
+        await sleep(backoffDelayMs(failures, REDELIVERY_BACKOFF));
       }
     }
     group.draining = false;

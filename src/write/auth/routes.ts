@@ -6,9 +6,10 @@ import { decoyHash, verifyPassword } from '../../shared/auth/passwords.js';
 import { isUsername } from '../../shared/auth/username.js';
 import { Unauthorized } from '../../shared/errors.js';
 import { reservations, users } from '../aggregates.js';
-import { problemSchema } from '../http.js';
+import { problemSchema } from '../../shared/http/contract.js';
 import { userStream, usernameReservationStream } from '../streams.js';
-import { isActive, toUserView, userView } from '../user/view.js';
+import { userWithSettingsView } from '../../shared/http/user-view.js';
+import { isActive, toUserView } from '../user/view.js';
 
 export interface LoginRoutesOptions {
   loginRateLimit: number;
@@ -41,7 +42,7 @@ export const loginRoutes: FastifyPluginAsyncZod<LoginRoutesOptions> = async (app
         security: [],
         body: z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) }),
         response: {
-          200: z.object({ token: z.string(), expiresAt: z.iso.datetime(), user: userView }),
+          200: z.object({ token: z.string(), expiresAt: z.iso.datetime(), user: userWithSettingsView }),
           400: problemSchema,
           401: problemSchema,
           429: problemSchema,

@@ -9,7 +9,8 @@ import { Count } from '../../shared/events/define.js';
 import { PRICE_PATTERN } from '../../shared/events/sku.js';
 import { reservations, skus } from '../aggregates.js';
 import type { Handled } from '../command-handler.js';
-import { answer, commandContext, idForNew, idParam, problemSchema, written } from '../http.js';
+import { answer, commandContext, commandErrors, idForNew, written } from '../http.js';
+import { idParam } from '../../shared/http/contract.js';
 import { skuCodeReservationStream, skuStream } from '../streams.js';
 import type { SkuEvent, SkuState } from './decider.js';
 
@@ -31,7 +32,6 @@ const writtenSku = z.object({
   deleted: z.boolean(),
   ...written,
 });
-const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema };
 
 const view = (skuId: string, result: Handled<SkuState, SkuEvent>): z.infer<typeof writtenSku> => {
   const sku = result.state;
@@ -69,7 +69,7 @@ export const skuRoutes: FastifyPluginAsyncZod<{ pool: DatabasePool }> = async (a
           price: Price.optional(),
           lowStockThreshold: Threshold.optional(),
         }),
-        response: { 201: writtenSku, ...errors },
+        response: { 201: writtenSku, ...commandErrors },
       },
     },
     async (request, reply) => {
@@ -117,7 +117,7 @@ export const skuRoutes: FastifyPluginAsyncZod<{ pool: DatabasePool }> = async (a
           price: Price.optional(),
           lowStockThreshold: Threshold.optional(),
         }),
-        response: { 200: writtenSku, ...errors },
+        response: { 200: writtenSku, ...commandErrors },
       },
     },
     async (request, reply) => {
@@ -132,7 +132,7 @@ export const skuRoutes: FastifyPluginAsyncZod<{ pool: DatabasePool }> = async (a
     '/api/skus/:id',
     {
       preHandler: app.idempotent,
-      schema: { tags: ['skus'], summary: 'Delete a SKU (manager)', params: idParam, response: { 200: writtenSku, ...errors } },
+      schema: { tags: ['skus'], summary: 'Delete a SKU (manager)', params: idParam, response: { 200: writtenSku, ...commandErrors } },
     },
     async (request, reply) => {
       requireRole(principalOf(request), 'manager');

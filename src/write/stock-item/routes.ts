@@ -7,7 +7,8 @@ import { Count } from '../../shared/events/define.js';
 import { AdjustmentReason } from '../../shared/events/stock-item.js';
 import { skus, stockItems, stores } from '../aggregates.js';
 import type { Handled } from '../command-handler.js';
-import { answer, commandContext, itemParams, problemSchema, storeParam, written } from '../http.js';
+import { answer, commandContext, commandErrors, written } from '../http.js';
+import { itemParams, storeParam } from '../../shared/http/contract.js';
 import { skuStream, stockItemStream, storeStream } from '../streams.js';
 import type { StockItemCommand, StoreStatus } from './commands.js';
 import type { StockItemEvent, StockItemState } from './decider.js';
@@ -25,7 +26,6 @@ const writtenItem = z.object({
   removed: z.boolean(),
   ...written,
 });
-const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema };
 
 const forms = '{delta, reason, note?, reference?}, {countedQuantity, note?} or {lowStockThreshold}';
 
@@ -93,7 +93,6 @@ const view = (storeId: string, skuId: string, result: Handled<StockItemState, St
   };
 };
 
-
 export const stockItemRoutes: FastifyPluginAsyncZod = async (app) => {
   const commands = app.commands;
 
@@ -106,7 +105,7 @@ export const stockItemRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Add a SKU to a store with its starting quantity',
         params: storeParam,
         body: z.strictObject({ skuId: z.uuid(), quantity: Quantity, lowStockThreshold: Quantity.optional() }),
-        response: { 201: writtenItem, ...errors },
+        response: { 201: writtenItem, ...commandErrors },
       },
     },
     async (request, reply) => {
@@ -143,7 +142,7 @@ export const stockItemRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: `Adjust by a delta, set a counted quantity, or change the low-stock threshold: ${forms}`,
         params: itemParams,
         body: itemChange,
-        response: { 200: writtenItem, ...errors },
+        response: { 200: writtenItem, ...commandErrors },
       },
     },
     async (request, reply) => {
@@ -164,7 +163,7 @@ export const stockItemRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/inventory/stores/:storeId/items/:skuId',
     {
       preHandler: app.idempotent,
-      schema: { tags: ['inventory'], summary: 'Remove a SKU from a store', params: itemParams, response: { 200: writtenItem, ...errors } },
+      schema: { tags: ['inventory'], summary: 'Remove a SKU from a store', params: itemParams, response: { 200: writtenItem, ...commandErrors } },
     },
     async (request, reply) => {
       const { storeId, skuId } = request.params;
@@ -178,5 +177,4 @@ export const stockItemRoutes: FastifyPluginAsyncZod = async (app) => {
       return answer(reply, 200, view(storeId, skuId, result));
     },
   );
-
 };

@@ -5,7 +5,8 @@ import { requireRole } from '../../shared/auth/principal.js';
 import { NotFound } from '../../shared/errors.js';
 import { stores } from '../aggregates.js';
 import type { Handled } from '../command-handler.js';
-import { answer, commandContext, idForNew, idParam, problemSchema, written } from '../http.js';
+import { answer, commandContext, commandErrors, idForNew, written } from '../http.js';
+import { idParam } from '../../shared/http/contract.js';
 import type { DatabasePool } from '../../shared/db/pool.js';
 import { stockOfStore } from '../stock-of.js';
 import { storeStream } from '../streams.js';
@@ -24,7 +25,6 @@ const writtenStore = z.object({
   status: z.enum(['open', 'closed']),
   ...written,
 });
-const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema };
 
 const view = (storeId: string, result: Handled<StoreState, StoreEvent>): z.infer<typeof writtenStore> => {
   const store = result.state;
@@ -44,7 +44,7 @@ export const storeRoutes: FastifyPluginAsyncZod<{ pool: DatabasePool }> = async 
         tags: ['stores'],
         summary: 'Open a store (manager)',
         body: z.strictObject({ name: Name, code: Code.optional(), address: Address.optional() }),
-        response: { 201: writtenStore, ...errors },
+        response: { 201: writtenStore, ...commandErrors },
       },
     },
     async (request, reply) => {
@@ -70,7 +70,7 @@ export const storeRoutes: FastifyPluginAsyncZod<{ pool: DatabasePool }> = async 
         summary: 'Rename a store or change its code or address (manager)',
         params: idParam,
         body: z.strictObject({ name: Name.optional(), code: Code.optional(), address: Address.optional() }),
-        response: { 200: writtenStore, ...errors },
+        response: { 200: writtenStore, ...commandErrors },
       },
     },
     async (request, reply) => {
@@ -96,7 +96,7 @@ export const storeRoutes: FastifyPluginAsyncZod<{ pool: DatabasePool }> = async 
     '/api/stores/:id',
     {
       preHandler: app.idempotent,
-      schema: { tags: ['stores'], summary: 'Close a store (manager)', params: idParam, response: { 200: writtenStore, ...errors } },
+      schema: { tags: ['stores'], summary: 'Close a store (manager)', params: idParam, response: { 200: writtenStore, ...commandErrors } },
     },
     async (request, reply) => {
       requireRole(principalOf(request), 'manager');

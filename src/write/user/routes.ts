@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod/v4';
-import { principalOf, } from '../../shared/auth/plugin.js';
+import { principalOf } from '../../shared/auth/plugin.js';
 import { hashPassword, verifyPassword } from '../../shared/auth/passwords.js';
 import { Username } from '../../shared/auth/username.js';
 import { requireRole } from '../../shared/auth/principal.js';
@@ -8,30 +8,28 @@ import { InvalidValue } from '../../shared/domain-errors.js';
 import { Forbidden, NotFound } from '../../shared/errors.js';
 import { Role } from '../../shared/events/user.js';
 import { reservations, stores, users } from '../aggregates.js';
-import { answer, commandContext, idForNew, idParam, problemSchema, written } from '../http.js';
+import { answer, commandContext, commandErrors, idForNew, written } from '../http.js';
+import { idParam } from '../../shared/http/contract.js';
 import { ManagerRosterKeeper } from '../manager-roster/roster.js';
 import { storeStream, userStream, usernameReservationStream } from '../streams.js';
 import type { UserCommand } from './commands.js';
-import { isActive, toUserView, userView } from './view.js';
+import { userWithSettingsView } from '../../shared/http/user-view.js';
+import { loadActiveUser } from './load-active.js';
+import { isActive, toUserView } from './view.js';
 
 const Password = z.string().min(8, 'must have at least 8 characters').max(200);
 const Email = z.email().max(254).nullable();
 const DisplayName = z.string().trim().min(1).max(120).nullable();
 const StoreIds = z.array(z.uuid()).max(1000);
 
-const writtenUser = userView.extend(written);
-const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema };
+const writtenUser = userWithSettingsView.extend(written);
 
 export const userRoutes: FastifyPluginAsyncZod = async (app) => {
   const commands = app.commands;
   // No change may leave the deployment without a manager (src/write/manager-roster).
   const roster = new ManagerRosterKeeper(commands, app.eventStore);
 
-  const loadActive = async (userId: string) => {
-    const loaded = await commands.load(users, userStream(userId));
-    if (!isActive(loaded)) throw new NotFound('user', userId);
-    return loaded;
-  };
+  const loadActive = (userId: string) => loadActiveUser(commands, userId);
 
   /** Staff may only be assigned to stores that exist and are open. */
   const checkStores = async (storeIds: readonly string[]) => {
@@ -62,7 +60,7 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
           email: Email.optional(),
           storeIds: StoreIds.optional(),
         }),
-        response: { 201: writtenUser, ...errors },
+        response: { 201: writtenUser, ...commandErrors },
       },
     },
     async (request, reply) => {
@@ -100,17 +98,6 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.get(
-    '/api/users/:id',
-    { schema: { tags: ['users'], summary: 'One user (manager, auditor, or the user)', params: idParam, response: { 200: userView, ...errors } } },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      if (principal.userId !== request.params.id) requireRole(principal, 'manager', 'auditor');
-      const loaded = await loadActive(request.params.id);
-      return answer(reply, 200, toUserView(loaded.state, loaded.revision));
-    },
-  );
-
   app.patch(
     '/api/users/:id',
     {
@@ -120,7 +107,7 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Change a user’s profile or role (manager)',
         params: idParam,
         body: z.strictObject({ displayName: DisplayName.optional(), email: Email.optional(), role: Role.optional() }),
-        response: { 200: writtenUser, ...errors },
+        response: { 200: writtenUser, ...commandErrors },
       },
     },
     async (request, reply) => {
@@ -159,7 +146,7 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Assign a user to stores (manager)',
         params: idParam,
         body: z.strictObject({ storeIds: StoreIds }),
-        response: { 200: writtenUser, ...errors },
+        response: { 200: writtenUser, ...commandErrors },
       },
     },
     async (request, reply) => {
@@ -180,7 +167,7 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['users'],
         summary: 'Delete a user and revoke every token (manager)',
         params: idParam,
-        response: { 200: z.object({ id: z.uuid(), ...written }), ...errors },
+        response: { 200: z.object({ id: z.uuid(), ...written }), ...commandErrors },
       },
     },
     async (request, reply) => {
@@ -203,15 +190,6 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.get(
-    '/api/auth/me',
-    { schema: { tags: ['auth'], summary: 'The caller', response: { 200: userView, ...errors } } },
-    async (request, reply) => {
-      const loaded = await loadActive(principalOf(request).userId);
-      return answer(reply, 200, toUserView(loaded.state, loaded.revision));
-    },
-  );
-
   app.patch(
     '/api/auth/me',
     {
@@ -220,7 +198,7 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['auth'],
         summary: 'Change your display name, email, or whether you get low-stock emails',
         body: z.strictObject({ displayName: DisplayName.optional(), email: Email.optional(), lowStockEmails: z.boolean().optional() }),
-        response: { 200: writtenUser, ...errors },
+        response: { 200: writtenUser, ...commandErrors },
       },
     },
     async (request, reply) => {
@@ -242,7 +220,7 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['auth'],
         summary: 'Change your password; every earlier token is revoked',
         body: z.strictObject({ currentPassword: z.string().min(1).max(200), newPassword: Password }),
-        response: { 200: z.object({ id: z.uuid(), ...written }), ...errors },
+        response: { 200: z.object({ id: z.uuid(), ...written }), ...commandErrors },
       },
     },
     async (request, reply) => {

@@ -7,6 +7,7 @@ import { z } from 'zod/v4';
 import { ReplayRefused, replayReadModel } from '../../../src/projections/postgres/replay.js';
 import { ADMIN, type Harness, login, seedStore, startHarness } from '../../support/app.js';
 import { assertWritten, sleep } from '../../support/http-assertions.js';
+import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
 
 interface Context {
   harness: Harness;
@@ -44,7 +45,7 @@ const quantityIn = async (harness: Harness, schema: string, storeId: string, sku
 
 test('to each position, the read models hold the stock as it stood then, beside the live one', async ({ harness, storeId, skuId, changes }) => {
   for (const [position, quantity] of changes) {
-    const result = await replayReadModel({ databaseUrl: harness.db.url, pool: harness.db.pool, store: harness.eventStore, schema: 'audit_replay', until: position });
+    const result = await replayReadModel({ databaseUrl: harness.db.url, pool: harness.db.pool, store: harness.eventStore, projections: readModelProjections, schema: 'audit_replay', until: position });
     assert.is(result.until, position);
     assert.is(await quantityIn(harness, 'audit_replay', storeId, skuId), quantity, `as of ${position}`);
     const marker = await harness.db.pool.one(sql.unsafe`select position, complete from audit_replay.replayed_until`);
@@ -54,13 +55,13 @@ test('to each position, the read models hold the stock as it stood then, beside 
 });
 
 test('to a time: the events recorded by then', async ({ harness, storeId, skuId, changes, midway }) => {
-  const result = await replayReadModel({ databaseUrl: harness.db.url, pool: harness.db.pool, store: harness.eventStore, schema: 'audit_midway', until: new Date(midway) });
+  const result = await replayReadModel({ databaseUrl: harness.db.url, pool: harness.db.pool, store: harness.eventStore, projections: readModelProjections, schema: 'audit_midway', until: new Date(midway) });
   assert.is(result.until, changes[1]![0]);
   assert.is(await quantityIn(harness, 'audit_midway', storeId, skuId), changes[1]![1]);
 });
 
 test('refused: a live schema, a position beyond the head, a time in the future', async ({ harness }) => {
-  const replay = (schema: string, until: bigint | Date) => replayReadModel({ databaseUrl: harness.db.url, pool: harness.db.pool, store: harness.eventStore, schema, until });
+  const replay = (schema: string, until: bigint | Date) => replayReadModel({ databaseUrl: harness.db.url, pool: harness.db.pool, store: harness.eventStore, projections: readModelProjections, schema, until });
   for (const [schema, until] of [
     ['read_model', 1n],
     ['public', 1n],

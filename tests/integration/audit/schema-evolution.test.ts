@@ -7,6 +7,7 @@ import { replayReadModel } from '../../../src/projections/postgres/replay.js';
 import { CURRENT_SCHEMA_VERSION, parseEvent } from '../../../src/shared/events/index.js';
 import { ADMIN, type Client, type Harness, login, seedStore, startHarness } from '../../support/app.js';
 import { assertProblem, assertWritten, sleep } from '../../support/http-assertions.js';
+import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
 
 interface Context {
   harness: Harness;
@@ -65,7 +66,7 @@ test('a reference goes with an adjustment only, and names its field when wrong',
 
 test('old-shape history replays and verifies', async ({ harness, storeId, skuId }) => {
   const head = await harness.eventStore.headPosition();
-  const replayed = await replayReadModel({ databaseUrl: harness.db.url, pool: harness.db.pool, store: harness.eventStore, schema: 'evolution_replay', until: head });
+  const replayed = await replayReadModel({ databaseUrl: harness.db.url, pool: harness.db.pool, store: harness.eventStore, projections: readModelProjections, schema: 'evolution_replay', until: head });
   assert.is(replayed.until, head);
   const quantity = await harness.db.pool.oneFirst(sql.unsafe`select quantity from evolution_replay.stock where store_id = ${storeId} and sku_id = ${skuId}`);
   assert.is(quantity, 17n);

@@ -7,6 +7,7 @@ import { PostgresProjector } from '../../../src/projections/postgres/projector.j
 import { ensureReadModelSchema } from '../../../src/projections/postgres/read-model-schema.js';
 import { ADMIN, type Harness, login, startHarness } from '../../support/app.js';
 import { addItem, adjust, createStoreAndSku, createUserWithEmail, mailCounts } from './support.js';
+import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
 
 /**
  * The recorder alone, fed batches by hand (no bus): repeats, gaps, the history bound, and
@@ -26,7 +27,7 @@ const crossingRow = z.object({ revision: z.bigint(), quantity: z.bigint(), histo
 /** Brings the read model up to date by hand, so that recipients can be resolved. */
 async function project(harness: Harness): Promise<void> {
   const events = await harness.eventStore.readAll({ after: 0n });
-  await new PostgresProjector(harness.db.pool, harness.eventStore).applyBatch({ events, partition: 0, through: events.at(-1)!.position });
+  await new PostgresProjector({ pool: harness.db.pool, store: harness.eventStore, projections: readModelProjections }).applyBatch({ events, partition: 0, through: events.at(-1)!.position });
 }
 
 test('a batch that starts past the stored revision is completed from the event store; a crossing older than the bound is recorded, not mailed', async ({ harness }) => {

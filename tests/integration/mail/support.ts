@@ -15,6 +15,7 @@ import { type Client, type Harness, login, startHarness, ADMIN } from '../../sup
 import { unique } from '../../support/http-assertions.js';
 import { testBus } from '../../support/kafka.js';
 import { quietLog } from '../../support/pipeline.js';
+import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -144,7 +145,7 @@ export async function startMailWorld(label: string, env: Record<string, string> 
   await bus.ensureTopic();
   const log = process.env.MAIL_TEST_LOG ? { info() {}, warn: console.warn, error: console.error } : quietLog;
   const suffix = randomBytes(3).toString('hex');
-  const projector = await startPostgresProjector({ bus, pool: harness.db.pool, store: harness.eventStore, log, group: `stockroom-test-projector-${suffix}` });
+  const projector = await startPostgresProjector({ bus, pool: harness.db.pool, store: harness.eventStore, projections: readModelProjections, log, group: `stockroom-test-projector-${suffix}` });
   const forwarder = new Forwarder({ store: harness.eventStore, bus, pool: harness.db.pool, databaseUrl: harness.db.url, log, retryMs: 200 });
   forwarder.start();
   const manager = await login(harness, ADMIN.username, ADMIN.password);

@@ -6,6 +6,7 @@ import { startPostgresProjector } from '../../../src/projections/postgres/run.js
 import { listStuckStreams } from '../../../src/shared/read-model/stuck-streams.js';
 import { event } from '../../contract/event-store.contract.js';
 import { type Pipeline, startPipeline } from '../../support/pipeline.js';
+import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
 
 const test = suite<{ pipeline: Pipeline }>('projections: a poison event stops its stream, loudly');
 
@@ -17,7 +18,7 @@ test.after(async ({ pipeline }) => pipeline.close());
 test('the projector marks the stream stuck, logs the event id and position, and goes on with the rest', async ({ pipeline }) => {
   const logged: { fields: Record<string, unknown>; message: string | undefined }[] = [];
   const log = { error: (fields: object, message?: string) => void logged.push({ fields: fields as Record<string, unknown>, message }) };
-  pipeline.projector = await startPostgresProjector({ bus: pipeline.bus, pool: pipeline.db.pool, store: pipeline.store, log, group: pipeline.group });
+  pipeline.projector = await startPostgresProjector({ bus: pipeline.bus, pool: pipeline.db.pool, store: pipeline.store, projections: readModelProjections, log, group: pipeline.group });
 
   const good = await pipeline.store.append(`stockitem-${randomUUID()}_${randomUUID()}`, [event('StockItemAdded', { storeId: randomUUID(), skuId: randomUUID(), quantity: 1, lowStockThreshold: 0 })], 'no_stream');
   await pipeline.reach(good.position);

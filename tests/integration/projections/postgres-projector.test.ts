@@ -8,6 +8,7 @@ import { skus, stockItems, stores } from '../../../src/write/aggregates.js';
 import type { CommandContext } from '../../../src/write/command-handler.js';
 import { skuStream, stockItemStream, storeStream } from '../../../src/write/streams.js';
 import { type Pipeline, startPipeline } from '../../support/pipeline.js';
+import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
 
 const test = suite<{ pipeline: Pipeline }>('projections: PostgreSQL read model through a real Kafka');
 
@@ -76,7 +77,7 @@ test('the same events delivered twice change nothing', async ({ pipeline }) => {
   await pipeline.reach(last.position);
   const before = await snapshot(pipeline);
   const events = await pipeline.store.readStream(stockItemStream(storeId, skuId));
-  const projector = new PostgresProjector(pipeline.db.pool, pipeline.store);
+  const projector = new PostgresProjector({ pool: pipeline.db.pool, store: pipeline.store, projections: readModelProjections });
   await projector.applyBatch({ events, partition: 0, through: 0n });
   await projector.applyBatch({ events: events.slice(0, 1), partition: 0, through: 0n });
   assert.equal(await snapshot(pipeline), before);
@@ -90,7 +91,7 @@ test('a gap is filled from the event store, never skipped', async ({ pipeline })
     await adjust(pipeline, storeId, skuId, 1);
     await adjust(pipeline, storeId, skuId, 1);
     const events = await pipeline.store.readStream(stockItemStream(storeId, skuId));
-    const projector = new PostgresProjector(pipeline.db.pool, pipeline.store);
+    const projector = new PostgresProjector({ pool: pipeline.db.pool, store: pipeline.store, projections: readModelProjections });
     // Only the newest event arrives: revisions 0 and 1 must come from the store.
     await projector.applyBatch({ events: events.slice(-1), partition: 0, through: 0n });
     const row = await pipeline.db.pool.one(sql.unsafe`select quantity, revision from read_model.stock where store_id = ${storeId} and sku_id = ${skuId}`);
@@ -102,7 +103,7 @@ test('a gap is filled from the event store, never skipped', async ({ pipeline })
 
 test('two projector instances share the partitions and agree with the event store', async ({ pipeline }) => {
   const { startPostgresProjector } = await import('../../../src/projections/postgres/run.js');
-  const second = await startPostgresProjector({ bus: pipeline.bus, pool: pipeline.db.pool, store: pipeline.store, log: { error() {} }, group: pipeline.group });
+  const second = await startPostgresProjector({ bus: pipeline.bus, pool: pipeline.db.pool, store: pipeline.store, projections: readModelProjections, log: { error() {} }, group: pipeline.group });
   try {
     const items = await Promise.all(Array.from({ length: 6 }, () => openStoreWithItem(pipeline, 20)));
     let last = 0n;
@@ -129,7 +130,7 @@ test('a projector killed mid-batch and restarted ends with the state a clean reb
     for (const { storeId, skuId } of items) last = (await adjust(pipeline, storeId, skuId, round % 2 === 0 ? -3 : 2)).position;
   }
   const events = await pipeline.store.readAll({ after: 0n, maxCount: 10_000 });
-  const dying = new PostgresProjector(pipeline.db.pool, pipeline.store);
+  const dying = new PostgresProjector({ pool: pipeline.db.pool, store: pipeline.store, projections: readModelProjections });
   await pipeline.db.pool
     .transaction(async (tx) => {
       await dying.applyWithin(tx, { events, partition: 0, through: last });
@@ -139,7 +140,7 @@ test('a projector killed mid-batch and restarted ends with the state a clean reb
   await pipeline.startProjector();
   await pipeline.reach(last);
   const live = await snapshot(pipeline);
-  await rebuildReadModel({ databaseUrl: pipeline.db.url, pool: pipeline.db.pool, store: pipeline.store });
+  await rebuildReadModel({ databaseUrl: pipeline.db.url, pool: pipeline.db.pool, store: pipeline.store, projections: readModelProjections });
   const rebuilt = await snapshot(pipeline);
   for (const table of ['users', 'stores', 'skus', 'stock', 'store_assignments']) assert.equal(rebuilt[table], live[table], table);
   const totals = (rows: { sku_id: string; total_quantity: string; store_count: number }[]) =>

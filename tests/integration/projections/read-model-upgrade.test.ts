@@ -14,6 +14,7 @@ import { skus, stockItems, stores } from '../../../src/write/aggregates.js';
 import { CommandHandler } from '../../../src/write/command-handler.js';
 import { skuStream, stockItemStream, storeStream } from '../../../src/write/streams.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
 
 interface Context {
   db: TestDatabase;
@@ -47,7 +48,7 @@ async function makeOldReadModel({ db, store }: Context): Promise<void> {
   await db.pool.query(sql.unsafe`drop schema if exists read_model cascade`);
   await ensureReadModelSchema(db.url);
   const events = await store.readAll({ after: 0n, maxCount: 10_000 });
-  await new PostgresProjector(db.pool, store).applyBatch({ events, partition: 0, through: events.at(-1)!.position });
+  await new PostgresProjector({ pool: db.pool, store, projections: readModelProjections }).applyBatch({ events, partition: 0, through: events.at(-1)!.position });
   for (const table of ['store_totals', 'movements_daily', 'sku_movements_hourly', 'schema_fingerprint']) {
     await db.pool.query(sql.unsafe`drop table ${sql.identifier(['read_model', table])}`);
   }
@@ -65,15 +66,15 @@ test.after(async ({ db }) => db.drop());
 test('a new database: created, with the fingerprint of this schema.sql', async (context) => {
   const log = logs();
   await context.db.pool.query(sql.unsafe`drop schema if exists read_model cascade`);
-  assert.is(await ensureCurrentReadModel({ databaseUrl: context.db.url, pool: context.db.pool, store: context.store, log, projects: true }), 'created');
+  assert.is(await ensureCurrentReadModel({ databaseUrl: context.db.url, pool: context.db.pool, store: context.store, projections: readModelProjections, log, projects: true }), 'created');
   assert.is(await storedFingerprint(context.db.pool), await schemaFingerprint());
-  assert.is(await ensureCurrentReadModel({ databaseUrl: context.db.url, pool: context.db.pool, store: context.store, log, projects: true }), 'current');
+  assert.is(await ensureCurrentReadModel({ databaseUrl: context.db.url, pool: context.db.pool, store: context.store, projections: readModelProjections, log, projects: true }), 'current');
 });
 
 test('a process that only reads leaves an old read model alone and says so', async (context) => {
   await makeOldReadModel(context);
   const log = logs();
-  assert.is(await ensureCurrentReadModel({ databaseUrl: context.db.url, pool: context.db.pool, store: context.store, log, projects: false }), 'outdated');
+  assert.is(await ensureCurrentReadModel({ databaseUrl: context.db.url, pool: context.db.pool, store: context.store, projections: readModelProjections, log, projects: false }), 'outdated');
   assert.is(await storedFingerprint(context.db.pool), null);
   assert.match(log.lines.join('\n'), /another release/);
 });
@@ -82,7 +83,7 @@ test('two projector replicas starting on an old read model: one rebuilds it, log
   await makeOldReadModel(context);
   const [first, second] = [logs(), logs()];
   const states = await Promise.all(
-    [first, second].map((log) => ensureCurrentReadModel({ databaseUrl: context.db.url, pool: context.db.pool, store: context.store, log, projects: true })),
+    [first, second].map((log) => ensureCurrentReadModel({ databaseUrl: context.db.url, pool: context.db.pool, store: context.store, projections: readModelProjections, log, projects: true })),
   );
   assert.equal([...states].sort(), ['current', 'rebuilt']);
   assert.is(await storedFingerprint(context.db.pool), await schemaFingerprint());

@@ -8,6 +8,7 @@ import { newId } from '../../../src/shared/ids.js';
 import { stores } from '../../../src/write/aggregates.js';
 import { storeStream } from '../../../src/write/streams.js';
 import { type Pipeline, startPipeline } from '../../support/pipeline.js';
+import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
 
 const run = promisify(execFile);
 const test = suite<{ pipeline: Pipeline }>('projections: rebuild while the API keeps answering');
@@ -42,7 +43,7 @@ test('queries answer throughout a rebuild, and the rebuilt model holds every row
   })();
   // Writes go on during the rebuild too.
   const writing = openStores(pipeline, 20);
-  await rebuildReadModel({ databaseUrl: pipeline.db.url, pool: pipeline.db.pool, store: pipeline.store, batchSize: 7 });
+  await rebuildReadModel({ databaseUrl: pipeline.db.url, pool: pipeline.db.pool, store: pipeline.store, projections: readModelProjections, batchSize: 7 });
   const last = await writing;
   await pipeline.reach(last);
   querying = false;

@@ -6,6 +6,7 @@ import { runStuckCommand } from '../../../src/projections/postgres/stuck-command
 import { stockItemStream } from '../../../src/shared/streams.js';
 import { event } from '../../contract/event-store.contract.js';
 import { ADMIN, type Client, type Harness, login, seedStore, startHarness } from '../../support/app.js';
+import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
 
 /** One event the projector cannot read, through the forwarder, Kafka, the projector and HTTP. */
 const test = suite<{ harness: Harness; manager: Client }>('Projections: a poison event stops only its stream');
@@ -61,7 +62,7 @@ test('the rest moves on, the stream is marked stuck and shown, its reads say why
   assert.ok(ready.checks.find((check) => check.name === 'stuck-streams')?.reason?.includes(poisonEvent.id));
 
   const lines: string[] = [];
-  const deps = { pool: harness.db.pool, store: harness.eventStore, out: (line: string) => void lines.push(line) };
+  const deps = { pool: harness.db.pool, store: harness.eventStore, projections: readModelProjections, out: (line: string) => void lines.push(line) };
   assert.is(await runStuckCommand(['list'], deps), 1);
   assert.match(lines.join('\n'), new RegExp(`${poisonStream}\\tevent ${poisonEvent.id}\\tposition ${poison.position}`));
   assert.is(await runStuckCommand(['retry', '--all'], deps), 1, 'nothing fixed yet: still stuck');

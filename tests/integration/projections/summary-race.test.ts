@@ -7,6 +7,7 @@ import type { RecordedEvent } from '../../../src/shared/event-store/port.js';
 import { PostgresEventStore } from '../../../src/shared/event-store/postgres/index.js';
 import { newId } from '../../../src/shared/ids.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
 
 /**
  * Two projector replicas apply two stores' items of one SKU at the same moment (they sit
@@ -22,8 +23,8 @@ test.after(async ({ db }) => db.drop());
 
 test('concurrent batches for one SKU in two stores both reach the summary', async ({ db }) => {
   const store = new PostgresEventStore(db.pool);
-  const a = new PostgresProjector(db.pool, store);
-  const b = new PostgresProjector(db.pool, store);
+  const a = new PostgresProjector({ pool: db.pool, store, projections: readModelProjections });
+  const b = new PostgresProjector({ pool: db.pool, store, projections: readModelProjections });
   const metadata = { actor: null, correlationId: newId(), causationId: null, at: new Date().toISOString(), schemaVersion: 1 };
   const added = (storeId: string, skuId: string, position: bigint): RecordedEvent => ({
     id: newId(),

@@ -7,6 +7,7 @@ import type { Harness } from '../../support/app.js';
 import { type DashboardFigures, foldDashboard } from './dashboard-fold.js';
 import { ok, startReadHarness } from './support.js';
 import { ADMIN, login } from '../../support/app.js';
+import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -70,7 +71,7 @@ test('each movement lands on its UTC day and hour; the windows leave out what is
   at(6 * DAY, item(tea), 'StockItemAdded', { storeId, skuId: tea, quantity: 4, lowStockThreshold: 5 });
   at(1 * HOUR, item(tea), 'StockCounted', { countedQuantity: 0, previousQuantity: 4, delta: -4, note: null });
 
-  const projector = new PostgresProjector(harness.db.pool, harness.eventStore);
+  const projector = new PostgresProjector({ pool: harness.db.pool, store: harness.eventStore, projections: readModelProjections });
   // In two batches, the second delivered twice: counted once.
   await projector.applyBatch({ events: events.slice(0, 8), partition: 0, through: 0n });
   await projector.applyBatch({ events: events.slice(5), partition: 0, through: 0n });

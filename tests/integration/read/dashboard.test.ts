@@ -12,6 +12,7 @@ import { assertProblem, createUser, unique } from '../../support/http-assertions
 import { testBus } from '../../support/kafka.js';
 import { quietLog } from '../../support/pipeline.js';
 import { type DashboardFigures, foldDashboard } from './dashboard-fold.js';
+import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
 
 interface Report extends DashboardFigures {
   items: number;
@@ -70,7 +71,7 @@ async function startProjections(harness: Harness): Promise<() => Promise<void>> 
   await ensureReadModelSchema(harness.db.url);
   const bus = testBus('dashboard');
   await bus.ensureTopic();
-  const projector = await startPostgresProjector({ bus, pool: harness.db.pool, store: harness.eventStore, log: quietLog, group: unique('stockroom-test-dashboard-') });
+  const projector = await startPostgresProjector({ bus, pool: harness.db.pool, store: harness.eventStore, projections: readModelProjections, log: quietLog, group: unique('stockroom-test-dashboard-') });
   const forwarder = new Forwarder({ store: harness.eventStore, bus, pool: harness.db.pool, databaseUrl: harness.db.url, log: quietLog, retryMs: 200 });
   forwarder.start();
   return async () => {
@@ -167,7 +168,7 @@ test('a scripted day of changes: every figure equals a fold of the same events',
 test('a batch delivered again, or twice at once, counts nothing twice', async (context) => {
   const before = await report(context);
   const events = await allEvents(context.harness);
-  const projector = new PostgresProjector(context.harness.db.pool, context.harness.eventStore);
+  const projector = new PostgresProjector({ pool: context.harness.db.pool, store: context.harness.eventStore, projections: readModelProjections });
   await projector.applyBatch({ events, partition: 0, through: 0n });
   await projector.applyBatch({ events: events.slice(-10), partition: 1, through: 0n });
   // Two replicas applying the same events together (a rebalance): the stream locks serialize them.
@@ -179,7 +180,7 @@ test('a batch delivered again, or twice at once, counts nothing twice', async (c
 
 test('a rebuild gives the same dashboard', async (context) => {
   const before = await report(context);
-  await rebuildReadModel({ databaseUrl: context.harness.db.url, pool: context.harness.db.pool, store: context.harness.eventStore, batchSize: 7 });
+  await rebuildReadModel({ databaseUrl: context.harness.db.url, pool: context.harness.db.pool, store: context.harness.eventStore, projections: readModelProjections, batchSize: 7 });
   const after = await report(context);
   assert.equal(figuresOf(after), figuresOf(before));
   assert.equal({ ...after, generatedAt: '' }, { ...before, generatedAt: '' });

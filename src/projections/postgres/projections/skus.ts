@@ -1,6 +1,8 @@
 import { sql } from 'slonik';
 import { z } from 'zod/v4';
+import { skuStream } from '../../../shared/streams.js';
 import { idOfStream, type RowProjection } from '../projection.js';
+import { column, rowCodec } from '../row-codec.js';
 
 export interface SkuRow {
   id: string;
@@ -18,51 +20,30 @@ export interface SkuRow {
   updatedAt: Date;
 }
 
-const rowSchema = z.object({
+const skuRows = rowCodec<SkuRow>({
   id: z.string(),
   code: z.string(),
   name: z.string(),
   category: z.string().nullable(),
   unit: z.string(),
   price: z.string().nullable(),
-  low_stock_threshold: z.number(),
+  lowStockThreshold: z.number(),
   deleted: z.boolean(),
-  revision: z.bigint(),
-  position: z.bigint(),
-  created_at: z.number(),
-  updated_at: z.number(),
+  revision: column.int8AsNumber,
+  position: column.int8,
+  createdAt: column.timestamp,
+  updatedAt: column.timestamp,
 });
 
 export const skuProjection: RowProjection<SkuRow> = {
   category: 'sku',
 
-  async load(tx, schema, streamIds) {
-    const rows = await tx.any(sql.unsafe`
-      select id, code, name, category, unit, price::text as price, low_stock_threshold, deleted, revision, position, created_at, updated_at
-        from ${sql.identifier([schema, 'skus'])} where id = any(${sql.array(streamIds.map(idOfStream), 'uuid')})`);
-    return new Map(
-      rows.map((raw) => {
-        const row = rowSchema.parse(raw);
-        return [
-          `sku-${row.id}`,
-          {
-            id: row.id,
-            code: row.code,
-            name: row.name,
-            category: row.category,
-            unit: row.unit,
-            price: row.price,
-            lowStockThreshold: row.low_stock_threshold,
-            deleted: row.deleted,
-            revision: Number(row.revision),
-            position: row.position,
-            createdAt: new Date(row.created_at),
-            updatedAt: new Date(row.updated_at),
-          },
-        ];
-      }),
-    );
-  },
+  rows: skuRows,
+  // The price as text: a NUMERIC keeps its scale that way, and the row carries a decimal string.
+  select: (schema, streamIds) => sql.unsafe`
+    select id, code, name, category, unit, price::text as price, low_stock_threshold, deleted, revision, position, created_at, updated_at
+      from ${sql.identifier([schema, 'skus'])} where id = any(${sql.array(streamIds.map(idOfStream), 'uuid')})`,
+  streamOf: (row) => skuStream(row.id),
 
   evolve(row, event, recorded) {
     const at = { revision: recorded.revision, position: recorded.position, updatedAt: recorded.recordedAt };
@@ -85,22 +66,7 @@ export const skuProjection: RowProjection<SkuRow> = {
 
   async save(tx, schema, rows) {
     if (rows.length === 0) return;
-    const payload = JSON.stringify(
-      rows.map((row) => ({
-        id: row.id,
-        code: row.code,
-        name: row.name,
-        category: row.category,
-        unit: row.unit,
-        price: row.price,
-        low_stock_threshold: row.lowStockThreshold,
-        deleted: row.deleted,
-        revision: row.revision,
-        position: row.position.toString(),
-        created_at: row.createdAt.toISOString(),
-        updated_at: row.updatedAt.toISOString(),
-      })),
-    );
+    const payload = JSON.stringify(rows.map(skuRows.encode));
     await tx.query(sql.unsafe`
       insert into ${sql.identifier([schema, 'skus'])} as t
         (id, code, name, category, unit, price, low_stock_threshold, deleted, revision, position, created_at, updated_at)

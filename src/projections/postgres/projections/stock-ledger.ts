@@ -1,7 +1,7 @@
 import { type DatabaseTransactionConnection, sql } from 'slonik';
 import { streamCategory } from '../../../shared/event-store/port.js';
 import { itemOfStream } from '../../../shared/hot-model/keys.js';
-import { evolveStockLevel, type StockLevel, stockLevelRow } from '../../stock-level.js';
+import { evolveStockLevel, type StockLevel, stockLevelCodec, stockLevelRow } from '../../stock-level.js';
 import type { AppliedEventsProjection } from '../projection.js';
 
 /**
@@ -26,17 +26,7 @@ export const stockLedgerProjection: AppliedEventsProjection = {
       rows.push(level);
     }
     if (rows.length === 0) return;
-    const payload = JSON.stringify(
-      rows.map((row) => ({
-        store_id: row.storeId,
-        sku_id: row.skuId,
-        position: row.position.toString(),
-        revision: row.revision,
-        quantity: row.quantity,
-        low_stock_threshold: row.lowStockThreshold,
-        removed: row.removed,
-      })),
-    );
+    const payload = JSON.stringify(rows.map(stockLevelCodec.encode));
     await tx.query(sql.unsafe`
       insert into ${sql.identifier([schema, 'stock_ledger'])} (store_id, sku_id, position, revision, quantity, low_stock_threshold, removed)
       select store_id, sku_id, position, revision, quantity, low_stock_threshold, removed

@@ -1,49 +1,35 @@
 import { type DatabaseTransactionConnection, sql } from 'slonik';
-import { z } from 'zod/v4';
 import { itemOfStream } from '../../../shared/hot-model/keys.js';
-import { evolveStockLevel, type StockLevel, stockLevelRow } from '../../stock-level.js';
+import { stockItemStream } from '../../../shared/streams.js';
+import { evolveStockLevel, type StockLevel, stockLevelColumns } from '../../stock-level.js';
 import type { RowProjection } from '../projection.js';
+import { column, rowCodec } from '../row-codec.js';
 
 export interface StockRow extends StockLevel {
   updatedAt: Date;
 }
 
-const rowSchema = z.object({ updated_at: z.number() }).and(stockLevelRow);
+const stockRows = rowCodec<StockRow>({ ...stockLevelColumns, updatedAt: column.timestamp });
 
 /** Stock per store, and the overall summary per SKU recomputed for the SKUs a batch touched. */
 export const stockProjection: RowProjection<StockRow> = {
   category: 'stockitem',
 
-  async load(tx, schema, streamIds) {
+  rows: stockRows,
+  select: (schema, streamIds) => {
     const keys = streamIds.map(itemOfStream);
-    const rows = await tx.any(sql.unsafe`
+    return sql.unsafe`
       select s.* from ${sql.identifier([schema, 'stock'])} s
       join unnest(${sql.array(keys.map((k) => k.storeId), 'uuid')}, ${sql.array(keys.map((k) => k.skuId), 'uuid')}) as k(store_id, sku_id)
-        on s.store_id = k.store_id and s.sku_id = k.sku_id`);
-    const found = new Map<string, StockRow>();
-    for (const raw of rows) {
-      const { updated_at: updatedAt, ...level } = rowSchema.parse(raw);
-      found.set(`stockitem-${level.storeId}_${level.skuId}`, { ...level, updatedAt: new Date(updatedAt) });
-    }
-    return found;
+        on s.store_id = k.store_id and s.sku_id = k.sku_id`;
   },
+  streamOf: (row) => stockItemStream(row.storeId, row.skuId),
 
   evolve: (row, event, recorded) => evolveStockLevel(row, event, recorded, { updatedAt: recorded.recordedAt }),
 
   async save(tx, schema, rows) {
     if (rows.length === 0) return;
-    const payload = JSON.stringify(
-      rows.map((row) => ({
-        store_id: row.storeId,
-        sku_id: row.skuId,
-        quantity: row.quantity,
-        low_stock_threshold: row.lowStockThreshold,
-        removed: row.removed,
-        revision: row.revision,
-        position: row.position.toString(),
-        updated_at: row.updatedAt.toISOString(),
-      })),
-    );
+    const payload = JSON.stringify(rows.map(stockRows.encode));
     const stock = sql.identifier([schema, 'stock']);
     await tx.query(sql.unsafe`
       insert into ${stock} as t (store_id, sku_id, quantity, low_stock_threshold, removed, revision, position, updated_at)

@@ -1,6 +1,8 @@
 import { sql } from 'slonik';
 import { z } from 'zod/v4';
-import { idOfStream, type RowProjection } from '../projection.js';
+import { storeStream } from '../../../shared/streams.js';
+import { type RowProjection, selectById } from '../projection.js';
+import { column, rowCodec } from '../row-codec.js';
 
 export interface StoreRow {
   id: string;
@@ -14,44 +16,24 @@ export interface StoreRow {
   updatedAt: Date;
 }
 
-const rowSchema = z.object({
+const storeRows = rowCodec<StoreRow>({
   id: z.string(),
   name: z.string(),
   code: z.string().nullable(),
   address: z.string().nullable(),
   status: z.enum(['open', 'closed']),
-  revision: z.bigint(),
-  position: z.bigint(),
-  created_at: z.number(),
-  updated_at: z.number(),
+  revision: column.int8AsNumber,
+  position: column.int8,
+  createdAt: column.timestamp,
+  updatedAt: column.timestamp,
 });
 
 export const storeProjection: RowProjection<StoreRow> = {
   category: 'store',
 
-  async load(tx, schema, streamIds) {
-    const rows = await tx.any(sql.unsafe`
-      select * from ${sql.identifier([schema, 'stores'])} where id = any(${sql.array(streamIds.map(idOfStream), 'uuid')})`);
-    return new Map(
-      rows.map((raw) => {
-        const row = rowSchema.parse(raw);
-        return [
-          `store-${row.id}`,
-          {
-            id: row.id,
-            name: row.name,
-            code: row.code,
-            address: row.address,
-            status: row.status,
-            revision: Number(row.revision),
-            position: row.position,
-            createdAt: new Date(row.created_at),
-            updatedAt: new Date(row.updated_at),
-          },
-        ];
-      }),
-    );
-  },
+  rows: storeRows,
+  select: selectById('stores'),
+  streamOf: (row) => storeStream(row.id),
 
   evolve(row, event, recorded) {
     const at = { revision: recorded.revision, position: recorded.position, updatedAt: recorded.recordedAt };
@@ -78,9 +60,7 @@ export const storeProjection: RowProjection<StoreRow> = {
 
   async save(tx, schema, rows) {
     if (rows.length === 0) return;
-    const payload = JSON.stringify(
-      rows.map((row) => ({ ...row, position: row.position.toString(), created_at: row.createdAt.toISOString(), updated_at: row.updatedAt.toISOString() })),
-    );
+    const payload = JSON.stringify(rows.map(storeRows.encode));
     await tx.query(sql.unsafe`
       insert into ${sql.identifier([schema, 'stores'])} as t (id, name, code, address, status, revision, position, created_at, updated_at)
       select id, name, code, address, status, revision, position, created_at, updated_at

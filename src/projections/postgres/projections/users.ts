@@ -1,6 +1,8 @@
 import { sql } from 'slonik';
 import { z } from 'zod/v4';
-import { idOfStream, type RowProjection } from '../projection.js';
+import { userStream } from '../../../shared/streams.js';
+import { type RowProjection, selectById } from '../projection.js';
+import { column, rowCodec } from '../row-codec.js';
 
 export interface UserRow {
   id: string;
@@ -18,51 +20,28 @@ export interface UserRow {
   updatedAt: Date;
 }
 
-const rowSchema = z.object({
+const userRows = rowCodec<UserRow>({
   id: z.string(),
   username: z.string(),
-  display_name: z.string().nullable(),
+  displayName: z.string().nullable(),
   email: z.string().nullable(),
   role: z.string(),
-  store_ids: z.array(z.string()),
-  low_stock_emails: z.boolean(),
+  storeIds: z.array(z.string()),
+  lowStockEmails: z.boolean(),
   deleted: z.boolean(),
-  revision: z.bigint(),
-  position: z.bigint(),
-  created_at: z.number(),
-  updated_at: z.number(),
+  revision: column.int8AsNumber,
+  position: column.int8,
+  createdAt: column.timestamp,
+  updatedAt: column.timestamp,
 });
 
 /** Users and, beside them, one row per store a user is assigned to (for "staff of store X"). */
 export const userProjection: RowProjection<UserRow> = {
   category: 'user',
 
-  async load(tx, schema, streamIds) {
-    const rows = await tx.any(sql.unsafe`
-      select * from ${sql.identifier([schema, 'users'])} where id = any(${sql.array(streamIds.map(idOfStream), 'uuid')})`);
-    return new Map(
-      rows.map((raw) => {
-        const row = rowSchema.parse(raw);
-        return [
-          `user-${row.id}`,
-          {
-            id: row.id,
-            username: row.username,
-            displayName: row.display_name,
-            email: row.email,
-            role: row.role,
-            storeIds: row.store_ids,
-            lowStockEmails: row.low_stock_emails,
-            deleted: row.deleted,
-            revision: Number(row.revision),
-            position: row.position,
-            createdAt: new Date(row.created_at),
-            updatedAt: new Date(row.updated_at),
-          },
-        ];
-      }),
-    );
-  },
+  rows: userRows,
+  select: selectById('users'),
+  streamOf: (row) => userStream(row.id),
 
   evolve(row, event, recorded) {
     const at = { revision: recorded.revision, position: recorded.position, updatedAt: recorded.recordedAt };
@@ -94,22 +73,7 @@ export const userProjection: RowProjection<UserRow> = {
 
   async save(tx, schema, rows) {
     if (rows.length === 0) return;
-    const payload = JSON.stringify(
-      rows.map((row) => ({
-        id: row.id,
-        username: row.username,
-        display_name: row.displayName,
-        email: row.email,
-        role: row.role,
-        store_ids: row.storeIds,
-        low_stock_emails: row.lowStockEmails,
-        deleted: row.deleted,
-        revision: row.revision,
-        position: row.position.toString(),
-        created_at: row.createdAt.toISOString(),
-        updated_at: row.updatedAt.toISOString(),
-      })),
-    );
+    const payload = JSON.stringify(rows.map(userRows.encode));
     const ids = sql.array(rows.map((row) => row.id), 'uuid');
     await tx.query(sql.unsafe`
       insert into ${sql.identifier([schema, 'users'])} as t

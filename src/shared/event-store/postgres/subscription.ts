@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod/v4';
+import { backoffDelayMs, REDELIVERY_BACKOFF } from '../../backoff.js';
 import type { DatabasePool } from '../../db/pool.js';
 import type { GapWait, RecordedEvent, SubscribeOptions, Subscription } from '../port.js';
 import { appendHoldersSql } from './append-marker.js';
@@ -166,7 +167,7 @@ export function subscribeToAll(pool: DatabasePool, options: SubscribeOptions): S
         failures += 1;
         options.onError?.(error);
         // Back off, but never give up: a projection that skips is worse than one that waits.
-        await sleep(Math.min(5_000, 50 * 2 ** Math.min(failures, 7)), undefined, { signal: wake.signal }).catch(() => {});
+        await sleep(backoffDelayMs(failures, REDELIVERY_BACKOFF), undefined, { signal: wake.signal }).catch(() => {});
       }
     }
   })();

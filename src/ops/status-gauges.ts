@@ -1,0 +1,44 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { ClusterStatus } from '../projections/status.js';
+
+/**
+ * The cluster status (src/projections/status.ts) as Prometheus gauges, under the names the
+ * cluster report, the operations docs and the alerts already use. Set afresh from one
+ * status at each scrape: subscribers and stuck streams come and go, so the old series go.
+ */
+export function clusterStatusGauges(registry: Registry): (status: ClusterStatus) => void {
+  const registers = [registry];
+  const head = new Gauge({ name: 'stockroom_event_store_head_position', help: 'Highest global position written.', registers });
+  const checkpoint = new Gauge({ name: 'stockroom_checkpoint_position', help: 'Position a subscriber has fully processed.', labelNames: ['subscriber'], registers });
+  const lagEvents = new Gauge({ name: 'stockroom_lag_events', help: 'Events written after the checkpoint.', labelNames: ['subscriber'], registers });
+  const lagSeconds = new Gauge({ name: 'stockroom_lag_seconds', help: 'Age of the oldest event not yet processed.', labelNames: ['subscriber'], registers });
+  const stuckCount = new Gauge({
+    name: 'stockroom_stuck_streams',
+    help: 'Streams a projector stopped on at an event it cannot read (the rest goes on).',
+    labelNames: ['projection'],
+    registers,
+  });
+  const stuck = new Gauge({
+    name: 'stockroom_stuck_stream',
+    help: 'One per stuck stream, with the event it stopped on.',
+    labelNames: ['projection', 'stream', 'event_id', 'position', 'type'],
+    registers,
+  });
+  return (status) => {
+    for (const gauge of [checkpoint, lagEvents, lagSeconds, stuckCount, stuck]) gauge.reset();
+    head.set(Number(status.forwarder.lag.head));
+    const subscribers = [
+      { subscriber: 'forwarder', checkpoint: status.forwarder.checkpoint, lag: status.forwarder.lag },
+      ...status.projections.map((p) => ({ subscriber: `projector-${p.name}`, checkpoint: p.lag.checkpoint, lag: p.lag })),
+    ];
+    for (const { subscriber, checkpoint: position, lag } of subscribers) {
+      checkpoint.set({ subscriber }, Number(position));
+      lagEvents.set({ subscriber }, lag.events);
+      lagSeconds.set({ subscriber }, lag.seconds);
+    }
+    stuckCount.set({ projection: 'postgres' }, status.stuckStreams.length);
+    for (const s of status.stuckStreams) {
+      stuck.set({ projection: 'postgres', stream: s.streamId, event_id: s.eventId, position: s.position, type: s.type }, 1);
+    }
+  };
+}
