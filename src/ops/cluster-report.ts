@@ -31,6 +31,9 @@ export const clusterReportView = z.object({
   stuckStreams: z
     .array(stuckStreamView)
     .describe('Streams the PostgreSQL projector stopped on at an event it cannot read, oldest 20; every other stream goes on'),
+  mailerStuckStreams: z
+    .array(stuckStreamView)
+    .describe('Streams the mailer stopped on at an event it cannot read, oldest 20: their low-stock emails wait; every other stream goes on'),
   appendsHeldOpen: z
     .array(z.object({ pid: z.int().nullable(), state: z.string().nullable(), seconds: z.number() }))
     .describe('Append transactions open longer than a second, oldest first: a hole behind one holds every subscriber back until it ends'),

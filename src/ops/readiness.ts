@@ -4,7 +4,8 @@ import type { ForwarderStatus } from '../projections/forwarder.js';
 import { lagOf, postgresReadModelCheckpoint } from '../projections/lag.js';
 import type { BusHealth } from '../shared/event-bus/kafka.js';
 import { reportAdmin } from './kafka-lag.js';
-import { countStuckStreams, listStuckStreams } from '../shared/read-model/stuck-streams.js';
+import { countStuckStreams, listStuckStreams, MAILER_STUCK } from '../shared/read-model/stuck-streams.js';
+import { READ_MODEL } from '../shared/read-model/schema-name.js';
 import type { DatabasePool } from '../shared/db/pool.js';
 import { withTimeout } from './timeout.js';
 
@@ -57,19 +58,11 @@ export async function readinessChecks(sources: ReadinessSources): Promise<Readin
   } catch (error) {
     checks.push({ name: 'database', ok: false, reason: error instanceof Error ? error.message : String(error) });
   }
-  const stuck = await withTimeout(listStuckStreams(sources.pool, { limit: 1 }), timeoutMs, 'stuck streams').catch(() => null);
-  const first = stuck?.[0];
-  if (first) {
-    // Shown, not failing: the damage is confined to those streams and the rest is served.
-    const count = await countStuckStreams(sources.pool).catch(() => 1);
-    checks.push({
-      name: 'stuck-streams',
-      ok: true,
-      reason: `the read model is stuck on ${count} stream(s), first ${first.streamId} at event ${first.eventId} (position ${first.position})`,
-      detail: { count, streamId: first.streamId, eventId: first.eventId, position: first.position },
-    });
-  }
   const roles = sources.roles ?? [];
+  const readModelStuck = await stuckCheck(sources.pool, READ_MODEL, 'stuck-streams', 'the read model', timeoutMs);
+  if (readModelStuck) checks.push(readModelStuck);
+  const mailerStuck = roles.includes('mailer') ? await stuckCheck(sources.pool, MAILER_STUCK, 'mailer-stuck-streams', 'the mailer', timeoutMs) : null;
+  if (mailerStuck) checks.push(mailerStuck);
   if (sources.kafka && roles.some((role) => BUS_ROLES.includes(role))) checks.push(await kafkaCheck(sources.kafka.brokers, timeoutMs));
   for (const consumer of sources.bus?.() ?? []) {
     if (consumer.stopped) checks.push({ name: `consumer ${consumer.group}`, ok: false, reason: consumer.stopped });
@@ -87,6 +80,23 @@ export async function readinessChecks(sources: ReadinessSources): Promise<Readin
     });
   }
   return checks;
+}
+
+/**
+ * Streams a consumer stopped on, shown but not failing: the damage is confined to those
+ * streams and the rest is served. Null when there are none (or the table is not there yet).
+ */
+async function stuckCheck(pool: DatabasePool, schema: string, name: string, who: string, timeoutMs: number): Promise<ReadinessCheck | null> {
+  const stuck = await withTimeout(listStuckStreams(pool, { schema, limit: 1 }), timeoutMs, name).catch(() => null);
+  const first = stuck?.[0];
+  if (!first) return null;
+  const count = await countStuckStreams(pool, schema).catch(() => 1);
+  return {
+    name,
+    ok: true,
+    reason: `${who} is stuck on ${count} stream(s), first ${first.streamId} at event ${first.eventId} (position ${first.position})`,
+    detail: { count, streamId: first.streamId, eventId: first.eventId, position: first.position },
+  };
 }
 
 /** The broker answers: an admin client of its own, one attempt, bounded. */

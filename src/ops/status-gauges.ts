@@ -36,9 +36,9 @@ export function clusterStatusGauges(registry: Registry): (status: ClusterStatus)
       lagEvents.set({ subscriber }, lag.events);
       lagSeconds.set({ subscriber }, lag.seconds);
     }
-    stuckCount.set({ projection: 'postgres' }, status.stuckStreams.length);
-    for (const s of status.stuckStreams) {
-      stuck.set({ projection: 'postgres', stream: s.streamId, event_id: s.eventId, position: s.position, type: s.type }, 1);
+    for (const [projection, streams] of [['postgres', status.stuckStreams], ['mailer', status.mailerStuckStreams]] as const) {
+      stuckCount.set({ projection }, streams.length);
+      for (const s of streams) stuck.set({ projection, stream: s.streamId, event_id: s.eventId, position: s.position, type: s.type }, 1);
     }
   };
 }

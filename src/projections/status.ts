@@ -1,6 +1,6 @@
 import type { DatabasePool } from 'slonik';
 import type { ForwarderStatus } from './forwarder.js';
-import { listStuckStreams, type StuckStream } from '../shared/read-model/stuck-streams.js';
+import { listStuckStreams, MAILER_STUCK, type StuckStream } from '../shared/read-model/stuck-streams.js';
 import { forwarderCheckpoint, type Lag, lagOf, postgresReadModelCheckpoint } from './lag.js';
 
 export interface ProjectionStatus {
@@ -14,6 +14,8 @@ export interface ClusterStatus {
   projections: ProjectionStatus[];
   /** Streams the PostgreSQL projector stopped on (the oldest 20). */
   stuckStreams: StuckStream[];
+  /** Streams the mailer stopped on (the oldest 20). */
+  mailerStuckStreams: StuckStream[];
 }
 
 /**
@@ -35,5 +37,6 @@ export async function clusterStatus(
     projections,
     // Before the read model exists (a process that started first) there is nothing stuck.
     stuckStreams: await listStuckStreams(pool, { limit: 20 }).catch(() => []),
+    mailerStuckStreams: await listStuckStreams(pool, { schema: MAILER_STUCK, limit: 20 }).catch(() => []),
   };
 }

@@ -2,7 +2,7 @@ import { loadConfig } from '../shared/config.js';
 import { createDatabasePool } from '../shared/db/pool.js';
 import { PostgresEventStore } from '../shared/event-store/postgres/index.js';
 import { readModelProjections } from './postgres/read-model-projections.js';
-import { runStuckCommand } from './postgres/stuck-command.js';
+import { runStuckCommand } from './stuck-command.js';
 
 /** `npm run projections:stuck [list | retry <streamId>... | retry --all]` against DATABASE_URL. */
 async function main(): Promise<number> {

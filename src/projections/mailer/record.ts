@@ -3,7 +3,8 @@ import { z } from 'zod/v4';
 import type { BusBatch } from '../../shared/event-bus/port.js';
 import { type EventStore, type RecordedEvent, streamCategory } from '../../shared/event-store/port.js';
 import { STOCK_ITEM_CATEGORY } from '../../shared/hot-model/keys.js';
-import { readForProjection } from '../postgres/projector.js';
+import { ProjectionFailed, readForProjection } from '../postgres/projector.js';
+import { MAILER_STUCK } from '../../shared/read-model/stuck-streams.js';
 import { READ_MODEL } from '../postgres/read-model-schema.js';
 import { type StockLevel, stockLevelRow } from '../stock-level.js';
 import { isLowLevel, stepLevel } from './crossings.js';
@@ -18,6 +19,8 @@ export const DEFAULT_HISTORY_BOUND_MS = 24 * 3600_000;
 export interface RecorderOptions {
   historyBoundMs?: number;
   now?: () => Date;
+  /** Told of each stream marked stuck, to say it loudly. */
+  onStuck?: (failure: ProjectionFailed) => void;
 }
 
 /** A crossing as recorded: the event that made the item low, and the level it left. */
@@ -40,6 +43,7 @@ const recipientRow = z.object({ store_id: z.string(), user_id: z.string(), email
 export class CrossingRecorder {
   private readonly historyBoundMs: number;
   private readonly now: () => Date;
+  private readonly onStuck: (failure: ProjectionFailed) => void;
 
   constructor(
     private readonly pool: DatabasePool,
@@ -48,12 +52,13 @@ export class CrossingRecorder {
   ) {
     this.historyBoundMs = options.historyBoundMs ?? DEFAULT_HISTORY_BOUND_MS;
     this.now = options.now ?? (() => new Date());
+    this.onStuck = options.onStuck ?? (() => {});
   }
 
   /** Applies one batch; answers how many outbox rows (mails owed to someone) it added. */
   async applyBatch(batch: BusBatch): Promise<number> {
     return this.pool.transaction(async (tx) => {
-      const owed = await this.record(tx, batch.events);
+      const { owed } = await this.record(tx, batch.events, null);
       await tx.query(sql.unsafe`
         insert into mail_progress as t (partition, through)
         values (${batch.partition}, ${batch.through.toString()}::bigint)
@@ -62,7 +67,30 @@ export class CrossingRecorder {
     });
   }
 
-  private async record(tx: DatabaseTransactionConnection, events: readonly RecordedEvent[]): Promise<number> {
+  /**
+   * Records a stuck stream again from the event store (after a fix: an upcaster, a code
+   * change). Answers null when it is recorded and no longer stuck, or the failure that
+   * keeps it stuck (one more attempt counted). Crossings it finds are owed as usual.
+   */
+  async retryStuck(streamId: string): Promise<ProjectionFailed | null> {
+    return this.pool.transaction(async (tx) => {
+      const stored = await tx.maybeOneFirst(sql.unsafe`select revision from mail_stock_levels where stream_id = ${streamId}`);
+      const after = stored === null ? -1 : Number(z.bigint().parse(stored));
+      const events = await this.store.readStream(streamId, { fromRevision: after + 1 });
+      const { failures } = await this.record(tx, events, streamId);
+      const failure = failures[0] ?? null;
+      if (!failure) await tx.query(sql.unsafe`delete from ${sql.identifier([MAILER_STUCK, 'stuck_streams'])} where stream_id = ${streamId}`);
+      return failure;
+    });
+  }
+
+  /**
+   * Folds each stream's new events into its level, stream by stream. A stream with an event
+   * this release cannot read keeps the level before it and is marked stuck there; its later
+   * events wait (a retry reads them from the store), and every other stream goes on.
+   * `retrying` is the one stuck stream an operator's retry records again.
+   */
+  private async record(tx: DatabaseTransactionConnection, events: readonly RecordedEvent[], retrying: string | null): Promise<{ owed: number; failures: ProjectionFailed[] }> {
     const streams = new Map<string, RecordedEvent[]>();
     for (const event of events) {
       if (streamCategory(event.streamId) !== STOCK_ITEM_CATEGORY) continue;
@@ -70,13 +98,21 @@ export class CrossingRecorder {
       if (list) list.push(event);
       else streams.set(event.streamId, [event]);
     }
-    if (streams.size === 0) return 0;
+    if (streams.size === 0) return { owed: 0, failures: [] };
     const ids = [...streams.keys()].sort();
     // During a consumer-group rebalance two mailers may briefly hold the same batch: they
     // take the streams one after the other (in one order, so never a deadlock).
     await tx.query(sql.unsafe`
       select pg_advisory_xact_lock(hashtext('stockroom.mail:' || id))
         from unnest(${sql.array(ids, 'text')}::text[]) with ordinality as s(id, n) order by n`);
+    // Read under the stream locks: a retry that cleared a stream has committed, or waits for us.
+    const stuck = new Set(
+      z.array(z.string()).parse(
+        await tx.anyFirst(sql.unsafe`
+          select stream_id from ${sql.identifier([MAILER_STUCK, 'stuck_streams'])}
+           where stream_id = any(${sql.array(ids, 'text')}) and stream_id is distinct from ${retrying}`),
+      ),
+    );
     const rows = await tx.any(sql.unsafe`select * from mail_stock_levels where stream_id = any(${sql.array(ids, 'text')})`);
     const levels = new Map(
       rows.map((raw) => {
@@ -87,18 +123,32 @@ export class CrossingRecorder {
 
     const changed = new Map<string, StockLevel>();
     const crossings: Crossing[] = [];
+    const failures: ProjectionFailed[] = [];
     for (const streamId of ids) {
+      if (stuck.has(streamId)) continue;
       const start = levels.get(streamId) ?? null;
       let level = start;
       for (const recorded of await this.newEvents(streamId, start, streams.get(streamId) ?? [])) {
-        const step = stepLevel(level, readForProjection(recorded), recorded);
+        let event;
+        try {
+          event = readForProjection(recorded);
+        } catch (error) {
+          if (!(error instanceof ProjectionFailed)) throw error;
+          failures.push(error);
+          await markStuck(tx, error);
+          break;
+        }
+        const step = stepLevel(level, event, recorded);
         if (step.crossing && step.after) crossings.push({ recorded, level: step.after });
         level = step.after;
       }
       if (level && level !== start) changed.set(streamId, level);
     }
     await saveLevels(tx, changed);
-    return this.saveCrossings(tx, crossings);
+    const owed = await this.saveCrossings(tx, crossings);
+    // Said once the batch is recorded around them (or again when it is retried).
+    for (const failure of failures) this.onStuck(failure);
+    return { owed, failures };
   }
 
   /**
@@ -164,6 +214,16 @@ export class CrossingRecorder {
       returning 1`);
     return added.length;
   }
+}
+
+async function markStuck(tx: DatabaseTransactionConnection, failure: ProjectionFailed): Promise<void> {
+  const { event } = failure;
+  const reason = failure.cause instanceof Error ? failure.cause.message : failure.message;
+  await tx.query(sql.unsafe`
+    insert into ${sql.identifier([MAILER_STUCK, 'stuck_streams'])} as t (stream_id, event_id, position, type, reason)
+    values (${event.streamId}, ${event.id}, ${event.position.toString()}::bigint, ${event.type}, ${reason})
+    on conflict (stream_id) do update
+      set event_id = excluded.event_id, position = excluded.position, type = excluded.type, reason = excluded.reason, attempts = t.attempts + 1`);
 }
 
 async function saveLevels(tx: DatabaseTransactionConnection, levels: Map<string, StockLevel>): Promise<void> {

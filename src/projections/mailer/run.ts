@@ -54,7 +54,14 @@ export async function startMailer(
     ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
     ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
   });
-  const recorder = new CrossingRecorder(pool, store, options.historyBoundMs !== undefined ? { historyBoundMs: options.historyBoundMs } : {});
+  const recorder = new CrossingRecorder(pool, store, {
+    ...(options.historyBoundMs !== undefined ? { historyBoundMs: options.historyBoundMs } : {}),
+    onStuck: (failure) =>
+      log.error(
+        { err: failure, eventId: failure.event.id, position: failure.event.position.toString(), streamId: failure.event.streamId },
+        'mailer stopped on a stream at an event it cannot read; its other streams go on (npm run projections:stuck)',
+      ),
+  });
   sender.start();
   const subscription = await bus.subscribe({
     group: options.group ?? MAILER_GROUP,

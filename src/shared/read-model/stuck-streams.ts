@@ -36,7 +36,11 @@ const toView = (row: z.infer<typeof stuckRow>): StuckStream => ({
 /**
  * The read model's record of streams the projector stopped on (a poison event): written by
  * the projector, read by queries, readiness and the cluster report, so it sits between them.
+ * The mailer keeps one of the same shape in its own schema (MAILER_STUCK).
  */
+
+/** The schema of the mailer's stuck streams (migration 016). */
+export const MAILER_STUCK = 'mailer';
 
 /** Streams the PostgreSQL projector stopped on, oldest first (at most `limit`). */
 export async function listStuckStreams(pool: DatabasePool, { schema = READ_MODEL, limit = 100 } = {}): Promise<StuckStream[]> {

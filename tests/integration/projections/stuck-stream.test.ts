@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runStuckCommand } from '../../../src/projections/postgres/stuck-command.js';
+import { runStuckCommand } from '../../../src/projections/stuck-command.js';
 import { stockItemStream } from '../../../src/shared/streams.js';
 import { event } from '../../contract/event-store.contract.js';
 import { ADMIN, type Client, type Harness, login, seedStore, startHarness } from '../../support/app.js';
