@@ -4,7 +4,8 @@ import { itemHash, itemOfStream, keys, lowestProgress, progressHash, type RedisI
 import { execAll, type Redis, serverRunId } from '../../shared/redis.js';
 import { foldItem } from './evolve.js';
 import { RedisRebuild } from './rebuild.js';
-import { applyItems, position } from './scripts.js';
+import { applyItems, forgetItems, position } from './scripts.js';
+import { ProjectionFailed } from '../postgres/projector.js';
 
 export interface RedisProjectorOptions {
   /** Events per read of the event store during a rebuild. */
@@ -13,6 +14,8 @@ export interface RedisProjectorOptions {
   rebuildChunkSize?: number;
   /** How long a rebuild keeps its lock without renewing it (a crashed rebuilder frees it then). */
   rebuildLeaseMs?: number;
+  /** Told of each stream left out at an event this release cannot read, to say it loudly. */
+  onStuck?: (failure: ProjectionFailed) => void;
 }
 
 /**
@@ -31,17 +34,20 @@ export interface RedisProjectorOptions {
 export class RedisProjector {
   private partitions = 0;
   private readonly rebuilding: RedisRebuild;
+  private readonly onStuck: (failure: ProjectionFailed) => void;
 
   constructor(
     private readonly redis: Redis,
     private readonly store: EventStore,
     options: RedisProjectorOptions = {},
   ) {
+    this.onStuck = options.onStuck ?? (() => {});
     this.rebuilding = new RedisRebuild(
       redis,
       store,
       { pageSize: options.rebuildPageSize ?? 1_000, chunkSize: options.rebuildChunkSize ?? 200, leaseMs: options.rebuildLeaseMs ?? 30_000 },
       () => this.partitions,
+      this.onStuck,
     );
   }
 
@@ -61,13 +67,25 @@ export class RedisProjector {
       const loaded = streamIds.length === 0 ? new Map<string, RedisItemRow>() : await this.load(runId, streamIds);
       if (loaded) {
         const changed: RedisItemRow[] = [];
+        const failures: ProjectionFailed[] = [];
         for (const streamId of streamIds) {
           const start = loaded.get(streamId) ?? null;
-          const row = await this.fold(start, streamId, streams.get(streamId) ?? []);
-          if (row && row !== start) changed.push(row);
+          try {
+            const row = await this.fold(start, streamId, streams.get(streamId) ?? []);
+            if (row && row !== start) changed.push(row);
+          } catch (error) {
+            // One stream this release cannot read is left out of the model, not the partition:
+            // its next event folds it again from the store (after a fix, it is back).
+            if (!(error instanceof ProjectionFailed)) throw error;
+            failures.push(error);
+          }
         }
+        await forgetItems(this.redis, failures.map((failure) => failure.event.streamId));
         const written = await applyItems(this.redis, ['batch', runId, String(batch.partition), position(batch.through)], changed);
-        if (written !== -1) return;
+        if (written !== -1) {
+          for (const failure of failures) this.onStuck(failure);
+          return;
+        }
       }
       // Not complete on this server (new, restarted, flushed): rebuild, then apply.
       if (attempt >= 3) throw new Error('The Redis read model is still incomplete after a rebuild');

@@ -4,7 +4,8 @@ import { type EventStore, streamCategory } from '../../shared/event-store/port.j
 import { keys, type RedisItemRow, STOCK_ITEM_CATEGORY } from '../../shared/hot-model/keys.js';
 import { type Redis, serverRunId } from '../../shared/redis.js';
 import { foldItem } from './evolve.js';
-import { applyItems, FINISH, REBUILD_LOCK, RELEASE, RENEW, scriptResult } from './scripts.js';
+import { applyItems, FINISH, forgetItems, REBUILD_LOCK, RELEASE, RENEW, scriptResult } from './scripts.js';
+import { ProjectionFailed } from '../postgres/projector.js';
 
 /** Another replica is rebuilding the model; the batch is retried later. */
 export class RebuildInProgress extends Error {
@@ -46,6 +47,8 @@ export class RedisRebuild {
     private readonly options: RedisRebuildOptions,
     /** The partitions known when it finishes, each set at least to what it read through. */
     private readonly partitions: () => number,
+    /** Told of each stream left out at an event this release cannot read. */
+    private readonly onStuck: (failure: ProjectionFailed) => void = () => {},
   ) {}
 
   run(): Promise<void> {
@@ -72,17 +75,27 @@ export class RedisRebuild {
   private async under(token: string, runId: string): Promise<void> {
     const { pageSize, chunkSize, leaseMs } = this.options;
     const rows = new Map<string, RedisItemRow | null>();
+    const failures = new Map<string, ProjectionFailed>();
     const through = await catchUp(this.store, {
       after: 0n,
       batchSize: pageSize,
       onEvents: async (events) => {
         for (const event of events) {
-          if (streamCategory(event.streamId) !== STOCK_ITEM_CATEGORY) continue;
-          rows.set(event.streamId, foldItem(rows.get(event.streamId) ?? null, [event]));
+          if (streamCategory(event.streamId) !== STOCK_ITEM_CATEGORY || failures.has(event.streamId)) continue;
+          try {
+            rows.set(event.streamId, foldItem(rows.get(event.streamId) ?? null, [event]));
+          } catch (error) {
+            // Left out, as a live batch leaves it out: the rest of the model is rebuilt.
+            if (!(error instanceof ProjectionFailed)) throw error;
+            failures.set(event.streamId, error);
+            rows.delete(event.streamId);
+          }
         }
         await this.renew(token);
       },
     });
+    await forgetItems(this.redis, [...failures.keys()]);
+    for (const failure of failures.values()) this.onStuck(failure);
     const present = [...rows.values()].filter((row): row is RedisItemRow => row !== null);
     for (let start = 0; start < present.length; start += chunkSize) {
       const written = await applyItems(this.redis, ['rebuild', token, String(leaseMs), ''], present.slice(start, start + chunkSize));

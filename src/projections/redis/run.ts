@@ -25,7 +25,19 @@ export async function startRedisProjector(deps: {
   group?: string;
   options?: RedisProjectorOptions;
 }): Promise<BusSubscription> {
-  const projector = new RedisProjector(deps.redis, deps.store, deps.options);
+  // Said once per event and process: each later event of that stream meets it again.
+  const said = new Set<string>();
+  const projector = new RedisProjector(deps.redis, deps.store, {
+    ...deps.options,
+    onStuck: (failure) => {
+      if (said.has(failure.event.id)) return;
+      said.add(failure.event.id);
+      deps.log.error(
+        { err: failure, eventId: failure.event.id, position: failure.event.position.toString(), streamId: failure.event.streamId, type: failure.event.type },
+        'Redis projector left out a stream at an event it cannot apply; its point reads fall back to PostgreSQL, every other stream goes on',
+      );
+    },
+  });
   const partitions = await deps.bus.partitions();
   // Not fatal when Redis is away: the partition count is remembered and seeded by the rebuild.
   await projector.registerPartitions(partitions).catch((error: unknown) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod/v4';
-import { keys, lowMember, type RedisItemRow } from '../../shared/hot-model/keys.js';
-import { LuaScript, type Redis } from '../../shared/redis.js';
+import { itemOfStream, keys, lowMember, type RedisItemRow } from '../../shared/hot-model/keys.js';
+import { execAll, LuaScript, type Redis } from '../../shared/redis.js';
 
 /**
  * The Lua scripts of the Redis read model: each runs atomically on the server, so a row
@@ -126,4 +126,19 @@ export async function applyItems(redis: Redis, head: ApplyHead, rows: readonly R
     );
   }
   return scriptResult.parse(await APPLY.run(redis, scriptKeys, args));
+}
+
+/**
+ * Takes items out of the model (a stream stopped at an event this release cannot read):
+ * point reads of them then fall back to PostgreSQL, which says the stream is stuck, instead
+ * of answering a row that stopped short of that event.
+ */
+export async function forgetItems(redis: Redis, streamIds: readonly string[]): Promise<void> {
+  if (streamIds.length === 0) return;
+  const multi = redis.multi();
+  for (const streamId of streamIds) {
+    const { storeId, skuId } = itemOfStream(streamId);
+    multi.del(keys.item(storeId, skuId)).zrem(keys.storeItems(storeId), skuId).srem(keys.storeLow(storeId), skuId).srem(keys.low, lowMember(storeId, skuId));
+  }
+  await execAll(multi);
 }

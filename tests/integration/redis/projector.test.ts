@@ -1,3 +1,4 @@
+import { sql } from 'slonik';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RedisProjector } from '../../../src/projections/redis/projector.js';
@@ -5,6 +6,8 @@ import { RedisReadModel } from '../../../src/shared/hot-model/redis-read-model.j
 import type { EventStore } from '../../../src/shared/event-store/port.js';
 import type { Redis } from '../../../src/shared/redis.js';
 import { newId } from '../../../src/shared/ids.js';
+import { stockItemStream } from '../../../src/shared/streams.js';
+import { event } from '../../contract/event-store.contract.js';
 import { storeStream } from '../../../src/write/streams.js';
 import { stores } from '../../../src/write/aggregates.js';
 import { batchOf, context, dumpPrefix, prefixedRedis, readyProjector, sharedRedisUrl, type StockWorld, stockWorld } from './support.js';
@@ -184,6 +187,38 @@ test('a model with no past (new or emptied Redis) is rebuilt from the event stor
   assert.equal((await model.item(touched.storeId, touched.skuId))?.quantity, 1);
   assert.ok(((await model.watermark()) ?? 0n) >= (latest.at(-1)?.position ?? 1n));
   assert.is(Object.keys(await dumpPrefix(redis, prefix)).includes('rebuild'), false, 'the rebuild lock is released');
+});
+
+test('an event it cannot read leaves its stream out of the model, not the partition; a rebuild does the same; a fix brings it back', async ({ world, redis, model }) => {
+  const healthy = await world.addItem(8, 2);
+  const storeId = healthy.storeId;
+  const skuId = newId();
+  const poisonStream = stockItemStream(storeId, skuId);
+  // Written around the deciders (as a buggy release or a hand edit might): unreadable data.
+  await world.store.append(poisonStream, [event('StockItemAdded', { storeId, skuId, quantity: 'lots', lowStockThreshold: 1 })], 'no_stream');
+  const poison = (await world.store.readStream(poisonStream))[0]!;
+  const sold = await world.run(healthy, { type: 'AdjustStock', delta: -1, reason: 'sold', note: null });
+
+  const stuck: string[] = [];
+  const projector = new RedisProjector(redis, world.store, { onStuck: (failure) => stuck.push(failure.event.id) });
+  await projector.registerPartitions(1);
+  await projector.applyBatch(batchOf([poison, ...sold]));
+  assert.equal(stuck, [poison.id], 'the stream is said');
+  assert.is((await model.item(healthy.storeId, healthy.skuId))?.quantity, 7, 'the rest of the batch is applied');
+  assert.is(await model.item(storeId, skuId), null, 'the stream is not in the model: its point reads go to PostgreSQL');
+  assert.ok(((await model.watermark()) ?? 0n) >= sold.at(-1)!.position, 'the partition moves on');
+
+  // A rebuild meets it too, and still completes.
+  await redis.del('meta');
+  await new RedisProjector(redis, world.store).rebuild();
+  assert.is((await model.item(healthy.storeId, healthy.skuId))?.quantity, 7);
+  assert.is(await model.item(storeId, skuId), null);
+
+  // Once the event reads (an upcaster, a corrected event), the stream's next event folds it from the store.
+  await world.db.pool.query(sql.unsafe`update es_events set data = jsonb_set(data, '{quantity}', '4') where event_id = ${poison.id}`);
+  const next = await world.run({ storeId, skuId }, { type: 'AdjustStock', delta: -1, reason: 'sold', note: null });
+  await projector.applyBatch(batchOf(next));
+  assert.is((await model.item(storeId, skuId))?.quantity, 3);
 });
 
 test.run();
