@@ -5,7 +5,7 @@ import { type EventStore, type RecordedEvent, streamCategory } from '../../share
 import { STOCK_ITEM_CATEGORY } from '../../shared/hot-model/keys.js';
 import { ProjectionFailed, readForProjection } from '../postgres/projector.js';
 import { MAILER_STUCK } from '../../shared/read-model/stuck-streams.js';
-import { READ_MODEL } from '../postgres/read-model-schema.js';
+import { readModelUsers, wantsLowStockMail } from './recipients.js';
 import { type StockLevel, stockLevelRow } from '../stock-level.js';
 import { isLowLevel, stepLevel } from './crossings.js';
 
@@ -253,22 +253,16 @@ async function saveLevels(tx: DatabaseTransactionConnection, levels: Map<string,
 }
 
 /**
- * Who gets a store's low-stock emails, as the read model knows them when the crossing is
- * recorded: every manager, and the staff assigned to the store; each with an email, not
- * deleted, and not having turned the emails off.
+ * Who gets a store's low-stock emails when the crossing is recorded (recipients.ts).
  */
 async function recipientsOf(
   tx: DatabaseTransactionConnection,
   storeIds: string[],
 ): Promise<Map<string, z.infer<typeof recipientRow>[]>> {
-  const users = sql.identifier([READ_MODEL, 'users']);
-  const assignments = sql.identifier([READ_MODEL, 'store_assignments']);
   const rows = await tx.any(sql.unsafe`
     select s.store_id::text as store_id, u.id::text as user_id, u.email
       from unnest(${sql.array(storeIds, 'uuid')}::uuid[]) as s(store_id)
-      join ${users} u on not u.deleted and u.email is not null and u.low_stock_emails
-       and (u.role = 'manager'
-            or (u.role = 'staff' and exists (select 1 from ${assignments} a where a.user_id = u.id and a.store_id = s.store_id)))`);
+      join ${readModelUsers} u on ${wantsLowStockMail('u', 's.store_id')}`);
   const byStore = new Map<string, z.infer<typeof recipientRow>[]>();
   for (const raw of rows) {
     const row = recipientRow.parse(raw);

@@ -42,4 +42,25 @@ test('three items of one store crossing within the window make one digest; anoth
   assert.equal(bossSubjects, ['Low stock at Digest Street: 3 items', `Low stock at Other Street: ${other.code} (0 left)`]);
 });
 
+test('turning the emails off inside the window cancels what was queued for that user; a changed address gets the mail', async ({ world, smtp }) => {
+  const { harness, manager } = world;
+  const { storeId, skuId } = await createStoreAndSku(manager, 'Opt-out Lane');
+  const quitter = await createUserWithEmail(harness, manager, 'staff', [storeId]);
+  const mover = await createUserWithEmail(harness, manager, 'staff', [storeId]);
+  await addItem(manager, storeId, skuId, 10);
+  await world.settle();
+
+  await adjust(manager, storeId, skuId, -9); // a crossing: both are owed a mail, in 3 s
+  const off = await quitter.client.patch('/api/auth/me', { lowStockEmails: false });
+  assert.is(off.statusCode, 200, off.body);
+  const moved = await manager.patch(`/api/users/${mover.id}`, { email: `moved-${mover.email!}` });
+  assert.is(moved.statusCode, 200, moved.body);
+  await world.settle();
+
+  await eventually('the mail to the new address', async () => (mailsTo(smtp, `moved-${mover.email!}`).length >= 1 ? true : undefined));
+  await sleep(1_000);
+  assert.is(mailsTo(smtp, quitter.email!).length, 0, 'no mail after turning them off');
+  assert.is(mailsTo(smtp, mover.email!).length, 0, 'nothing to the old address');
+});
+
 test.run();

@@ -1,6 +1,7 @@
-import { type DatabasePool, sql } from 'slonik';
+import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
 import { z } from 'zod/v4';
 import { newId } from '../../../shared/ids.js';
+import { readModelUsers, wantsLowStockMail } from '../recipients.js';
 
 /** A mail row as the sender works on it. */
 export const mailRow = z.object({
@@ -49,8 +50,23 @@ export async function formMails(pool: DatabasePool, digestSeconds: number): Prom
          limit ${FORM_LIMIT}
            for update of o skip locked`)
     ).map((raw) => unsentRow.parse(raw));
+    const wanted = await stillWanted(tx, rows);
+    const unwanted = rows.filter((row) => !wanted.has(`${row.recipient_user_id}/${row.store_id}`));
+    if (unwanted.length > 0) {
+      // Turned off (or deleted, or no longer at the store) inside the digest window: no mail.
+      await tx.query(sql.unsafe`
+        delete from mail_outbox o
+         using unnest(${sql.array(unwanted.map((row) => row.stream_id), 'text')}::text[],
+                      ${sql.array(unwanted.map((row) => row.revision.toString()), 'int8')}::bigint[],
+                      ${sql.array(unwanted.map((row) => row.recipient_user_id), 'uuid')}::uuid[]) as k(stream_id, revision, user_id)
+         where o.stream_id = k.stream_id and o.revision = k.revision and o.recipient_user_id = k.user_id and o.mail_id is null`);
+    }
     const groups = new Map<string, z.infer<typeof unsentRow>[]>();
     for (const row of rows) {
+      const email = wanted.get(`${row.recipient_user_id}/${row.store_id}`);
+      if (email === undefined) continue;
+      // The address as it is now: one changed inside the window gets the mail.
+      row.recipient_email = email;
       const key = `${row.recipient_user_id}/${row.store_id}`;
       const group = groups.get(key);
       if (group) group.push(row);
@@ -71,6 +87,19 @@ export async function formMails(pool: DatabasePool, digestSeconds: number): Prom
     }
     return groups.size;
   });
+}
+
+const wantedRow = z.object({ user_id: z.string(), store_id: z.string(), email: z.string() });
+
+/** The (recipient, store) pairs of these rows that still want the mail, with their address now. */
+async function stillWanted(tx: DatabaseTransactionConnection, rows: readonly z.infer<typeof unsentRow>[]): Promise<Map<string, string>> {
+  if (rows.length === 0) return new Map();
+  const found = await tx.any(sql.unsafe`
+    select distinct k.user_id::text as user_id, k.store_id::text as store_id, u.email
+      from unnest(${sql.array(rows.map((row) => row.recipient_user_id), 'uuid')}::uuid[],
+                  ${sql.array(rows.map((row) => row.store_id), 'uuid')}::uuid[]) as k(user_id, store_id)
+      join ${readModelUsers} u on u.id = k.user_id and ${wantsLowStockMail('u', 'k.store_id')}`);
+  return new Map(found.map((raw) => wantedRow.parse(raw)).map((row) => [`${row.user_id}/${row.store_id}`, row.email]));
 }
 
 /**
