@@ -25,7 +25,9 @@ const listening = z.object({ port: z.int().positive() });
 
 /** Starts bench/support/http-server.ts in a child process (node --import tsx) and waits until it listens. */
 export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), serverFile], {
+  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": flags for the server processes only (a profile of where their time goes).
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', import.meta.resolve('tsx'), serverFile], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, BENCH_SERVER: JSON.stringify(spec) },
   });
