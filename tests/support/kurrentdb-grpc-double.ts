@@ -225,7 +225,7 @@ export async function startKurrentDbGrpcDouble(): Promise<KurrentDbGrpcDouble> {
 
   const read: grpc.handleServerStreamingCall<StreamsPb.ReadReq, StreamsPb.ReadResp> = (call) => {
     const options = call.request.getOptions();
-    if (!options) return call.destroy(Object.assign(new Error('read without options'), { code: grpc.status.INVALID_ARGUMENT }));
+    if (!options) return void call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'read without options' });
     const structuredIds = options.getUuidOption()?.hasStructured() ?? false;
     const backwards = options.getReadDirection() === ReadReq.Options.ReadDirection.BACKWARDS;
     const count = options.hasCount() ? Number(BigInt.asUintN(53, BigInt(options.getCount()))) : Number.MAX_SAFE_INTEGER;
@@ -287,7 +287,8 @@ export async function startKurrentDbGrpcDouble(): Promise<KurrentDbGrpcDouble> {
       const dropped = live.size;
       for (const subscriber of [...live]) {
         live.delete(subscriber);
-        subscriber.call.destroy(Object.assign(new Error('connection dropped by the test double'), { code: grpc.status.UNAVAILABLE }));
+        // grpc-js ends a server call with the status of an error emitted on it.
+        subscriber.call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'connection dropped by the test double' });
       }
       return dropped;
     },
