@@ -103,7 +103,8 @@ function filterOf(options: StreamsPb.ReadReq.Options): Filter {
   return (event) => matches(on === 'type' ? event.type : event.streamId);
 }
 
-export async function startKurrentDbGrpcDouble(): Promise<KurrentDbGrpcDouble> {
+/** @param port 0 for any free port; a fixed one to stand in again for a server that was down. */
+export async function startKurrentDbGrpcDouble(port = 0): Promise<KurrentDbGrpcDouble> {
   const log: LoggedEvent[] = [];
   const streams = new Map<string, LoggedEvent[]>();
   const live = new Set<Live>();
@@ -274,13 +275,13 @@ export async function startKurrentDbGrpcDouble(): Promise<KurrentDbGrpcDouble> {
 
   const server = new grpc.Server();
   server.addService(streamsGrpc.StreamsService, { read, append } as unknown as grpc.UntypedServiceImplementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
 
   return {
-    url: `kurrentdb://127.0.0.1:${port}?tls=false`,
-    port,
+    url: `kurrentdb://127.0.0.1:${bound}?tls=false`,
+    port: bound,
     calls,
     writeSystemEvents,
     dropSubscriptions() {
