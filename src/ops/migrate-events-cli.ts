@@ -17,9 +17,10 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { to: { type: 'string' }, 'page-size': { type: 'string' } }, strict: true });
   const to = values.to;
   if (to !== 'eventstoredb' && to !== 'postgres') throw new ConfigError([`--to: ${USAGE}`]);
-  const config = loadConfig();
+  // Both stores are opened whatever EVENT_STORE says (it names the one the servers use):
+  // loaded as eventstoredb so that EVENTSTOREDB_URL is checked, and not refused as unused.
+  const config = loadConfig({ ...process.env, EVENT_STORE: 'eventstoredb' });
   if (config.DATABASE_URL === undefined) throw new ConfigError(['DATABASE_URL: must be set: the PostgreSQL event store, and where the progress is kept']);
-  // Both stores are opened whatever EVENT_STORE says: the URL is what this tool needs.
   if (config.EVENTSTOREDB_URL === undefined) throw new ConfigError(['EVENTSTOREDB_URL: must be set: the KurrentDB to copy into or from']);
   const pageSize = Number(values['page-size'] ?? 1_000);
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new ConfigError([`--page-size: a positive whole number, not ${values['page-size']}`]);
