@@ -140,7 +140,7 @@ test('KurrentDB not up at start: the process waits, /readyz says so, and it star
   assert.is(ready?.body.checks?.[0]?.name, 'event-store');
   assert.match(ready?.body.checks?.[0]?.reason ?? '', /waiting for KurrentDB at kurrentdb:\/\/127\.0\.0\.1/);
   assert.is((await fetch(`${base}/healthz`)).status, 200);
-  context.double = await startKurrentDbGrpcDouble(storePort);
+  context.double = await startKurrentDbGrpcDouble({ port: storePort });
   await listening(context.child!, output);
   assert.is((await fetch(`${base}/healthz`)).status, 200);
   const eventStoreCheck = async () => {
@@ -156,7 +156,7 @@ test('KurrentDB not up at start: the process waits, /readyz says so, and it star
   assert.is(down.status, 503);
   assert.is(down.check?.ok, false);
   assert.match(down.check?.reason ?? '', /event store is not reachable/);
-  context.double = await startKurrentDbGrpcDouble(storePort);
+  context.double = await startKurrentDbGrpcDouble({ port: storePort });
   let back = await eventStoreCheck();
   for (const deadline = Date.now() + 20_000; back.check?.ok !== true && Date.now() < deadline; ) {
     await new Promise((resolve) => setTimeout(resolve, 250));

@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KurrentDbEventStore } from '../../src/shared/event-store/kurrentdb/index.js';
 import type { RecordedEvent } from '../../src/shared/event-store/port.js';
+import { fromWire, toWire } from '../../src/shared/event-bus/message.js';
 import { event } from '../contract/event-store.contract.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { type KurrentDbGrpcDouble, startKurrentDbGrpcDouble } from '../support/kurrentdb-grpc-double.js';
@@ -91,13 +92,30 @@ test('a dropped connection: the subscription opens again from the last position 
   assert.is(subscription.checkpoint, seen.at(-1)!.position);
 });
 
-test('positions are the server\'s: not dense, and they survive a round trip through JSON text', async ({ store }) => {
-  const streamId = `thing-${randomUUID()}`;
-  await store.append(streamId, [event('A'), event('B')], 'no_stream');
-  const [a, b] = await store.readStream(streamId);
-  assert.ok(b!.position - a!.position > 1n, 'a gap between neighbours');
-  assert.is(BigInt(JSON.parse(JSON.stringify({ p: b!.position.toString() })).p), b!.position);
-  assert.equal((await store.readAll({ after: a!.position })).map((e) => e.id), [b!.id]);
+test('positions are the server\'s: not dense, beyond 2^53, and unchanged through the bus\'s JSON', async ({ db }) => {
+  const double = await startKurrentDbGrpcDouble({ firstPosition: 2n ** 60n + 7n });
+  const client = KurrentDBClient.connectionString(double.url);
+  try {
+    const store = new KurrentDbEventStore(client, db.pool);
+    const streamId = `thing-${randomUUID()}`;
+    const appended = await store.append(streamId, [event('A'), event('B')], 'no_stream');
+    const [a, b] = await store.readStream(streamId);
+    assert.ok(a!.position > 2n ** 53n);
+    assert.is(appended.position, b!.position);
+    assert.ok(b!.position - a!.position > 1n, 'a gap between neighbours');
+    assert.equal(fromWire(toWire(b!)), b);
+    assert.is(await store.headPosition(), b!.position);
+    assert.equal((await store.readAll({ after: a!.position })).map((e) => e.id), [b!.id]);
+    const seen: RecordedEvent[] = [];
+    const subscription = store.subscribe({ after: a!.position, idleMs: 5, onEvents: async (events) => void seen.push(...events) });
+    await waitFor(() => seen.length >= 1);
+    await subscription.stop();
+    assert.equal(seen.map((e) => e.id), [b!.id]);
+    assert.is(subscription.checkpoint, b!.position);
+  } finally {
+    await client.dispose();
+    await double.stop();
+  }
 });
 
 test.run();

@@ -103,12 +103,16 @@ function filterOf(options: StreamsPb.ReadReq.Options): Filter {
   return (event) => matches(on === 'type' ? event.type : event.streamId);
 }
 
-/** @param port 0 for any free port; a fixed one to stand in again for a server that was down. */
-export async function startKurrentDbGrpcDouble(port = 0): Promise<KurrentDbGrpcDouble> {
+/**
+ * @param options.port 0 (the default) for any free port; a fixed one to stand in again for a server that was down.
+ * @param options.firstPosition where the log starts: above 2^53 to check that positions stay bigints all the way.
+ */
+export async function startKurrentDbGrpcDouble(options: { port?: number; firstPosition?: bigint } = {}): Promise<KurrentDbGrpcDouble> {
+  const port = options.port ?? 0;
   const log: LoggedEvent[] = [];
   const streams = new Map<string, LoggedEvent[]>();
   const live = new Set<Live>();
-  let nextPosition = 1_536n;
+  let nextPosition = options.firstPosition ?? 1_536n;
   const calls = { append: 0, read: 0, subscribe: 0 };
 
   const toRecorded = (event: LoggedEvent, structuredIds: boolean): StreamsPb.ReadResp => {
