@@ -3,6 +3,8 @@ import type { Config } from '../config.js';
 import type { DatabasePool } from '../db/pool.js';
 import { connectKurrentDb, type KurrentDbWait } from './kurrentdb/connect.js';
 import { KurrentDbEventStore } from './kurrentdb/index.js';
+import { kurrentDbLogQueries } from './kurrentdb/log-queries.js';
+import { registerEventLog } from './log-queries.js';
 import type { EventStore } from './port.js';
 import { PostgresEventStore } from './postgres/index.js';
 
@@ -14,7 +16,8 @@ export interface OpenedEventStore {
 
 /**
  * The event store EVENT_STORE names: PostgreSQL (the pool's database), or KurrentDB at
- * EVENTSTOREDB_URL, waited for until it answers (`onWait` hears each wait). The read
+ * EVENTSTOREDB_URL, waited for until it answers (`onWait` hears each wait), its log queries
+ * registered for the pool (log-queries.ts). The read
  * models, checkpoints and KurrentDB's index of event ids stay in PostgreSQL either way.
  */
 export async function openEventStore(
@@ -30,5 +33,8 @@ export async function openEventStore(
     ...(options.onWait ? { onWait: options.onWait } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  return { store: new KurrentDbEventStore(client, pool), kind: 'eventstoredb', close: () => client.dispose() };
+  const store = new KurrentDbEventStore(client, pool);
+  // Head, asOf and lag questions asked with this pool go to KurrentDB, not to es_events.
+  registerEventLog(pool, kurrentDbLogQueries(store));
+  return { store, kind: 'eventstoredb', close: () => client.dispose() };
 }
