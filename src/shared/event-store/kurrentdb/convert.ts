@@ -18,10 +18,10 @@ const recordedSchema = z.object({
   position: z.object({ commit: z.bigint(), prepare: z.bigint() }).optional(),
 });
 
-export class UnreadableEvent extends Error {
+export class UnreadableStoredEvent extends Error {
   constructor(readonly where: string, readonly reason: string) {
     super(`KurrentDB event ${where} does not parse: ${reason}`);
-    this.name = 'UnreadableEvent';
+    this.name = 'UnreadableStoredEvent';
   }
 }
 
@@ -31,13 +31,13 @@ export class UnreadableEvent extends Error {
  */
 export function toRecordedEvent(resolved: ResolvedEvent): RecordedEvent {
   const raw = resolved.event;
-  if (!raw) throw new UnreadableEvent('(link without event)', 'a resolved event without its event');
+  if (!raw) throw new UnreadableStoredEvent('(link without event)', 'a resolved event without its event');
   const parsed = recordedSchema.safeParse(raw);
-  if (!parsed.success) throw new UnreadableEvent(`${raw.streamId}@${raw.revision}`, z.prettifyError(parsed.error));
+  if (!parsed.success) throw new UnreadableStoredEvent(`${raw.streamId}@${raw.revision}`, z.prettifyError(parsed.error));
   const event = parsed.data;
   const position = event.position?.commit ?? resolved.commitPosition;
   if (position === undefined || position === NO_POSITION) {
-    throw new UnreadableEvent(`${event.streamId}@${event.revision}`, 'the server sent no $all position with it (KurrentDB 22.10 or later sends one on stream reads)');
+    throw new UnreadableStoredEvent(`${event.streamId}@${event.revision}`, 'the server sent no $all position with it (KurrentDB 22.10 or later sends one on stream reads)');
   }
   return {
     id: event.id,
