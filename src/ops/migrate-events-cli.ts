@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../shared/config.js';
 import { migrate } from '../shared/db/migrate.js';
 import { createDatabasePool } from '../shared/db/pool.js';
 import { openEventStore } from '../shared/event-store/open.js';
-import { migrateEvents } from './migrate-events.js';
+import { migrateEvents, moveCheckpoints } from './migrate-events.js';
 
 const USAGE = 'usage: npm run events:migrate -- --to eventstoredb|postgres   (DATABASE_URL and EVENTSTOREDB_URL name both stores)';
 
@@ -48,9 +48,17 @@ async function main(): Promise<void> {
       },
     });
     console.log(`copied ${result.events} events (${name}), through source position ${result.through}`);
+    const head = await target.store.headPosition();
+    await moveCheckpoints(pool, head);
+    console.log(`the forwarder's and the mailer's checkpoints now stand at the new store's head, ${head}`);
     console.log(
-      `Positions differ between the stores: set EVENT_STORE=${to}, then rebuild the read models and checkpoints ` +
-        '(npm run projections:rebuild; the forwarder, Redis and mailer checkpoints start again from the new store), and run npm run verify: it must find 0 differences.',
+      [
+        'Positions differ between the stores. Before starting the servers again:',
+        `  1. set EVENT_STORE=${to} for every process;`,
+        '  2. npm run projections:rebuild   (the PostgreSQL read model, from the new store);',
+        '  3. delete the Redis hot model\'s keys (prefix stockroom:), which its projector rebuilds from the new store;',
+        '  4. npm run verify                (it must report 0 differences).',
+      ].join('\n'),
     );
   } finally {
     await kurrent.close();

@@ -74,3 +74,20 @@ function* runsOfOneStream(events: RecordedEvent[]): Generator<RecordedEvent[]> {
 }
 
 const toAppend = (event: RecordedEvent): EventToAppend => ({ id: event.id, type: event.type, data: event.data, metadata: event.metadata });
+
+/**
+ * After a complete move, the checkpoints that hold positions of the old store are set to the
+ * new store's head: every event is already on the bus and mailed under its old position, and
+ * the new positions are not comparable with the old (KurrentDB's byte offsets, PostgreSQL's
+ * sequence). The forwarder then forwards only what is written from now on, and the mailer does
+ * not mail old crossings again. The read models are rebuilt separately (projections:rebuild;
+ * the Redis model rebuilds itself once its keys are gone).
+ */
+export async function moveCheckpoints(pool: DatabasePool, head: bigint): Promise<void> {
+  await pool.transaction(async (tx) => {
+    await tx.query(sql.unsafe`
+      insert into projection_checkpoints (name, position) values ('forwarder', ${head.toString()}::bigint)
+      on conflict (name) do update set position = excluded.position, updated_at = now()`);
+    await tx.query(sql.unsafe`update mail_progress set through = ${head.toString()}::bigint, updated_at = now()`);
+  });
+}

@@ -1,7 +1,8 @@
 import { KurrentDBClient } from '@kurrent/kurrentdb-client';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { migrateEvents } from '../../../src/ops/migrate-events.js';
+import { migrateEvents, moveCheckpoints } from '../../../src/ops/migrate-events.js';
+import { forwarderCheckpoint } from '../../../src/projections/lag.js';
 import { verify } from '../../../src/ops/verify/run.js';
 import { rebuildReadModel } from '../../../src/projections/postgres/rebuild.js';
 import { KurrentDbEventStore } from '../../../src/shared/event-store/kurrentdb/index.js';
@@ -81,6 +82,10 @@ test('PostgreSQL → KurrentDB, stopped half-way and resumed, then verify agrees
   // Running it again copies nothing more.
   assert.is((await migrateEvents({ source: postgres, target: kurrent, pool: harness.db.pool, name: 'postgres->eventstoredb' })).events, original.length);
   assert.is((await everything(kurrent)).length, original.length);
+
+  // The checkpoints of old positions move to the new head: nothing is forwarded or mailed twice.
+  await moveCheckpoints(harness.db.pool, await kurrent.headPosition());
+  assert.is(await forwarderCheckpoint(harness.db.pool), copied.at(-1)!.position);
 
   // The read model rebuilt from KurrentDB: verify folds every stream there and finds no difference.
   await rebuildReadModel({ databaseUrl: harness.db.url, pool: harness.db.pool, store: kurrent });
