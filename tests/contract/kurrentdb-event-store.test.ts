@@ -6,8 +6,8 @@ import { eventStoreContract } from './event-store.contract.js';
 
 // The same contract as the PostgreSQL store. No beginHeldAppend: KurrentDB assigns
 // positions at commit, so an append cannot hold an earlier position open.
-eventStoreContract('KurrentDB, against the gRPC test double', async () => {
-  const double = await startKurrentDbGrpcDouble();
+const againstDouble = (name: string, batchAppend: boolean) => eventStoreContract(name, async () => {
+  const double = await startKurrentDbGrpcDouble({ batchAppend });
   const db = await createTestDatabase('es_kurrent');
   const client = KurrentDBClient.connectionString(double.url);
   return {
@@ -19,6 +19,10 @@ eventStoreContract('KurrentDB, against the gRPC test double', async () => {
     },
   };
 });
+
+// A real server announces BatchAppend and the client appends through it; both paths are held to the contract.
+againstDouble('KurrentDB, against the gRPC test double, appends through BatchAppend', true);
+againstDouble('KurrentDB, against the gRPC test double, appends through Append', false);
 
 const realServer = process.env.KURRENTDB_URL;
 if (realServer) {

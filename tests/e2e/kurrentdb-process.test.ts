@@ -75,7 +75,8 @@ async function listening(child: ChildProcess, output: { text: string }, ms = 90_
 }
 
 test('the newcomer\'s walk: store, SKU, stock item, adjustment, read back with X-Min-Position, history', async (context) => {
-  const double = await startKurrentDbGrpcDouble();
+  // Announcing BatchAppend as a real server does: the process appends through it.
+  const double = await startKurrentDbGrpcDouble({ batchAppend: true });
   context.double = double;
   const output = start(context, double.url, 0);
   const base = await listening(context.child!, output);
@@ -91,7 +92,7 @@ test('the newcomer\'s walk: store, SKU, stock item, adjustment, read back with X
     return (text ? JSON.parse(text) : {}) as Record<string, unknown> & { id: string; position: string };
   };
   token = String((await call('POST', '/api/auth/login', { username: 'admin', password: PASSWORD })).token);
-  const appendsBefore = double.calls.append;
+  const appendsBefore = double.calls.batchAppend;
   const store = await call('POST', '/api/stores', { name: 'Harbour' });
   const sku = await call('POST', '/api/skus', { code: 'TEA-01', name: 'Green tea', price: '4.50', lowStockThreshold: 5 });
   await call('POST', `/api/inventory/stores/${store.id}/items`, { skuId: sku.id, quantity: 12 });
@@ -99,7 +100,7 @@ test('the newcomer\'s walk: store, SKU, stock item, adjustment, read back with X
   // A retry under the same key is answered from the first run (the event-id index), not applied twice.
   const retried = await call('PATCH', `/api/inventory/stores/${store.id}/items/${sku.id}`, { delta: -5, reason: 'sold' }, { 'idempotency-key': 'walk-adjust-1' });
   assert.is(retried.position, adjusted.position);
-  assert.ok(double.calls.append - appendsBefore >= 4, 'the commands went to KurrentDB');
+  assert.ok(double.calls.batchAppend - appendsBefore >= 4, 'the commands went to KurrentDB');
 
   const item = await call('GET', `/api/inventory/stores/${store.id}/items/${sku.id}`, undefined, { 'x-min-position': adjusted.position });
   assert.is(item.quantity, 7);

@@ -4,7 +4,7 @@ import { sql } from 'slonik';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KurrentDbEventStore } from '../../src/shared/event-store/kurrentdb/index.js';
-import type { RecordedEvent } from '../../src/shared/event-store/port.js';
+import { type RecordedEvent, WrongExpectedRevision } from '../../src/shared/event-store/port.js';
 import { fromWire, toWire } from '../../src/shared/event-bus/message.js';
 import { event } from '../contract/event-store.contract.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -112,6 +112,26 @@ test('positions are the server\'s: not dense, beyond 2^53, and unchanged through
     await subscription.stop();
     assert.equal(seen.map((e) => e.id), [b!.id]);
     assert.is(subscription.checkpoint, b!.position);
+  } finally {
+    await client.dispose();
+    await double.stop();
+  }
+});
+
+test('a server that announces BatchAppend gets the appends there; conflicts still carry the actual revision', async ({ db }) => {
+  const double = await startKurrentDbGrpcDouble({ batchAppend: true });
+  const client = KurrentDBClient.connectionString(double.url);
+  try {
+    const store = new KurrentDbEventStore(client, db.pool);
+    const streamId = `thing-${randomUUID()}`;
+    await store.append(streamId, [event('A'), event('B')], 'no_stream');
+    const conflict = await store.append(streamId, [event()], 'no_stream').catch((error: unknown) => error);
+    assert.instance(conflict, WrongExpectedRevision);
+    assert.is((conflict as WrongExpectedRevision).actual, 1);
+    const missing = await store.append(`thing-${randomUUID()}`, [event()], 3).catch((error: unknown) => error);
+    assert.is((missing as WrongExpectedRevision).actual, -1);
+    assert.is(double.calls.append, 0);
+    assert.is(double.calls.batchAppend, 3);
   } finally {
     await client.dispose();
     await double.stop();

@@ -4,6 +4,11 @@ import * as grpc from '@grpc/grpc-js';
 import type * as StreamsPb from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/streams_pb.js';
 import type * as SharedPb from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/shared_pb.js';
 import type * as StreamsGrpcPb from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/streams_grpc_pb.js';
+import type * as StatusPb from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/status_pb.js';
+import type * as FeaturesPb from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/serverfeatures_pb.js';
+import type * as FeaturesGrpcPb from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/serverfeatures_grpc_pb.js';
+import type * as AnyPb from 'google-protobuf/google/protobuf/any_pb.js';
+import type * as EmptyPb from 'google-protobuf/google/protobuf/empty_pb.js';
 
 /*
  * Served from the service definitions the client package ships (it ships the generated
@@ -20,8 +25,9 @@ import type * as StreamsGrpcPb from '@kurrent/kurrentdb-client/generated/kurrent
  *   from a position (exclusive) with a filter on stream name or event type (regex or prefixes),
  *   live after catching up.
  * System events (types and streams starting with `$`) are in the log too, as on a real server,
- * so that the adapter's filter matters. It does not serve ServerFeatures: the client then
- * uses the plain Append call.
+ * so that the adapter's filter matters. Without `batchAppend` it does not serve ServerFeatures,
+ * and the client uses the plain Append call; with it, it announces BatchAppend as a real
+ * server does and the client appends through that (errors as a Status with WrongExpectedVersion).
  */
 
 const require = createRequire(import.meta.url);
@@ -29,8 +35,13 @@ const base = '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/';
 const streamsPb = require(`${base}streams_pb.js`) as typeof StreamsPb;
 const sharedPb = require(`${base}shared_pb.js`) as typeof SharedPb;
 const streamsGrpc = require(`${base}streams_grpc_pb.js`) as typeof StreamsGrpcPb;
-const { ReadResp, AppendResp, ReadReq } = streamsPb;
-const { Empty, UUID, StreamIdentifier } = sharedPb;
+const { ReadResp, AppendResp, ReadReq, BatchAppendResp } = streamsPb;
+const { Empty, UUID, StreamIdentifier, AllStreamPosition } = sharedPb;
+const statusPb = require(`${base}status_pb.js`) as typeof StatusPb;
+const featuresPb = require(`${base}serverfeatures_pb.js`) as typeof FeaturesPb;
+const featuresGrpc = require(`${base}serverfeatures_grpc_pb.js`) as typeof FeaturesGrpcPb;
+const { Any } = require('google-protobuf/google/protobuf/any_pb.js') as typeof AnyPb;
+const { Empty: EmptyProto } = require('google-protobuf/google/protobuf/empty_pb.js') as typeof EmptyPb;
 
 interface LoggedEvent {
   id: string;
@@ -62,7 +73,7 @@ export interface KurrentDbGrpcDouble {
   /** Appends `count` system events, as the server writes its own ($stats and the like). */
   writeSystemEvents(count: number): void;
   /** Counters of the calls served, for tests that check what the adapter asked for. */
-  calls: { append: number; read: number; subscribe: number };
+  calls: { append: number; batchAppend: number; read: number; subscribe: number };
   stop(): Promise<void>;
 }
 
@@ -106,14 +117,15 @@ function filterOf(options: StreamsPb.ReadReq.Options): Filter {
 /**
  * @param options.port 0 (the default) for any free port; a fixed one to stand in again for a server that was down.
  * @param options.firstPosition where the log starts: above 2^53 to check that positions stay bigints all the way.
+ * @param options.batchAppend serve ServerFeatures announcing BatchAppend, as a real server does: the client appends through it.
  */
-export async function startKurrentDbGrpcDouble(options: { port?: number; firstPosition?: bigint } = {}): Promise<KurrentDbGrpcDouble> {
+export async function startKurrentDbGrpcDouble(options: { port?: number; firstPosition?: bigint; batchAppend?: boolean } = {}): Promise<KurrentDbGrpcDouble> {
   const port = options.port ?? 0;
   const log: LoggedEvent[] = [];
   const streams = new Map<string, LoggedEvent[]>();
   const live = new Set<Live>();
   let nextPosition = options.firstPosition ?? 1_536n;
-  const calls = { append: 0, read: 0, subscribe: 0 };
+  const calls = { append: 0, batchAppend: 0, read: 0, subscribe: 0 };
 
   const toRecorded = (event: LoggedEvent, structuredIds: boolean): StreamsPb.ReadResp => {
     const recorded = new ReadResp.ReadEvent.RecordedEvent();
@@ -163,69 +175,117 @@ export async function startKurrentDbGrpcDouble(options: { port?: number; firstPo
   // The server writes its own events before anyone appends.
   writeSystemEvents(3);
 
+  type Proposed = Omit<LoggedEvent, 'streamId' | 'revision' | 'position' | 'created'>;
+  type Expected = { kind: 'revision'; revision: number } | { kind: 'no_stream' } | { kind: 'stream_exists' } | { kind: 'any' };
+  type Outcome = { ok: true; revision: number; position: bigint } | { ok: false; current: number };
+
+  const proposedOf = (message: { getId(): SharedPb.UUID | undefined; getMetadataMap(): { get(key: string): string | undefined }; getData(): Uint8Array | string; getCustomMetadata(): Uint8Array | string }): Proposed => {
+    const metadata = message.getMetadataMap();
+    return {
+      id: uuidText(message.getId()),
+      type: metadata.get('type') ?? '',
+      contentType: metadata.get('content-type') ?? 'application/octet-stream',
+      data: bytesOf(message.getData()),
+      customMetadata: bytesOf(message.getCustomMetadata()),
+    };
+  };
+
+  /** One append as the server decides it: idempotency first, then the expected revision. */
+  const decide = (streamId: string, expected: Expected, proposed: Proposed[]): Outcome => {
+    const stream = streams.get(streamId) ?? [];
+    const current = stream.length - 1;
+    // Idempotency: the same ids where the expected revision says they would have gone
+    // (or, with any/stream_exists, where the first of them is) were written already.
+    const sameIdsFrom = (start: number) => start >= 0 && proposed.length > 0 && proposed.every((p, i) => stream[start + i]?.id === p.id);
+    const exact = expected.kind === 'revision' ? expected.revision : expected.kind === 'no_stream' ? -1 : null;
+    const firstAt = proposed.length > 0 ? stream.findIndex((e) => e.id === proposed[0]!.id) : -1;
+    const from = exact !== null ? exact + 1 : firstAt;
+    if (sameIdsFrom(from)) {
+      const last = stream[from + proposed.length - 1]!;
+      return { ok: true, revision: last.revision, position: last.position };
+    }
+    if (exact !== null && exact !== current) return { ok: false, current };
+    if (expected.kind === 'stream_exists' && current < 0) return { ok: false, current };
+    if (proposed.length === 0) return { ok: true, revision: current, position: nextPosition };
+    const written = write(streamId, proposed);
+    // The server writes its own events between the clients' ($stats every so often).
+    if ((calls.append + calls.batchAppend) % 7 === 0) writeSystemEvents(1);
+    const last = written.at(-1)!;
+    return { ok: true, revision: last.revision, position: last.position };
+  };
+
   const append: grpc.handleClientStreamingCall<StreamsPb.AppendReq, StreamsPb.AppendResp> = (call, callback) => {
     calls.append += 1;
     let options: StreamsPb.AppendReq.Options | undefined;
-    const proposed: Omit<LoggedEvent, 'streamId' | 'revision' | 'position' | 'created'>[] = [];
+    const proposed: Proposed[] = [];
     call.on('data', (request: StreamsPb.AppendReq) => {
       if (request.hasOptions()) options = request.getOptions();
       const message = request.getProposedMessage();
-      if (message) {
-        const metadata = message.getMetadataMap();
-        proposed.push({
-          id: uuidText(message.getId()),
-          type: metadata.get('type') ?? '',
-          contentType: metadata.get('content-type') ?? 'application/octet-stream',
-          data: bytesOf(message.getData()),
-          customMetadata: bytesOf(message.getCustomMetadata()),
-        });
-      }
+      if (message) proposed.push(proposedOf(message));
     });
     call.on('error', () => {});
     call.on('end', () => {
       if (!options) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'append without options' });
       const streamId = text(options.getStreamIdentifier()?.getStreamName() ?? '');
-      const stream = streams.get(streamId) ?? [];
-      const current = stream.length - 1;
-      const success = (revision: number, position: bigint) =>
-        callback(
-          null,
-          new AppendResp().setSuccess(
-            new AppendResp.Success()
-              .setCurrentRevision(String(revision))
-              .setPosition(new AppendResp.Position().setCommitPosition(position.toString()).setPreparePosition(position.toString())),
-          ),
-        );
-      const wrong = () => {
-        const details = new AppendResp.WrongExpectedVersion();
-        if (current < 0) details.setCurrentNoStream(new Empty());
-        else details.setCurrentRevision(String(current));
-        if (options!.hasRevision()) details.setExpectedRevision(options!.getRevision());
-        else if (options!.hasNoStream()) details.setExpectedNoStream(new Empty());
-        else if (options!.hasStreamExists()) details.setExpectedStreamExists(new Empty());
-        else details.setExpectedAny(new Empty());
-        callback(null, new AppendResp().setWrongExpectedVersion(details));
-      };
-      // Idempotency: the same ids where the expected revision says they would have gone
-      // (or, with any/stream_exists, where the first of them is) were written already.
-      const sameIdsFrom = (start: number) =>
-        start >= 0 && proposed.length > 0 && proposed.every((p, i) => stream[start + i]?.id === p.id);
-      const expected = options.hasRevision() ? Number(options.getRevision()) : options.hasNoStream() ? -1 : null;
-      const firstAt = proposed.length > 0 ? stream.findIndex((e) => e.id === proposed[0]!.id) : -1;
-      const from = expected !== null ? expected + 1 : firstAt;
-      if (sameIdsFrom(from)) {
-        const last = stream[from + proposed.length - 1]!;
-        return success(last.revision, last.position);
+      const expected: Expected = options.hasRevision()
+        ? { kind: 'revision', revision: Number(options.getRevision()) }
+        : options.hasNoStream() ? { kind: 'no_stream' } : options.hasStreamExists() ? { kind: 'stream_exists' } : { kind: 'any' };
+      const outcome = decide(streamId, expected, proposed);
+      if (outcome.ok) {
+        const position = outcome.position.toString();
+        return callback(null, new AppendResp().setSuccess(new AppendResp.Success().setCurrentRevision(String(outcome.revision)).setPosition(new AppendResp.Position().setCommitPosition(position).setPreparePosition(position))));
       }
-      if (expected !== null && expected !== current) return wrong();
-      if (options.hasStreamExists() && current < 0) return wrong();
-      if (proposed.length === 0) return success(current, nextPosition);
-      const written = write(streamId, proposed);
-      // The server writes its own events between the clients' ($stats every so often).
-      if (calls.append % 7 === 0) writeSystemEvents(1);
-      const last = written.at(-1)!;
-      return success(last.revision, last.position);
+      const details = new AppendResp.WrongExpectedVersion();
+      if (outcome.current < 0) details.setCurrentNoStream(new Empty());
+      else details.setCurrentRevision(String(outcome.current));
+      if (expected.kind === 'revision') details.setExpectedRevision(String(expected.revision));
+      else if (expected.kind === 'no_stream') details.setExpectedNoStream(new Empty());
+      else if (expected.kind === 'stream_exists') details.setExpectedStreamExists(new Empty());
+      else details.setExpectedAny(new Empty());
+      callback(null, new AppendResp().setWrongExpectedVersion(details));
     });
+  };
+
+  /** BatchAppend, which the client prefers when ServerFeatures announces it: requests by correlation id until is_final. */
+  const batchAppend: grpc.handleBidiStreamingCall<StreamsPb.BatchAppendReq, StreamsPb.BatchAppendResp> = (call) => {
+    const pending = new Map<string, { streamId: string; expected: Expected; proposed: Proposed[]; correlation: SharedPb.UUID }>();
+    call.on('data', (request: StreamsPb.BatchAppendReq) => {
+      const correlation = request.getCorrelationId()!;
+      const key = uuidText(correlation);
+      let entry = pending.get(key);
+      if (!entry) {
+        const options = request.getOptions()!;
+        const expected: Expected = options.hasStreamPosition()
+          ? { kind: 'revision', revision: Number(options.getStreamPosition()) }
+          : options.hasNoStream() ? { kind: 'no_stream' } : options.hasStreamExists() ? { kind: 'stream_exists' } : { kind: 'any' };
+        entry = { streamId: text(options.getStreamIdentifier()?.getStreamName() ?? ''), expected, proposed: [], correlation };
+        pending.set(key, entry);
+      }
+      for (const message of request.getProposedMessagesList()) entry.proposed.push(proposedOf(message));
+      if (!request.getIsFinal()) return;
+      pending.delete(key);
+      calls.batchAppend += 1;
+      const outcome = decide(entry.streamId, entry.expected, entry.proposed);
+      const response = new BatchAppendResp().setCorrelationId(entry.correlation).setStreamIdentifier(new StreamIdentifier().setStreamName(Buffer.from(entry.streamId, 'utf8')));
+      if (outcome.ok) {
+        const position = outcome.position.toString();
+        response.setSuccess(new BatchAppendResp.Success().setCurrentRevision(String(outcome.revision)).setPosition(new AllStreamPosition().setCommitPosition(position).setPreparePosition(position)));
+      } else {
+        const details = new sharedPb.WrongExpectedVersion();
+        if (outcome.current < 0) details.setCurrentNoStream(new EmptyProto());
+        else details.setCurrentStreamRevision(String(outcome.current));
+        if (entry.expected.kind === 'revision') details.setExpectedStreamPosition(String(entry.expected.revision));
+        else if (entry.expected.kind === 'no_stream') details.setExpectedNoStream(new EmptyProto());
+        else if (entry.expected.kind === 'stream_exists') details.setExpectedStreamExists(new EmptyProto());
+        else details.setExpectedAny(new EmptyProto());
+        const any = new Any();
+        any.pack(details.serializeBinary(), 'event_store.client.WrongExpectedVersion');
+        response.setError(new statusPb.Status().setCode(9 /* FAILED_PRECONDITION */).setMessage('WrongExpectedVersion').setDetails(any));
+      }
+      call.write(response);
+    });
+    call.on('error', () => {});
+    call.on('end', () => call.end());
   };
 
   const read: grpc.handleServerStreamingCall<StreamsPb.ReadReq, StreamsPb.ReadResp> = (call) => {
@@ -278,7 +338,15 @@ export async function startKurrentDbGrpcDouble(options: { port?: number; firstPo
   };
 
   const server = new grpc.Server();
-  server.addService(streamsGrpc.StreamsService, { read, append } as unknown as grpc.UntypedServiceImplementation);
+  server.addService(streamsGrpc.StreamsService, { read, append, batchAppend } as unknown as grpc.UntypedServiceImplementation);
+  if (options.batchAppend) {
+    // Announces BatchAppend, as a real server does: the client then appends through it.
+    const getSupportedMethods: grpc.handleUnaryCall<SharedPb.Empty, FeaturesPb.SupportedMethods> = (_call, callback) => {
+      const method = (name: string) => new featuresPb.SupportedMethod().setServiceName('event_store.client.streams.Streams').setMethodName(name);
+      callback(null, new featuresPb.SupportedMethods().setEventStoreServerVersion('25.0.0-test-double').setMethodsList([method('Read'), method('Append'), method('BatchAppend')]));
+    };
+    server.addService(featuresGrpc.ServerFeaturesService, { getSupportedMethods } as unknown as grpc.UntypedServiceImplementation);
+  }
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
