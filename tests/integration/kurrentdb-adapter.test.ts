@@ -5,7 +5,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KurrentDbEventStore } from '../../src/shared/event-store/kurrentdb/index.js';
 import { type RecordedEvent, WrongExpectedRevision } from '../../src/shared/event-store/port.js';
+import { ConfigError } from '../../src/shared/config.js';
 import { fromWire, toWire } from '../../src/shared/event-bus/message.js';
+import { connectKurrentDb } from '../../src/shared/event-store/kurrentdb/connect.js';
 import { event } from '../contract/event-store.contract.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { type KurrentDbGrpcDouble, startKurrentDbGrpcDouble } from '../support/kurrentdb-grpc-double.js';
@@ -136,6 +138,12 @@ test('a server that announces BatchAppend gets the appends there; conflicts stil
     await client.dispose();
     await double.stop();
   }
+});
+
+test('a connection string the client refuses stops at once, naming EVENTSTOREDB_URL: no wait', async () => {
+  const refused = await connectKurrentDb('kurrentdb://127.0.0.1:2113?tls=maybe', { onWait: () => assert.unreachable('no wait') }).catch((error: unknown) => error);
+  assert.instance(refused, ConfigError);
+  assert.match((refused as ConfigError).message, /EVENTSTOREDB_URL: the KurrentDB client refuses it/);
 });
 
 test.run();

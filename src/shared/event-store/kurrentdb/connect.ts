@@ -1,4 +1,5 @@
 import { BACKWARDS, END, KurrentDBClient } from '@kurrent/kurrentdb-client';
+import { ConfigError } from '../../config.js';
 
 export interface KurrentDbWait {
   attempt: number;
@@ -14,15 +15,23 @@ const LAST_WAIT_MS = 10_000;
  * A client of the KurrentDB at `url`, once the server answers a read. Until then it waits,
  * doubling the pause up to 10 s, and tells `onWait` each time: an event store that is not
  * up yet (a cluster starting together) is a wait, not a crash loop. A connection string
- * the client refuses is thrown at once: no wait makes it right.
+ * the client refuses is thrown at once as a ConfigError naming EVENTSTOREDB_URL: no wait makes it right.
  */
 export async function connectKurrentDb(
   url: string,
   options: { onWait?(wait: KurrentDbWait): void; signal?: AbortSignal; probeTimeoutMs?: number } = {},
 ): Promise<KurrentDBClient> {
+  let first: KurrentDBClient | null;
+  try {
+    first = KurrentDBClient.connectionString(url);
+  } catch (error) {
+    // The client's own parser refused it (an option's value): a setting to fix, not a wait.
+    throw new ConfigError([`EVENTSTOREDB_URL: the KurrentDB client refuses it: ${error instanceof Error ? error.message : String(error)}`]);
+  }
   for (let attempt = 1, pause = FIRST_WAIT_MS; ; attempt += 1, pause = Math.min(pause * 2, LAST_WAIT_MS)) {
     // A client per attempt: one whose first connection failed keeps failing once the server is up.
-    const client = KurrentDBClient.connectionString(url);
+    const client = first ?? KurrentDBClient.connectionString(url);
+    first = null;
     try {
       await probe(client, options.probeTimeoutMs ?? 3_000);
       return client;
