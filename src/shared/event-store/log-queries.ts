@@ -6,7 +6,7 @@
  *
  * Why a registry keyed by the pool and not a parameter: every caller (readiness, the cluster
  * report, projection status, asOf reads) already receives the pool and nothing else of the
- * store; the composition root registers once (main.ts). See docs/decisions.md.
+ * store; `openEventStore` (open.ts), which main.ts and every tool use, registers them. See docs/decisions.md.
  */
 export interface EventLogQueries {
   head(): Promise<bigint>;
