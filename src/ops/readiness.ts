@@ -7,6 +7,7 @@ import { reportAdmin } from './kafka-lag.js';
 import { countStuckStreams, listStuckStreams, MAILER_STUCK } from '../shared/read-model/stuck-streams.js';
 import { READ_MODEL } from '../shared/read-model/schema-name.js';
 import type { DatabasePool } from '../shared/db/pool.js';
+import { eventLogOf } from '../shared/event-store/log-queries.js';
 import { withTimeout } from './timeout.js';
 
 /**
@@ -57,6 +58,16 @@ export async function readinessChecks(sources: ReadinessSources): Promise<Readin
     checks.push({ name: 'database', ok: true });
   } catch (error) {
     checks.push({ name: 'database', ok: false, reason: error instanceof Error ? error.message : String(error) });
+  }
+  const log = eventLogOf(sources.pool);
+  if (log) {
+    // The events are not in this database (KurrentDB): the event store is a dependency of its own.
+    try {
+      await withTimeout(log.head(), timeoutMs, 'event store');
+      checks.push({ name: 'event-store', ok: true });
+    } catch (error) {
+      checks.push({ name: 'event-store', ok: false, reason: `the event store is not reachable: ${error instanceof Error ? error.message || error.name : String(error)}` });
+    }
   }
   const roles = sources.roles ?? [];
   const readModelStuck = await stuckCheck(sources.pool, READ_MODEL, 'stuck-streams', 'the read model', timeoutMs);

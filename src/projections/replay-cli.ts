@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../shared/config.js';
 import { startEmbeddedPostgres } from '../shared/db/embedded.js';
 import { migrate } from '../shared/db/migrate.js';
 import { createDatabasePool } from '../shared/db/pool.js';
-import { PostgresEventStore } from '../shared/event-store/postgres/index.js';
+import { openEventStore } from '../shared/event-store/open.js';
 import { readModelProjections } from './postgres/read-model-projections.js';
 import { dropReplay, parseReplaySchema, ReplayRefused, replayReadModel, untilArgument } from './postgres/replay.js';
 import { logRebuildProgress } from './postgres/rebuild.js';
@@ -26,15 +26,17 @@ async function main(): Promise<void> {
   const databaseUrl = config.DATABASE_URL ?? embedded!.url;
   await migrate(databaseUrl);
   const pool = await createDatabasePool(databaseUrl);
+  const opened = await openEventStore(config, pool, { onWait: ({ reason }) => log.warn({ reason }, 'waiting for KurrentDB') });
   try {
     if (values.drop) {
       await dropReplay(pool, schema);
       log.info({ schema }, 'replay dropped');
       return;
     }
-    const result = await replayReadModel({ databaseUrl, pool, store: new PostgresEventStore(pool), projections: readModelProjections, schema, until: until!.data!, progress: logRebuildProgress(log) });
+    const result = await replayReadModel({ databaseUrl, pool, store: opened.store, projections: readModelProjections, schema, until: until!.data!, progress: logRebuildProgress(log) });
     log.info({ schema, until: result.until.toString(), events: result.events }, `replayed: query ${schema}.stock, ${schema}.stores, ... as of position ${result.until}`);
   } finally {
+    await opened.close();
     await pool.end();
     await embedded?.stop();
   }

@@ -1,6 +1,6 @@
 import { loadConfig } from '../shared/config.js';
 import { createDatabasePool } from '../shared/db/pool.js';
-import { PostgresEventStore } from '../shared/event-store/postgres/index.js';
+import { openEventStore } from '../shared/event-store/open.js';
 import { readModelProjections } from './postgres/read-model-projections.js';
 import { runStuckCommand } from './stuck-command.js';
 
@@ -12,9 +12,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const pool = await createDatabasePool(config.DATABASE_URL);
+  const opened = await openEventStore(config, pool, { onWait: ({ reason }) => console.error(`waiting for KurrentDB: ${reason}`) });
   try {
-    return await runStuckCommand(process.argv.slice(2), { pool, store: new PostgresEventStore(pool), projections: readModelProjections, out: (line) => console.log(line) });
+    return await runStuckCommand(process.argv.slice(2), { pool, store: opened.store, projections: readModelProjections, out: (line) => console.log(line) });
   } finally {
+    await opened.close();
     await pool.end();
   }
 }

@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from '../shared/config.js';
 import { startEmbeddedPostgres } from '../shared/db/embedded.js';
 import { migrate } from '../shared/db/migrate.js';
 import { createDatabasePool } from '../shared/db/pool.js';
-import { PostgresEventStore } from '../shared/event-store/postgres/index.js';
+import { openEventStore } from '../shared/event-store/open.js';
 import { CommandHandler } from './command-handler.js';
 import { restoreManager } from './restore-manager.js';
 
@@ -18,13 +18,15 @@ async function main(): Promise<void> {
   const databaseUrl = config.DATABASE_URL ?? embedded!.url;
   await migrate(databaseUrl);
   const pool = await createDatabasePool(databaseUrl);
+  const opened = await openEventStore(config, pool, { onWait: ({ reason }) => console.error(`waiting for KurrentDB: ${reason}`) });
   try {
-    const restored = await restoreManager(new CommandHandler(new PostgresEventStore(pool)), new PostgresEventStore(pool), username, {
+    const restored = await restoreManager(new CommandHandler(opened.store), opened.store, username, {
       resetPassword: args.includes('--reset-password'),
     });
     console.log(`${restored.username} (${restored.userId}): ${restored.outcome === 'already' ? 'already a manager' : restored.outcome}`);
     if (restored.password) console.log(`password (shown once): ${restored.password}`);
   } finally {
+    await opened.close();
     await pool.end();
     await embedded?.stop();
   }

@@ -2,6 +2,7 @@ import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod/v4';
 import { catchUp } from '../../shared/event-store/catch-up.js';
 import type { EventStore } from '../../shared/event-store/port.js';
+import { eventLogOf } from '../../shared/event-store/log-queries.js';
 import { positionAt } from '../../shared/event-store/postgres/position-at.js';
 import type { ReadModelProjections } from './projection.js';
 import { PostgresProjector } from './projector.js';
@@ -52,7 +53,8 @@ export async function replayReadModel(options: {
   if (!(await ownedByReplay(pool, schema))) throw new ReplayRefused(`schema ${schema} exists and is not a replay: choose another name`);
   const head = await store.headPosition();
   if (options.until instanceof Date && options.until.getTime() > Date.now()) throw new ReplayRefused('--until is in the future');
-  const until = options.until instanceof Date ? await positionAt(pool, options.until) : options.until;
+  const log = eventLogOf(pool); // KurrentDB: the moment's position is asked of it
+  const until = options.until instanceof Date ? await (log ? log.positionAt(options.until) : positionAt(pool, options.until)) : options.until;
   if (until > head) throw new ReplayRefused(`--until ${until} is beyond the head of the event store (${head})`);
 
   await ensureReadModelSchema(options.databaseUrl, schema, { replace: true });
