@@ -55,9 +55,32 @@ export const opsRoutes: FastifyPluginAsyncZod<OpsOptions> = async (app, options)
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     const memory = process.memoryUsage();
-    return reply
-      .type('text/plain; version=0.0.4')
-      .send(metricsText(await status(), { process_resident_memory_bytes: memory.rss, process_uptime_seconds: process.uptime() }));
+    const mail = await mailQueueStatus(options.pool);
+    const forwarder = options.forwarder?.();
+    const secondsSince = (time: number) => Math.max(0, Math.round((Date.now() - time) / 100) / 10);
+    return reply.type('text/plain; version=0.0.4').send(
+      metricsText(await status(), {
+        process_resident_memory_bytes: memory.rss,
+        process_uptime_seconds: process.uptime(),
+        // The mail queue is the cluster's (the outbox in PostgreSQL): the same from every process.
+        stockroom_mail_queue_pending: { value: mail.pending, help: 'Mails formed and not sent yet.' },
+        stockroom_mail_queue_failing: { value: mail.failing, help: 'Of those, mails that failed at least once (SMTP down or refusing).' },
+        stockroom_mail_queue_oldest_seconds: {
+          value: mail.oldestPendingAt === null ? 0 : secondsSince(Date.parse(mail.oldestPendingAt)),
+          help: 'Age of the oldest mail not sent yet; 0 when none waits.',
+        },
+        // Only a process running the forwarder knows these.
+        ...(forwarder
+          ? {
+              stockroom_forwarder_leader: { value: forwarder.leader ? 1 : 0, help: 'Whether this process holds the forwarder lead.' },
+              stockroom_forwarder_gap_wait_seconds: {
+                value: forwarder.gapWait ? secondsSince(forwarder.gapWait.since.getTime()) : 0,
+                help: 'How long the forwarder has waited on a hole held by an open append transaction; 0 when it waits on none.',
+              },
+            }
+          : {}),
+      }),
+    );
   });
 
   await app.register(async (scope) => {

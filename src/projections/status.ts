@@ -38,8 +38,11 @@ export async function clusterStatus(
   };
 }
 
+/** A figure beside the cluster status: its value, and what it means when that is not its name. */
+export type ExtraGauge = number | { value: number; help: string };
+
 /** Prometheus text format (0.0.4) of the same figures. */
-export function metricsText(status: ClusterStatus, extra: Record<string, number> = {}): string {
+export function metricsText(status: ClusterStatus, extra: Record<string, ExtraGauge> = {}): string {
   const lines: string[] = [];
   const gauge = (name: string, help: string, samples: [Record<string, string>, number][]) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
@@ -72,6 +75,9 @@ export function metricsText(status: ClusterStatus, extra: Record<string, number>
       1,
     ]),
   );
-  for (const [name, value] of Object.entries(extra)) gauge(name, name.replaceAll('_', ' '), [[{}, value]]);
+  for (const [name, figure] of Object.entries(extra)) {
+    if (typeof figure === 'number') gauge(name, name.replaceAll('_', ' '), [[{}, figure]]);
+    else gauge(name, figure.help, [[{}, figure.value]]);
+  }
   return `${lines.join('\n')}\n`;
 }
