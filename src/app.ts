@@ -24,6 +24,7 @@ import { credentialsFromStreams } from './write/credentials.js';
 import { writeApi } from './write/plugin.js';
 import { readApi } from './read/plugin.js';
 import { streamHistory } from './read/history.js';
+import { eventStoreAuditTrail } from './read/audit/port-trail.js';
 import { liveApi, type LiveOptions } from './read/ws/plugin.js';
 import type { StockChangeFeed } from './shared/live/stock-changes.js';
 import { opsRoutes } from './ops.js';
@@ -136,7 +137,14 @@ export async function buildApp(deps: AppDependencies) {
     await app.register(writeApi, { pool: deps.pool, loginRateLimit: deps.config.LOGIN_RATE_LIMIT });
   }
   if (deps.config.ROLES.includes('read-api')) {
-    await app.register(readApi, { pool: deps.pool, cursorSecret: deps.jwtSecret, hot, history: streamHistory(deps.eventStore) });
+    await app.register(readApi, {
+      pool: deps.pool,
+      cursorSecret: deps.jwtSecret,
+      hot,
+      history: streamHistory(deps.eventStore),
+      // KurrentDB has no trail index of ours: the trail reads $all through the port.
+      ...(deps.config.EVENT_STORE === 'eventstoredb' ? { trail: eventStoreAuditTrail(deps.eventStore) } : {}),
+    });
     if (deps.live) await app.register(liveApi, { ...deps.liveOptions, feed: deps.live });
   }
   return app;

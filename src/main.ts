@@ -7,7 +7,11 @@ import { ConfigError, loadConfig } from './shared/config.js';
 import { startEmbeddedPostgres } from './shared/db/embedded.js';
 import { migrate } from './shared/db/migrate.js';
 import { createAppendPool, createDatabasePool } from './shared/db/pool.js';
-import { PostgresEventStore } from './shared/event-store/postgres/index.js';
+import { openEventStore, type OpenedEventStore } from './shared/event-store/open.js';
+import type { Config } from './shared/config.js';
+import type pg from 'pg';
+import { serveWhileWaiting } from './ops/waiting-server.js';
+import type { ReadinessCheck } from './ops/readiness.js';
 import { ensureFirstManager } from './write/first-manager.js';
 import { startHeartbeat } from './ops/heartbeat.js';
 import { packageVersion } from './shared/version.js';
@@ -22,6 +26,31 @@ const rateLimited = (log: (error: unknown) => void) => {
     log(error);
   };
 };
+
+/**
+ * The event store of EVENT_STORE. KurrentDB may not be up yet (a cluster starting
+ * together): the process waits with back-off, and meanwhile answers /healthz (alive) and
+ * /readyz (503, naming the wait) on its port, instead of crashing in a loop.
+ */
+async function openEventStoreWaiting(config: Config, pool: Parameters<typeof openEventStore>[1], appendPool: pg.Pool | null, logger: pino.Logger): Promise<OpenedEventStore> {
+  if (config.EVENT_STORE === 'postgres') return openEventStore(config, pool, { appendPool });
+  let waiting: ReadinessCheck = { name: 'event-store', ok: false, reason: `connecting to KurrentDB at ${redactedUrl(config.EVENTSTOREDB_URL!)}` };
+  const closeWaiting = await serveWhileWaiting(config.HOST, config.PORT, () => waiting);
+  try {
+    return await openEventStore(config, pool, {
+      onWait({ attempt, retryInMs, reason }) {
+        const where = redactedUrl(config.EVENTSTOREDB_URL!);
+        waiting = { name: 'event-store', ok: false, reason: `waiting for KurrentDB at ${where}: ${reason} (attempt ${attempt}, next in ${Math.round(retryInMs / 100) / 10} s)`, detail: { attempt, retryInMs } };
+        logger.warn({ attempt, retryInMs, reason, url: where }, 'KurrentDB is not reachable yet; waiting');
+      },
+    });
+  } finally {
+    await closeWaiting();
+  }
+}
+
+/** A connection string without its password, for logs and /readyz. */
+const redactedUrl = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 
 /** Starts one process with the roles of ROLES; with no settings, everything embedded. */
 async function main(): Promise<void> {
@@ -66,9 +95,12 @@ async function main(): Promise<void> {
   await migrate(databaseUrl, (message) => logger.info(message));
   const pool = await createDatabasePool(databaseUrl);
   shutdown.unshift(() => pool.end());
-  const appendPool = createAppendPool(databaseUrl);
-  shutdown.unshift(() => appendPool.end());
-  const eventStore = new PostgresEventStore(pool, appendPool);
+  // The append pool serves the PostgreSQL event store's append alone.
+  const appendPool = config.EVENT_STORE === 'postgres' ? createAppendPool(databaseUrl) : null;
+  if (appendPool) shutdown.unshift(() => appendPool.end());
+  const opened = await openEventStoreWaiting(config, pool, appendPool, logger);
+  shutdown.unshift(() => opened.close());
+  const eventStore = opened.store;
   // The cluster report lists this process from its heartbeat, from now on (a read-model
   // rebuild below may take a while). Each role started below may add figures to `gauges`,
   // read at every beat. Its stop is registered last, so that it runs first (below).

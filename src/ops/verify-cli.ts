@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../shared/config.js';
 import { startEmbeddedPostgres } from '../shared/db/embedded.js';
 import { migrate } from '../shared/db/migrate.js';
 import { createDatabasePool } from '../shared/db/pool.js';
-import { PostgresEventStore } from '../shared/event-store/postgres/index.js';
+import { openEventStore } from '../shared/event-store/open.js';
 import { createRedis } from '../shared/redis.js';
 import { describeDifference } from './verify/difference.js';
 import { verify } from './verify/run.js';
@@ -21,11 +21,12 @@ async function main(): Promise<number> {
   await migrate(databaseUrl);
   const pool = await createDatabasePool(databaseUrl);
   const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, { keyPrefix: values['redis-prefix'] ?? 'stockroom:', commandTimeoutMs: 10_000, connectTimeoutMs: 2_000 }) : null;
+  const opened = await openEventStore(config, pool, { onWait: ({ reason }) => process.stderr.write(`verify: waiting for KurrentDB: ${reason}\n`) });
   try {
     let shown = 0;
     const report = await verify({
       pool,
-      store: new PostgresEventStore(pool),
+      store: opened.store,
       redis,
       ...(values.against !== undefined ? { against: values.against } : {}),
       progress: (events, position, head) => {
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
     console.log(`root ${report.root}`);
     return report.differences.length === 0 ? 0 : 1;
   } finally {
+    await opened.close();
     redis?.disconnect();
     await pool.end();
     await embedded?.stop();

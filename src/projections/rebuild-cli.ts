@@ -4,7 +4,7 @@ import { loadConfig } from '../shared/config.js';
 import { startEmbeddedPostgres } from '../shared/db/embedded.js';
 import { migrate } from '../shared/db/migrate.js';
 import { createDatabasePool } from '../shared/db/pool.js';
-import { PostgresEventStore } from '../shared/event-store/postgres/index.js';
+import { openEventStore } from '../shared/event-store/open.js';
 import { logRebuildProgress, rebuildReadModel, withRebuildLock } from './postgres/rebuild.js';
 
 /** `npm run projections:rebuild`: a fresh PostgreSQL read model from the event store, swapped in live. */
@@ -16,11 +16,14 @@ async function main(): Promise<void> {
   const databaseUrl = config.DATABASE_URL ?? embedded!.url;
   await migrate(databaseUrl);
   const pool = await createDatabasePool(databaseUrl);
+  // The events come from the store EVENT_STORE names; the read model is PostgreSQL's either way.
+  const opened = await openEventStore(config, pool, { onWait: ({ reason }) => log.warn({ reason }, 'waiting for KurrentDB') });
   try {
-    const store = new PostgresEventStore(pool);
+    const store = opened.store;
     const result = await withRebuildLock(pool, () => rebuildReadModel({ databaseUrl, pool, store, progress: logRebuildProgress(log) }));
     log.info({ through: result.through.toString(), events: result.events }, 'rebuild done: the new read model is live');
   } finally {
+    await opened.close();
     await pool.end();
     await embedded?.stop();
   }

@@ -8,6 +8,18 @@ export type ProcessRole = (typeof roles)[number];
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optionalText = z.preprocess(emptyAsUndefined, z.string().optional());
 
+/**
+ * What is wrong with a KurrentDB connection string, or null: `esdb://`, `kurrentdb://` or
+ * `kdb://` (each also `+discover`), one or more host:port, then optional query settings.
+ */
+export function kurrentDbUrlProblem(url: string): string | null {
+  const match = /^(esdb|kurrentdb|kdb)(\+discover)?:\/\/(?:[^@/?#\s]+@)?([^/?#\s]+)\/?(\?[^#\s]*)?$/.exec(url);
+  if (!match) return 'is not a KurrentDB connection string (such as kurrentdb://127.0.0.1:2113?tls=false)';
+  const hosts = match[3]!.split(',');
+  if (hosts.some((host) => !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/i.test(host))) return `names a host that is not host:port (${match[3]})`;
+  return null;
+}
+
 /** Every setting of docs and design.md, parsed once at start; a wrong value stops the process with its name. */
 export const configSchema = z
   .object({
@@ -57,12 +69,12 @@ export const configSchema = z
       }
     }
     if (config.EVENT_STORE === 'eventstoredb') {
-      // Parsed so that the setting is known, refused until its adapter exists: never silently ignored.
-      context.addIssue({
-        code: 'custom',
-        path: ['EVENT_STORE'],
-        message: 'eventstoredb is not built yet (its adapter is planned); use postgres, the default',
-      });
+      // KurrentDB (EventStoreDB) holds the events; read models stay in PostgreSQL.
+      const problem = config.EVENTSTOREDB_URL === undefined ? 'must be set when EVENT_STORE=eventstoredb' : kurrentDbUrlProblem(config.EVENTSTOREDB_URL);
+      if (problem) context.addIssue({ code: 'custom', path: ['EVENTSTOREDB_URL'], message: problem });
+    } else if (config.EVENTSTOREDB_URL !== undefined) {
+      // Never silently ignored: a URL of an event store this process does not use is a mistake.
+      context.addIssue({ code: 'custom', path: ['EVENTSTOREDB_URL'], message: 'is set but EVENT_STORE is postgres: set EVENT_STORE=eventstoredb to use it, or unset it' });
     }
     if (config.ROLES.includes('notifier') && !config.ROLES.includes('read-api')) {
       // The notifier feeds the websockets of its own process; alone it would serve no one.

@@ -96,10 +96,15 @@ test('an unknown role or a short admin password is refused', () => {
   assert.equal(names(refusal({ ADMIN_PASSWORD: 'short' })), ['ADMIN_PASSWORD']);
 });
 
-test('a setting that names something not built stops the process, naming it', () => {
-  const error = refusal({ EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'esdb://127.0.0.1:2113?tls=false' });
-  assert.equal(names(error), ['EVENT_STORE']);
-  assert.match(error.message, /not built/);
+test('EVENT_STORE=eventstoredb needs an EVENTSTOREDB_URL that parses; a bad one stops the process naming it', () => {
+  assert.equal(names(refusal({ EVENT_STORE: 'eventstoredb' })), ['EVENTSTOREDB_URL']);
+  assert.equal(names(refusal({ EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'http://127.0.0.1:2113' })), ['EVENTSTOREDB_URL']);
+  assert.equal(names(refusal({ EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'esdb://127.0.0.1:2113 ?tls=false' })), ['EVENTSTOREDB_URL']);
+  assert.equal(names(refusal({ EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'esdb://host_name:21x3' })), ['EVENTSTOREDB_URL']);
+  assert.equal(names(refusal({ EVENTSTOREDB_URL: 'esdb://127.0.0.1:2113?tls=false' })), ['EVENTSTOREDB_URL'], 'set but not used');
+  for (const url of ['esdb://127.0.0.1:2113?tls=false', 'kurrentdb://admin:changeit@node1:2113,node2:2113,node3:2113', 'esdb+discover://cluster.local:2113', 'kurrentdb://[::1]:2113/?tls=false']) {
+    assert.is(loadConfig({ EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: url }).EVENTSTOREDB_URL, url);
+  }
 });
 
 test('the notifier without the read API is refused: it feeds that process\'s websockets', () => {
