@@ -130,7 +130,8 @@ export function sampleSecret(name: string): string {
 // ---------------------------------------------------------------------------------------
 // compose.yaml and .env.example
 
-const interpolation = /\$\{([A-Z_][A-Z0-9_]*)(?::([?-])([^}]*))?\}/g;
+/** `${NAME}`, `${NAME:?message}`, `${NAME:-default}` (empty or unset) and `${NAME-default}` (unset only). */
+const interpolation = /\$\{([A-Z_][A-Z0-9_]*)(?:(:?)([?-])([^}]*))?\}/g;
 
 /** .env.example's lines NAME=value. */
 export function envExampleValues(text: string): Map<string, string> {
@@ -147,12 +148,15 @@ function resolveCompose(environment: Record<string, string>, example: Map<string
   return Object.fromEntries(
     Object.entries(environment).map(([key, value]) => [
       key,
-      value.replace(interpolation, (_, name: string, kind: string | undefined, fallback: string | undefined) => {
+      value.replace(interpolation, (_, name: string, colon: string | undefined, kind: string | undefined, fallback: string | undefined) => {
         if (kind === '?') {
           if (!secrets.has(name)) secrets.set(name, randomBytes(24).toString('hex'));
           return secrets.get(name)!;
         }
-        return example.get(name) || fallback || '';
+        const given = example.get(name);
+        // `:-` replaces an empty value too; `-` only a missing one.
+        if (colon === ':') return given || fallback || '';
+        return given ?? fallback ?? '';
       }),
     ]),
   );
@@ -181,7 +185,7 @@ export function composeProblems(files: DeploymentFiles, routes: ServedRoutes): F
   // One source of settings: every variable compose reads is in .env.example, and back.
   const interpolated = new Map<string, { required: boolean; fallback: string | undefined }>();
   for (const match of files.composeText.matchAll(interpolation)) {
-    interpolated.set(match[1]!, { required: match[2] === '?', fallback: match[2] === '-' ? match[3] : undefined });
+    interpolated.set(match[1]!, { required: match[3] === '?', fallback: match[3] === '-' ? match[4] : undefined });
   }
   for (const [name, { required, fallback }] of interpolated) {
     if (!example.has(name)) findings.push({ file: '.env.example', problem: `${name}, which compose.yaml reads, is not listed` });

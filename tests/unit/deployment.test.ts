@@ -80,6 +80,15 @@ test('.env.example: a variable compose reads but it lacks, a secret with a value
   assertFinds(withFault(context, (files) => (files.envExample += 'UNUSED_SETTING=1\n')), /UNUSED_SETTING is listed but compose.yaml never reads it/);
 });
 
+test('.env.example: the events in PostgreSQL instead, as the README says (EVENT_STORE=postgres, EVENTSTOREDB_URL empty), parse; the URL left set is refused', (context) => {
+  const switched = (files: DeploymentFiles, url: string) =>
+    (files.envExample = files.envExample.replace(/^EVENT_STORE=.*$/m, 'EVENT_STORE=postgres').replace(/^EVENTSTOREDB_URL=.*$/m, `EVENTSTOREDB_URL=${url}`));
+  // An operator's .env, not the example: only its departures from the defaults are reported.
+  const beyondDefaults = (found: string[]) => found.filter((line) => !/differs from compose.yaml's default/.test(line));
+  assert.equal(beyondDefaults(withFault(context, (files) => switched(files, ''))), []);
+  assertFinds(withFault(context, (files) => switched(files, 'esdb://kurrentdb:2113?tls=false')), /EVENTSTOREDB_URL: is set but EVENT_STORE is postgres/);
+});
+
 test('nginx: queries sent to the write API, a wrong port, /ws without its notifier are found', (context) => {
   assertFinds(withFault(context, (files) => (files.nginx = files.nginx.replace(/GET\s+read-api;/, 'GET write-api;'))), /GET does not go to a service running read-api/);
   assertFinds(withFault(context, (files) => (files.nginx = files.nginx.replace('$stockroom_route:3000', '$stockroom_route:3001'))), /proxy_pass to (read|write)-api on port 3001/);
