@@ -16,12 +16,13 @@ import { describeError, progress } from './support/progress.js';
 import { type BenchReport, formatTable, type Section, writeReport } from './support/report.js';
 import { auditSection } from './audit.js';
 import { httpWriteSection } from './http-write.js';
+import { kurrentDbAppendSection } from './kurrentdb-append.js';
 import { liveSection } from './live.js';
 import { mailSection } from './mail.js';
 import { projectionsSection } from './projections.js';
 import { writePathSection } from './write-path.js';
 
-const sections: Section[] = [writePathSection, httpWriteSection, projectionsSection, liveSection, mailSection, auditSection];
+const sections: Section[] = [writePathSection, kurrentDbAppendSection, httpWriteSection, projectionsSection, liveSection, mailSection, auditSection];
 
 const redact = (url: string): string => {
   try {

@@ -8,6 +8,9 @@ import { startEmbeddedPostgres } from './shared/db/embedded.js';
 import { migrate } from './shared/db/migrate.js';
 import { createAppendPool, createDatabasePool } from './shared/db/pool.js';
 import { openEventStore, type OpenedEventStore } from './shared/event-store/open.js';
+import { KurrentDbEventStore } from './shared/event-store/kurrentdb/index.js';
+import { kurrentDbLogQueries } from './shared/event-store/kurrentdb/log-queries.js';
+import { registerEventLog } from './shared/event-store/log-queries.js';
 import type { Config } from './shared/config.js';
 import type pg from 'pg';
 import { serveWhileWaiting } from './ops/waiting-server.js';
@@ -101,6 +104,8 @@ async function main(): Promise<void> {
   const opened = await openEventStoreWaiting(config, pool, appendPool, logger);
   shutdown.unshift(() => opened.close());
   const eventStore = opened.store;
+  // Head, asOf and lag questions go to KurrentDB, not to es_events (log-queries.ts).
+  if (eventStore instanceof KurrentDbEventStore) registerEventLog(pool, kurrentDbLogQueries(eventStore));
   // The cluster report lists this process from its heartbeat, from now on (a read-model
   // rebuild below may take a while). Each role started below may add figures to `gauges`,
   // read at every beat. Its stop is registered last, so that it runs first (below).

@@ -1,5 +1,6 @@
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod/v4';
+import { eventLogOf } from '../shared/event-store/log-queries.js';
 
 export interface Lag {
   /** Everything up to this position is applied (the minimum over partitions). */
@@ -16,6 +17,17 @@ const lagRow = z.object({ head: z.bigint(), behind: z.bigint(), oldest: z.number
 /** How far a projection trails the event store, in events and in seconds. */
 export async function lagOf(pool: DatabasePool, checkpoint: bigint | null): Promise<Lag> {
   const through = checkpoint ?? 0n;
+  const log = eventLogOf(pool);
+  if (log) {
+    // Another event store (KurrentDB): asked through its reads, the count bounded by them.
+    const [head, backlog] = await Promise.all([log.head(), log.backlog(through, 1_000_000)]);
+    return {
+      checkpoint: through.toString(),
+      head: head.toString(),
+      events: backlog.events,
+      seconds: backlog.oldest === null ? 0 : Math.max(0, (Date.now() - backlog.oldest.getTime()) / 1000),
+    };
+  }
   const row = lagRow.parse(
     await pool.one(sql.unsafe`
       select coalesce((select max(position) from es_events), 0)::bigint as head,

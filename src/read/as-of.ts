@@ -2,6 +2,7 @@ import { type FragmentSqlToken, sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { DatabasePool } from '../shared/db/pool.js';
 import { AppError, ValidationFailed } from '../shared/errors.js';
+import { eventLogOf } from '../shared/event-store/log-queries.js';
 import { positionAt } from '../shared/event-store/postgres/position-at.js';
 
 /** `asOf`: a global position, or an ISO 8601 time with its offset. */
@@ -20,7 +21,9 @@ const field = 'query.asOf';
  * cannot be answered truthfully yet, so they are refused, naming asOf.
  */
 export async function positionOf(pool: DatabasePool, asOf: string, now = new Date()): Promise<bigint> {
-  const head = z.bigint().parse(await pool.oneFirst(sql.unsafe`select coalesce(max(position), 0)::bigint from es_events`));
+  // Another event store than PostgreSQL's (KurrentDB) answers through its reads.
+  const log = eventLogOf(pool);
+  const head = log ? await log.head() : z.bigint().parse(await pool.oneFirst(sql.unsafe`select coalesce(max(position), 0)::bigint from es_events`));
   if (/^\d+$/.test(asOf)) {
     const position = BigInt(asOf);
     if (position > head) throw new ValidationFailed([{ field, reason: `position ${position} is beyond the head of the event store (${head})` }]);
@@ -28,7 +31,7 @@ export async function positionOf(pool: DatabasePool, asOf: string, now = new Dat
   }
   const at = new Date(asOf);
   if (at.getTime() > now.getTime()) throw new ValidationFailed([{ field, reason: 'is in the future' }]);
-  return positionAt(pool, at);
+  return log ? log.positionAt(at) : positionAt(pool, at);
 }
 
 /**

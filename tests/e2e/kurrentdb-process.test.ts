@@ -103,6 +103,19 @@ test('the newcomer\'s walk: store, SKU, stock item, adjustment, read back with X
 
   const item = await call('GET', `/api/inventory/stores/${store.id}/items/${sku.id}`, undefined, { 'x-min-position': adjusted.position });
   assert.is(item.quantity, 7);
+  // asOf: the position the adjustment was written at, a KurrentDB commit position.
+  const before = await call('GET', `/api/inventory/stores/${store.id}/items/${sku.id}?asOf=${BigInt(adjusted.position) - 1n}`);
+  assert.is(before.quantity, 12);
+  const atNow = await call('GET', `/api/inventory/stores/${store.id}/items/${sku.id}?asOf=${encodeURIComponent(new Date().toISOString())}`);
+  assert.is(atNow.quantity, 7);
+  // A store with stock cannot close: its items are found in KurrentDB's streams.
+  const close = await fetch(`${base}/api/stores/${store.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+  assert.is(close.status, 409, await close.text());
+  // Readiness and lag read KurrentDB's head, not es_events.
+  const ready = (await (await fetch(`${base}/readyz`)).json()) as { checks: { name: string; detail?: { head?: string; behindEvents?: number } }[] };
+  const readModel = ready.checks.find((check) => check.name === 'read-model');
+  assert.is(readModel?.detail?.head, adjusted.position);
+  assert.is(readModel?.detail?.behindEvents, 0);
   const history = await call('GET', `/api/inventory/stores/${store.id}/items/${sku.id}/history`);
   assert.equal((history.items as { type: string }[]).map((entry) => entry.type), ['StockItemAdded', 'StockAdjusted']);
   // PostgreSQL holds the read model and the id index, not the events.

@@ -7,3 +7,5 @@ create table kurrentdb_event_ids (
   stream_id text not null,
   revision bigint
 );
+-- The streams of a store or of a SKU, by name pattern (src/write/stock-of.ts).
+create index kurrentdb_event_ids_by_stream on kurrentdb_event_ids (stream_id text_pattern_ops);

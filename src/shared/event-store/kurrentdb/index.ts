@@ -155,6 +155,23 @@ export class KurrentDbEventStore implements EventStore {
     return last?.position ?? 0n;
   }
 
+  /**
+   * The position a moment stands for: the last event the server recorded at or before it
+   * (its `created` clock), read backwards from the end; 0 before the first. Not in the port:
+   * asOf reads ask it through log-queries.ts.
+   */
+  async positionAt(at: Date, page = 500): Promise<bigint> {
+    let from: { commit: bigint; prepare: bigint } | typeof END = END;
+    for (;;) {
+      const events = await this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: page, filter: excludeSystemEvents() }));
+      const found = events.find((event) => event.recordedAt.getTime() <= at.getTime());
+      if (found) return found.position;
+      if (events.length < page) return 0n;
+      const last = events.at(-1)!.position;
+      from = { commit: last, prepare: last };
+    }
+  }
+
   subscribe(options: SubscribeOptions): Subscription {
     return subscribeToAll(this.client, options);
   }

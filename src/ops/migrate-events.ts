@@ -1,0 +1,76 @@
+import { sql } from 'slonik';
+import { z } from 'zod/v4';
+import type { DatabasePool } from '../shared/db/pool.js';
+import type { EventStore, EventToAppend, RecordedEvent } from '../shared/event-store/port.js';
+
+export interface MigrationProgress {
+  /** Events copied so far, this run and the runs before. */
+  events: number;
+  /** The source position copied through. */
+  through: bigint;
+  head: bigint;
+}
+
+export interface MigrateEventsOptions {
+  source: EventStore;
+  target: EventStore;
+  /** Where the progress is kept (event_migrations, migration 020). */
+  pool: DatabasePool;
+  /** Names the copy, so that a second run resumes it: e.g. `postgres->eventstoredb`. */
+  name: string;
+  pageSize?: number;
+  progress?(progress: MigrationProgress): void;
+}
+
+const progressRow = z.object({ through: z.bigint(), events: z.bigint() });
+
+/**
+ * Copies every event of `source` into `target` in position order, keeping each event's id,
+ * type, data, metadata (its hash chain with it) and revision: consecutive events of one
+ * stream go as one append, expecting the revision before the first. Resumable: the source
+ * position copied through is saved after each page, and a page copied again after a crash
+ * writes nothing, since both stores answer a repeat of the same ids with the first result.
+ * Not kept: positions and recorded times, which the target assigns (metadata.at keeps when
+ * each command happened). The read models and checkpoints must be rebuilt afterwards.
+ */
+export async function migrateEvents(options: MigrateEventsOptions): Promise<MigrationProgress> {
+  const { source, target, pool, name } = options;
+  const pageSize = options.pageSize ?? 1_000;
+  const saved = await pool.maybeOne(sql.unsafe`select through, events from event_migrations where name = ${name}`);
+  let { through, events } = saved ? progressRow.parse(saved) : { through: 0n, events: 0n };
+  if (!saved && (await target.headPosition()) !== 0n) {
+    throw new Error(`the target event store is not empty and no copy named ${name} was started: copy into an empty store (or resume the same copy)`);
+  }
+  const head = await source.headPosition();
+  for (;;) {
+    const page = await source.readAll({ after: through, maxCount: pageSize });
+    if (page.length === 0) break;
+    for (const run of runsOfOneStream(page)) {
+      const first = run[0]!;
+      const expected = first.revision === 0 ? 'no_stream' : first.revision - 1;
+      await target.append(first.streamId, run.map(toAppend), expected);
+    }
+    through = page.at(-1)!.position;
+    events += BigInt(page.length);
+    await pool.query(sql.unsafe`
+      insert into event_migrations (name, through, events) values (${name}, ${through.toString()}, ${events.toString()})
+      on conflict (name) do update set through = excluded.through, events = excluded.events, updated_at = now()`);
+    options.progress?.({ events: Number(events), through, head });
+  }
+  return { events: Number(events), through, head };
+}
+
+/** Consecutive events of the same stream, in order: each run is one append. */
+function* runsOfOneStream(events: RecordedEvent[]): Generator<RecordedEvent[]> {
+  let run: RecordedEvent[] = [];
+  for (const event of events) {
+    if (run.length > 0 && (run[0]!.streamId !== event.streamId || run.at(-1)!.revision + 1 !== event.revision)) {
+      yield run;
+      run = [];
+    }
+    run.push(event);
+  }
+  if (run.length > 0) yield run;
+}
+
+const toAppend = (event: RecordedEvent): EventToAppend => ({ id: event.id, type: event.type, data: event.data, metadata: event.metadata });
