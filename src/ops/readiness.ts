@@ -6,6 +6,7 @@ import type { BusHealth } from '../shared/event-bus/kafka.js';
 import { reportAdmin } from './kafka-lag.js';
 import { countStuckStreams, listStuckStreams } from '../shared/read-model/stuck-streams.js';
 import type { DatabasePool } from '../shared/db/pool.js';
+import { eventLogOf } from '../shared/event-store/log-queries.js';
 import { withTimeout } from './timeout.js';
 
 /**
@@ -56,6 +57,16 @@ export async function readinessChecks(sources: ReadinessSources): Promise<Readin
     checks.push({ name: 'database', ok: true });
   } catch (error) {
     checks.push({ name: 'database', ok: false, reason: error instanceof Error ? error.message : String(error) });
+  }
+  const log = eventLogOf(sources.pool);
+  if (log) {
+    // The events are not in this database (KurrentDB): the event store is a dependency of its own.
+    try {
+      await withTimeout(log.head(), timeoutMs, 'event store');
+      checks.push({ name: 'event-store', ok: true });
+    } catch (error) {
+      checks.push({ name: 'event-store', ok: false, reason: `the event store is not reachable: ${error instanceof Error ? error.message || error.name : String(error)}` });
+    }
   }
   const stuck = await withTimeout(listStuckStreams(sources.pool, { limit: 1 }), timeoutMs, 'stuck streams').catch(() => null);
   const first = stuck?.[0];

@@ -143,6 +143,27 @@ test('KurrentDB not up at start: the process waits, /readyz says so, and it star
   context.double = await startKurrentDbGrpcDouble(storePort);
   await listening(context.child!, output);
   assert.is((await fetch(`${base}/healthz`)).status, 200);
+  const eventStoreCheck = async () => {
+    const response = await fetch(`${base}/readyz`);
+    const body = (await response.json()) as { checks: { name: string; ok: boolean; reason?: string }[] };
+    return { status: response.status, check: body.checks.find((check) => check.name === 'event-store') };
+  };
+  assert.equal((await eventStoreCheck()).check?.ok, true);
+
+  // KurrentDB goes away while the process runs: not ready, naming it; back: ready again.
+  await context.double.stop();
+  const down = await eventStoreCheck();
+  assert.is(down.status, 503);
+  assert.is(down.check?.ok, false);
+  assert.match(down.check?.reason ?? '', /event store is not reachable/);
+  context.double = await startKurrentDbGrpcDouble(storePort);
+  let back = await eventStoreCheck();
+  for (const deadline = Date.now() + 20_000; back.check?.ok !== true && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    back = await eventStoreCheck();
+  }
+  assert.is(back.check?.ok, true, 'the process is ready again once KurrentDB is back');
+  assert.is(context.child!.exitCode, null);
 });
 
 test.run();
