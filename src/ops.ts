@@ -10,7 +10,7 @@ import { REDIS_PROJECTOR_GROUP } from './projections/redis/run.js';
 import { mailQueueStatus } from './projections/mailer/queue-status.js';
 import { type ClusterStatus, clusterStatus } from './projections/status.js';
 import { metricsText } from './ops/metrics.js';
-import { clusterStatusGauges } from './ops/status-gauges.js';
+import { clusterStatusGauges, operationsGauges } from './ops/status-gauges.js';
 import { principalOf } from './shared/auth/plugin.js';
 import { requireRole } from './shared/auth/principal.js';
 
@@ -56,8 +56,10 @@ export const opsRoutes: FastifyPluginAsyncZod<OpsOptions> = async (app, options)
   });
 
   const showStatus = clusterStatusGauges(app.metrics);
+  const showOperations = operationsGauges(app.metrics);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     showStatus(await status());
+    showOperations({ mail: await mailQueueStatus(options.pool), forwarder: options.forwarder?.() ?? null });
     const { contentType, text } = await metricsText(app);
     return reply.type(contentType).send(text);
   });

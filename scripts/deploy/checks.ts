@@ -50,10 +50,21 @@ export async function checkKubernetesFile(file: string): Promise<Finding[]> {
   return findings;
 }
 
+/** Every manifest under `directory`, subfolders included (k8s/templates holds what is not applied as it is). */
+export async function kubernetesFiles(directory: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    const file = path.join(directory, entry.name);
+    if (entry.isDirectory()) files.push(...(await kubernetesFiles(file)));
+    else if (entry.isFile() && /\.ya?ml$/.test(entry.name)) files.push(file);
+  }
+  return files.sort();
+}
+
 export async function checkKubernetesDirectory(directory: string): Promise<Finding[]> {
-  const files = (await readdir(directory)).filter((name) => /\.ya?ml$/.test(name)).sort();
+  const files = await kubernetesFiles(directory);
   if (files.length === 0) return [{ file: directory, problem: 'no manifest found' }];
-  return (await Promise.all(files.map((name) => checkKubernetesFile(path.join(directory, name))))).flat();
+  return (await Promise.all(files.map((file) => checkKubernetesFile(file)))).flat();
 }
 
 /**

@@ -42,6 +42,10 @@ test('the mail waits with its attempts counted, the projector goes on, and it is
       .parse(await harness.db.pool.one(sql.unsafe`select attempts, last_error, status from mails`));
     return row.attempts >= 3 ? row : undefined;
   }).then((row) => assert.match(row.last_error ?? '', /ECONNREFUSED|connect/i));
+  // /metrics carries the queue, for an alert on its age (docs/operations.md).
+  const metrics = (await harness.app.inject({ method: 'GET', url: '/metrics' })).body;
+  assert.match(metrics, /^stockroom_mail_queue_failing 1$/m);
+  assert.ok(Number(/^stockroom_mail_queue_oldest_seconds (\S+)$/m.exec(metrics)?.[1]) > 0, metrics);
 
   // The projectors are not held back: writes keep becoming readable.
   await adjust(manager, storeId, skuId, 5);

@@ -186,6 +186,9 @@ test('dependencies: the event store, PostgreSQL, Redis and SMTP healthy, each wi
     const metrics = await server.inject({ method: 'GET', url: '/metrics' });
     assert.is(metrics.statusCode, 200);
     assert.match(metrics.body, /stockroom_lag_events\{subscriber="forwarder"\}/);
+    // The mail queue, for an alert on its age: empty here.
+    assert.match(metrics.body, /^stockroom_mail_queue_pending 0$/m);
+    assert.match(metrics.body, /^stockroom_mail_queue_oldest_seconds 0$/m);
   } finally {
     await server.close();
   }

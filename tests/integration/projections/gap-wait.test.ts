@@ -93,6 +93,10 @@ test('an append held open is waited on, shown in the cluster report and /readyz,
     const gap = ready.json<{ checks: { name: string; ok: boolean; reason?: string }[] }>().checks.find((check) => check.name === 'forwarder-gap');
     assert.is(gap?.ok, false);
     assert.match(gap?.reason ?? '', /held open/);
+    // And /metrics, for an alert on the wait (docs/operations.md).
+    const metrics = (await harness.app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, /^stockroom_forwarder_leader 1$/m);
+    assert.ok(Number(/^stockroom_forwarder_gap_wait_seconds (\S+)$/m.exec(metrics)?.[1]) >= 10, metrics);
   } finally {
     await held.end();
   }
@@ -101,6 +105,7 @@ test('an append held open is waited on, shown in the cluster report and /readyz,
   assert.is(read.statusCode, 200, read.body);
   assert.is(read.json<{ quantity: number }>().quantity, 7);
   assert.is((await harness.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+  assert.match((await harness.app.inject({ method: 'GET', url: '/metrics' })).body, /^stockroom_forwarder_gap_wait_seconds 0$/m);
 });
 
 test.run();
