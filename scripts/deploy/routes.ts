@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { type OpsOptions, opsRoutes } from '../../src/ops.js';
+import { metricsPlugin } from '../../src/ops/metrics.js';
 import { liveApi } from '../../src/read/ws/plugin.js';
 import type { StockChangeFeed } from '../../src/shared/live/stock-changes.js';
 import type { ServedRoutes } from './against-code.js';
@@ -23,6 +24,8 @@ export async function servedRoutes(): Promise<ServedRoutes> {
   app.decorate('verifyToken', async () => unused('token verification')());
   // Stands in for the pool, the event store and the feed: any use of it throws.
   const neverUsed = <T extends object>(what: string): T => new Proxy({} as T, { get: (_, key) => unused(`${what}.${String(key)}`) });
+  // As src/app.ts: the metrics registry first, which the ops routes fill.
+  await app.register(metricsPlugin);
   await app.register(opsRoutes, {
     pool: neverUsed<OpsOptions['pool']>('pool'),
     forwarder: null,
