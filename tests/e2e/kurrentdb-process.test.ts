@@ -150,6 +150,10 @@ test('KurrentDB not up at start: the process waits, /readyz says so, and it star
     return { status: response.status, check: body.checks.find((check) => check.name === 'event-store') };
   };
   assert.equal((await eventStoreCheck()).check?.ok, true);
+  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+  assert.is(login.status, 200);
+  const auth = { authorization: `Bearer ${((await login.json()) as { token: string }).token}` };
+  assert.is((await fetch(`${base}/api/stores`, { headers: auth })).status, 200);
 
   // KurrentDB goes away while the process runs: not ready, naming it; back: ready again.
   await context.double.stop();
@@ -157,6 +161,15 @@ test('KurrentDB not up at start: the process waits, /readyz says so, and it star
   assert.is(down.status, 503);
   assert.is(down.check?.ok, false);
   assert.match(down.check?.reason ?? '', /event store is not reachable/);
+  // Meanwhile a command is a 503 to retry, not a 500; reads of the read model keep answering
+  // (the last known credentials, as during a PostgreSQL outage).
+  const command = await fetch(`${base}/api/stores`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'During the outage' }) });
+  const problem = (await command.json()) as { type: string };
+  assert.is(command.status, 503, JSON.stringify(problem));
+  assert.ok(command.headers.get('retry-after'), 'with Retry-After');
+  assert.match(problem.type, /unavailable/);
+  const read = await fetch(`${base}/api/stores`, { headers: auth });
+  assert.is(read.status, 200, await read.text());
   context.double = await startKurrentDbGrpcDouble({ port: storePort });
   let back = await eventStoreCheck();
   for (const deadline = Date.now() + 20_000; back.check?.ok !== true && Date.now() < deadline; ) {

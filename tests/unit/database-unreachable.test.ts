@@ -15,6 +15,16 @@ test('starting up, shutting down, terminated, refused: unreachable', () => {
   assert.ok(isDatabaseUnreachable(Object.assign(new Error('wrapped'), { cause: refused })));
 });
 
+test('KurrentDB unreachable, too slow, or without a leader: unreachable; its refusals are not', () => {
+  const kurrent = (type: string) => Object.assign(new Error(`kurrentdb ${type}`), { type });
+  assert.ok(isDatabaseUnreachable(kurrent('unavailable')));
+  assert.ok(isDatabaseUnreachable(kurrent('deadline-exceeded')));
+  assert.ok(isDatabaseUnreachable(kurrent('not-leader')));
+  assert.ok(isDatabaseUnreachable(Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14, details: 'No connection established' })));
+  assert.not.ok(isDatabaseUnreachable(kurrent('wrong-expected-version')));
+  assert.not.ok(isDatabaseUnreachable(kurrent('access-denied')));
+});
+
 test('a query the database refused is not an outage', () => {
   assert.not.ok(isDatabaseUnreachable(pgError('23505', 'duplicate key value violates unique constraint')));
   assert.not.ok(isDatabaseUnreachable(pgError('42P01', 'relation "x" does not exist')));
