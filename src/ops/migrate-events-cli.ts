@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     console.log(`copied ${result.events} events (${name}), through source position ${result.through}`);
     const head = await target.store.headPosition();
     await moveCheckpoints(pool, head);
-    console.log(`the forwarder's and the mailer's checkpoints now stand at the new store's head, ${head}`);
+    console.log(`the forwarder's, the mailer's and the read model's positions now stand at the new store's head, ${head}`);
     console.log(
       [
         'Positions differ between the stores. Before starting the servers again:',

@@ -2,6 +2,7 @@ import { sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { DatabasePool } from '../shared/db/pool.js';
 import type { EventStore, EventToAppend, RecordedEvent } from '../shared/event-store/port.js';
+import { READ_MODEL } from '../shared/read-model/schema-name.js';
 
 export interface MigrationProgress {
   /** Events copied so far, this run and the runs before. */
@@ -80,8 +81,11 @@ const toAppend = (event: RecordedEvent): EventToAppend => ({ id: event.id, type:
  * new store's head: every event is already on the bus and mailed under its old position, and
  * the new positions are not comparable with the old (KurrentDB's byte offsets, PostgreSQL's
  * sequence). The forwarder then forwards only what is written from now on, and the mailer does
- * not mail old crossings again. The read models are rebuilt separately (projections:rebuild;
- * the Redis model rebuilds itself once its keys are gone).
+ * not mail old crossings again. The read model's per-partition progress moves there too: its
+ * rows are rebuilt separately (projections:rebuild, which keeps the live progress), and a
+ * progress left in old positions would let `X-Min-Position` of a new position pass early
+ * (old positions higher) or wait for the next write (lower). The Redis model rebuilds itself
+ * once its keys are gone.
  */
 export async function moveCheckpoints(pool: DatabasePool, head: bigint): Promise<void> {
   await pool.transaction(async (tx) => {
@@ -89,5 +93,9 @@ export async function moveCheckpoints(pool: DatabasePool, head: bigint): Promise
       insert into projection_checkpoints (name, position) values ('forwarder', ${head.toString()}::bigint)
       on conflict (name) do update set position = excluded.position, updated_at = now()`);
     await tx.query(sql.unsafe`update mail_progress set through = ${head.toString()}::bigint, updated_at = now()`);
+    const progress = sql.identifier([READ_MODEL, 'progress']);
+    if (await tx.exists(sql.unsafe`select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = ${READ_MODEL} and c.relname = 'progress'`)) {
+      await tx.query(sql.unsafe`update ${progress} set through = ${head.toString()}::bigint, updated_at = now()`);
+    }
   });
 }

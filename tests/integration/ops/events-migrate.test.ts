@@ -1,6 +1,9 @@
 import { KurrentDBClient } from '@kurrent/kurrentdb-client';
 import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
+import { sql } from 'slonik';
 import { suite } from 'uvu';
+import { ensureReadModelSchema } from '../../../src/projections/postgres/read-model-schema.js';
+import { PostgresProjector } from '../../../src/projections/postgres/projector.js';
 import * as assert from 'uvu/assert';
 import { migrateEvents, moveCheckpoints } from '../../../src/ops/migrate-events.js';
 import { forwarderCheckpoint } from '../../../src/projections/lag.js';
@@ -84,12 +87,22 @@ test('PostgreSQL → KurrentDB, stopped half-way and resumed, then verify agrees
   assert.is((await migrateEvents({ source: postgres, target: kurrent, pool: harness.db.pool, name: 'postgres->eventstoredb' })).events, original.length);
   assert.is((await everything(kurrent)).length, original.length);
 
+  // A live read model that had applied the old store to its end, in the old positions.
+  await ensureReadModelSchema(harness.db.url);
+  await new PostgresProjector({ pool: harness.db.pool, store: postgres, projections: readModelProjections }).applyBatch({ events: original, partition: 0, through: original.at(-1)!.position });
+
   // The checkpoints of old positions move to the new head: nothing is forwarded or mailed twice.
-  await moveCheckpoints(harness.db.pool, await kurrent.headPosition());
+  const head = await kurrent.headPosition();
+  await moveCheckpoints(harness.db.pool, head);
   assert.is(await forwarderCheckpoint(harness.db.pool), copied.at(-1)!.position);
 
   // The read model rebuilt from KurrentDB: verify folds every stream there and finds no difference.
   await rebuildReadModel({ databaseUrl: harness.db.url, pool: harness.db.pool, store: kurrent, projections: readModelProjections });
+  // Its progress is in the new store's positions: X-Min-Position of a new position neither
+  // passes early (the old positions may be higher) nor waits for a write to come.
+  const progress = await harness.db.pool.anyFirst(sql.unsafe`select through from read_model.progress`);
+  assert.ok(progress.length > 0);
+  for (const through of progress) assert.is(through, head, 'each partition through the new head');
   const report = await verify({ pool: harness.db.pool, store: kurrent, redis: null });
   assert.equal(report.differences, []);
   assert.is(report.events, original.length);
