@@ -16,7 +16,8 @@ import { verify } from './verify/run.js';
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { against: { type: 'string' }, 'redis-prefix': { type: 'string' } }, strict: true });
   const config = loadConfig();
-  const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres(config.DATA_DIR, () => {});
+  // The embedded default: the running server's PostgreSQL when `npm start` runs, else one of its own.
+  const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres(config.DATA_DIR, (message) => process.stderr.write(`verify: ${message}\n`), { attach: true });
   const databaseUrl = config.DATABASE_URL ?? embedded!.url;
   await migrate(databaseUrl);
   const pool = await createDatabasePool(databaseUrl);

@@ -22,7 +22,8 @@ async function main(): Promise<void> {
 
   const config = loadConfig();
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'stockroom', role: 'replay' } });
-  const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres(config.DATA_DIR, (message) => log.info(message));
+  // The embedded default: the running server's PostgreSQL when `npm start` runs, else one of its own.
+  const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres(config.DATA_DIR, (message) => log.info(message), { attach: true });
   const databaseUrl = config.DATABASE_URL ?? embedded!.url;
   await migrate(databaseUrl);
   const pool = await createDatabasePool(databaseUrl);

@@ -9,8 +9,8 @@ import { startEmbeddedPostgres } from '../../../src/shared/db/embedded.js';
 import { migrate } from '../../../src/shared/db/migrate.js';
 
 const run = promisify(execFile);
-const cli = (env: Record<string, string>) =>
-  run(process.execPath, ['--import', 'tsx', 'src/projections/rebuild-cli.ts'], {
+const cli = (env: Record<string, string>, file = 'src/projections/rebuild-cli.ts') =>
+  run(process.execPath, ['--import', 'tsx', file], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
     encoding: 'utf8',
   }).then(
@@ -28,6 +28,10 @@ test('projections:rebuild on the embedded default uses the PostgreSQL the runnin
     assert.is(code, 0, output);
     assert.match(output, /using the running server's embedded PostgreSQL/);
     assert.match(output, /rebuild done/);
+    // verify too, beside the running server.
+    const verified = await cli({ DATA_DIR: dataDir }, 'src/ops/verify-cli.ts');
+    assert.is(verified.code, 0, verified.output);
+    assert.match(verified.output, /verified 0 events in 0 streams/);
     // A server that runs it as well would not be a second one on the same data: refused by name.
     await startEmbeddedPostgres(dataDir, () => {}).then(
       () => assert.unreachable('a second start on the same data must be refused'),
