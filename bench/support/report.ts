@@ -76,6 +76,13 @@ export function rateGoal(goal: string, rows: BenchRow[], subject: (row: BenchRow
   return { goal, measured: `${ratio.toFixed(2)}× (${rate(mine.operationsPerSecond)} vs ${rate(theirs.operationsPerSecond)} ops/s)`, met: ratio >= atLeast };
 }
 
+/** A goal on one row's rate: at least `atLeast` per second. */
+export function minimumRateGoal(goal: string, rows: BenchRow[], subject: (row: BenchRow) => boolean, atLeast: number, unit: string): Goal {
+  const row = rows.find(subject);
+  if (!row || !(row.operationsPerSecond > 0)) return { goal, measured: null, met: null };
+  return { goal, measured: `${Math.round(row.operationsPerSecond).toLocaleString('en-US')} ${unit}/s (${row.scenario})`, met: row.operationsPerSecond >= atLeast };
+}
+
 /** A goal on one row's p99: below `underMs`. */
 export function p99Goal(goal: string, rows: BenchRow[], subject: (row: BenchRow) => boolean, underMs: number): Goal {
   const row = rows.find(subject);
