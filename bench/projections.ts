@@ -978,7 +978,7 @@ export const projectionsSection: Section = {
     'catch-up: ops/s are events per second over the whole replay; p50/p99 are per batch (the naive peer: per event); CPU columns per event',
     '(client: this process, where the projector runs; server: the database\'s PostgreSQL backends). Baseline: COPY of as many rows.',
     'Two histories: one loaded by COPY in position order; one appended through es_append by 16 concurrent writers (lost races decided again,',
-    '1 append in 200 rolled back after drawing its position: holes the subscription steps over).',
+    '1 adjustment attempt in 200 rolled back after drawing its position: holes the subscription steps over).',
     'The naive peer applies one event per transaction and stops after max(10 s, 4 × BENCH_SECONDS); its rate is the same along the way.',
     'point reads: as in http-write (autocannon here, each server in a child process; Stockroom with ROLES=read-api, "PostgreSQL" rows without Redis,',
     'the "Redis hot model" row with it; the peers: plain fastify routes with @fastify/jwt on the same URLs, HGETALL or one pg query, JSON.stringify).',
