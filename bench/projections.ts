@@ -374,7 +374,7 @@ async function catchUpAppended(config: BenchConfig): Promise<BenchRow[]> {
         const store = new PostgresEventStore(pool);
         const head = await store.headPosition();
         const gaps = Number(head) - history.events;
-        const seedNote = `${count(history.events)} events appended in ${((performance.now() - began) / 1000).toFixed(1)} s; ${count(history.conflicts)} lost races decided again; ${count(gaps)} unused positions (appends rolled back)`;
+        const seedNote = `${count(history.events)} events appended in ${((performance.now() - began) / 1000).toFixed(1)} s; ${count(history.conflicts)} appends lost a race (the writer drew again); ${count(gaps)} unused positions (appends rolled back)`;
         progress(`${SECTION}: ${seedNote}`);
         await pool.query(sql.unsafe`analyze`);
 
@@ -977,7 +977,7 @@ export const projectionsSection: Section = {
   legend: [
     'catch-up: ops/s are events per second over the whole replay; p50/p99 are per batch (the naive peer: per event); CPU columns per event',
     '(client: this process, where the projector runs; server: the database\'s PostgreSQL backends). Baseline: COPY of as many rows.',
-    'Two histories: one loaded by COPY in position order; one appended through es_append by 16 concurrent writers (lost races decided again,',
+    'Two histories: one loaded by COPY in position order; one appended through es_append by 16 concurrent writers (a lost race: the writer draws again;',
     '1 adjustment attempt in 200 rolled back after drawing its position: holes the subscription steps over).',
     'The naive peer applies one event per transaction and stops after max(10 s, 4 × BENCH_SECONDS); its rate is the same along the way.',
     'point reads: as in http-write (autocannon here, each server in a child process; Stockroom with ROLES=read-api, "PostgreSQL" rows without Redis,',

@@ -1,9 +1,10 @@
 /**
  * A history written the way production writes it: through es_append, by concurrent
- * writers, each append expecting the revision its writer last saw (a lost race is decided
- * again on the new revision, as CommandHandler does). Unlike the COPY load, positions are
- * drawn by racing transactions, so rows lie in the table in commit order rather than in
- * position order, and some positions are never used: one append in GAP_EVERY is made inside
+ * writers, each append expecting the revision its writer last saw (a lost race is counted
+ * and the writer draws another item; the winner's event stands). Unlike the COPY load,
+ * positions are drawn by racing transactions, so rows lie in the table in commit order
+ * rather than in position order, and some positions are never used: one adjustment attempt
+ * in GAP_EVERY is made inside
  * a transaction that is rolled back after its position was drawn (a writer whose command
  * failed after its append), which leaves a hole the subscription must step over.
  *
@@ -28,7 +29,7 @@ export interface AppendedHistory {
   items: { storeId: string; skuId: string }[];
   /** Units over every item at the end: what the read model must show. */
   totalQuantity: number;
-  /** Appends that lost a race and were decided again. */
+  /** Appends that lost a race (the writer then drew another item). */
   conflicts: number;
   /** Appends rolled back after drawing a position. */
   rolledBack: number;
