@@ -4,9 +4,9 @@
  * and the writer draws another item; the winner's event stands). Unlike the COPY load,
  * positions are drawn by racing transactions, so rows lie in the table in commit order
  * rather than in position order, and some positions are never used: one adjustment attempt
- * in GAP_EVERY is made inside
- * a transaction that is rolled back after its position was drawn (a writer whose command
- * failed after its append), which leaves a hole the subscription must step over.
+ * in GAP_EVERY is made inside a transaction that is rolled back after its position was
+ * drawn (a writer whose command failed after its append), which leaves a hole the
+ * subscription must step over.
  *
  * Same shape as stock-history.ts (stores, SKUs, every SKU in every store, then stock
  * adjustments with a correct quantityAfter), a fifth of the adjustments on ten hot items
