@@ -10,10 +10,15 @@
  *     Beside it: the same subscription reading only (diagnostic), and the baseline, a COPY
  *     of as many rows of the `stock` columns into an unindexed table.
  *     The Redis hot model is then filled from the same events by RedisProjector.rebuild().
+ *     The peer: a naive projector, one event per transaction (support/naive-projector.ts).
+ * (a') The same catch-up (rebuild, naive peer, COPY) of a history appended through
+ *     es_append by 16 concurrent writers, with the holes in the positions that leaves
+ *     (BENCH_CATCHUP_APPENDED events, default 100,000; support/appended-history.ts).
  * (b) Point reads over HTTP on that read model (buildApp with ROLES=read-api, in a child
  *     process): one item and one store's page of 50 from PostgreSQL (no Redis), one item
- *     with Redis wired as main.ts wires REDIS_URL; beside an empty fastify route and a bare
- *     Redis GET.
+ *     with Redis wired as main.ts wires REDIS_URL; beside their peers (plain fastify routes
+ *     with @fastify/jwt: HGETALL of the same hot model, the same page with `pg`;
+ *     support/classic-server.ts), an empty fastify route and a bare Redis GET.
  * (c) Freshness through the real broker: app, forwarder, Kafka (a topic and consumer group
  *     of the bench's own) and projector in this process; a PATCH, then the time until the
  *     read model's watermark reaches its position, and until a GET with X-Min-Position
@@ -32,7 +37,7 @@ import { ensureReadModelSchema } from '../src/projections/postgres/read-model-sc
 import { rebuildReadModel } from '../src/projections/postgres/rebuild.js';
 import { startPostgresProjector } from '../src/projections/postgres/run.js';
 import { migrate } from '../src/shared/db/migrate.js';
-import { createDatabasePool, type DatabasePool } from '../src/shared/db/pool.js';
+import { createAppendPool, createDatabasePool, type DatabasePool } from '../src/shared/db/pool.js';
 import type { BusSubscription } from '../src/shared/event-bus/port.js';
 import { catchUp as catchUpStore } from '../src/shared/event-store/catch-up.js';
 import { PostgresEventStore } from '../src/shared/event-store/postgres/index.js';
@@ -45,12 +50,14 @@ import { WATERMARK_INTERVAL_MS } from '../src/shared/event-bus/kafka.js';
 import { copyFrom } from './support/copy.js';
 import { cpuBetween, cpuSnapshot } from './support/cpu.js';
 import { type BenchDatabase, checkpoint, withFreshDatabase } from './support/database.js';
-import { cpuSplit, describeCannon, emptyRouteRow, runCannon, startServer } from './support/http.js';
+import { cpuSplit, describeCannon, emptyRouteRow, runCannon, type ServerProcess, startServer } from './support/http.js';
 import { LatencyHistogram } from './support/latency.js';
 import { describeError, progress } from './support/progress.js';
-import { type BenchRow, compareTo, failedRow, type RowInput, type Section, toRow } from './support/report.js';
+import { type BenchRow, compareTo, failedRow, formatGoals, minimumRateGoal, rateGoal, type RowInput, type Section, toRow } from './support/report.js';
 import { runTimed, type TimedRunResult } from './support/runner.js';
 import { serverCpuProbe } from './support/server-cpu.js';
+import { appendHistory } from './support/appended-history.js';
+import { naiveConnections, naiveProjector } from './support/naive-projector.js';
 import { ES_EVENTS_COPY, historyShape, type StockHistory, stockHistory, stockRowChunks } from './support/stock-history.js';
 import { benchConfig, JWT_SECRET, managerToken } from './support/stockroom.js';
 import { readModelProjections } from '../src/projections/postgres/read-model-projections.js';
@@ -60,7 +67,14 @@ const FRESHNESS_SECTION = 'freshness';
 const COPY_BASELINE = 'COPY into an unindexed table';
 const EMPTY = 'empty fastify route';
 const REDIS_GET = 'bare Redis GET (ioredis)';
+const ITEM_PG = 'GET one item, PostgreSQL';
+const PAGE_PG = 'GET a store page of 50, PostgreSQL';
+const ITEM_REDIS = 'GET one item, Redis hot model';
+const PAGE_PEER = 'peer: plain fastify route, store page of 50 from PostgreSQL';
+const REDIS_PEER = 'peer: plain fastify route, one item from Redis (HGETALL)';
 const ROWS_PER_CHUNK = 5_000;
+const NAIVE = 'peer: naive projector, one UPDATE per event in its own transaction';
+const REBUILD = 'rebuildReadModel → PostgresProjector';
 
 const count = (value: number): string => Math.round(value).toLocaleString('en-US');
 
@@ -326,6 +340,142 @@ async function catchUp(config: BenchConfig, database: BenchDatabase, history: St
     await pool.end();
   }
 
+  rows.push(await naiveRow(config, database, input(NAIVE), { items: history.items.length, units: history.totalQuantity() }));
+  rows.unshift(await copyBaselineRow(database, total, input(COPY_BASELINE)));
+  return compareTo(rows, () => COPY_BASELINE);
+}
+
+/**
+ * (a') Catch-up of a history appended through es_append by concurrent writers (the gaps and
+ * the out-of-order rows that leaves), on a database of its own: Stockroom's rebuild beside the
+ * naive peer and the COPY limit.
+ */
+async function catchUpAppended(config: BenchConfig): Promise<BenchRow[]> {
+  const wanted = config.catchupAppended;
+  const writers = 16;
+  const scenario = `catch-up, ${count(wanted)} events appended by ${writers} concurrent writers`;
+  const input = (subject: string): Omit<RowInput, 'result'> => ({ section: SECTION, scenario, subject, workers: 1 });
+  try {
+    return await withFreshDatabase('catchup_appended', async (database) => {
+      await migrate(database.url);
+      const rows: BenchRow[] = [];
+      const pool = await createDatabasePool(database.url, { maximumPoolSize: 4 });
+      const appendPool = createAppendPool(database.url, writers);
+      try {
+        progress(`${SECTION}: appending ${count(wanted)} events through es_append, ${writers} concurrent writers`);
+        const began = performance.now();
+        const history = await appendHistory({
+          pool,
+          appendPool,
+          events: wanted,
+          writers,
+          progress: (appended, total) => progress(`${SECTION}: appended ${count(appended)} / ${count(total)} events (${count(appended / ((performance.now() - began) / 1000))} events/s)`),
+        });
+        const store = new PostgresEventStore(pool);
+        const head = await store.headPosition();
+        const gaps = Number(head) - history.events;
+        const seedNote = `${count(history.events)} events appended in ${((performance.now() - began) / 1000).toFixed(1)} s; ${count(history.conflicts)} appends lost a race (the writer drew again); ${count(gaps)} unused positions (appends rolled back)`;
+        progress(`${SECTION}: ${seedNote}`);
+        await pool.query(sql.unsafe`analyze`);
+
+        await checkpoint(database.url);
+        progress(`${SECTION}: ${REBUILD} over the appended events`);
+        let applied = 0;
+        const rebuilding = await measured(database.url, () => applied, async (latency) => {
+          let last = performance.now();
+          const result = await rebuildReadModel({
+            databaseUrl: database.url,
+            pool,
+            store,
+            projections: readModelProjections,
+            batchSize: config.catchupBatch,
+            progress: (report) => {
+              const now = performance.now();
+              latency.record(now - last);
+              last = now;
+              applied = report.events;
+            },
+          });
+          applied = result.events;
+        });
+        const check = readModelRow.parse(
+          await pool.one(sql.unsafe`
+            select (select count(*) from read_model.stock)::bigint as items,
+                   (select sum(quantity) from read_model.stock)::bigint as units,
+                   (select min(through) from read_model.progress)::bigint as through`),
+        );
+        const correct = Number(check.items) === history.items.length && Number(check.units ?? -1) === history.totalQuantity && check.through === head;
+        const checkNote = correct
+          ? `read model checked: ${count(history.items.length)} items, ${count(history.totalQuantity)} units, through ${count(Number(head))}`
+          : `READ MODEL WRONG: ${check.items} items (expected ${history.items.length}), ${check.units} units (expected ${history.totalQuantity}), through ${check.through} (head ${head})`;
+        progress(`${SECTION}: ${REBUILD} (appended): ${describeRate(rebuilding.result)}; ${checkNote}`);
+        rows.push(
+          toRow({
+            ...input(REBUILD),
+            result: correct ? rebuilding.result : { ...rebuilding.result, errors: 1, firstError: checkNote },
+            note: `p50/p99 per batch of ${count(config.catchupBatch)}; ${checkNote}; ${seedNote}`,
+          }),
+        );
+        rows.push(await naiveRow(config, database, input(NAIVE), { items: history.items.length, units: history.totalQuantity }));
+        rows.unshift(await copyBaselineRow(database, history.events, input(COPY_BASELINE)));
+      } finally {
+        await appendPool.end();
+        await pool.end();
+      }
+      return compareTo(rows, () => COPY_BASELINE);
+    });
+  } catch (error) {
+    progress(`${SECTION}: appended catch-up failed: ${describeError(error)}`);
+    return [failedRow(input(REBUILD), describeError(error)), failedRow(input(NAIVE), describeError(error))];
+  }
+}
+
+/** The peer: one transaction per event (bench/support/naive-projector.ts), checked against the expected totals when it finishes. */
+async function naiveRow(config: BenchConfig, database: BenchDatabase, input: Omit<RowInput, 'result'>, expected: { items: number; units: number }): Promise<BenchRow> {
+  const budgetSeconds = Math.max(10, 4 * config.seconds);
+  try {
+    await checkpoint(database.url);
+    progress(`${SECTION}: ${input.subject}: at most ${budgetSeconds} s`);
+    let applied = 0;
+    let next = 5_000;
+    const connections = await naiveConnections(database.url);
+    const run = await measured(database.url, () => applied, (latency) =>
+      naiveProjector({
+        ...connections,
+        budgetMs: budgetSeconds * 1000,
+        latency,
+        onApplied: (done) => {
+          applied = done;
+          if (done >= next) {
+            progress(`${SECTION}: ${input.subject}: ${count(done)} events applied`);
+            next *= 2;
+          }
+        },
+      }),
+    ).finally(() => connections.end());
+    const outcome = run.value;
+    const correct = !outcome.complete || (outcome.items === expected.items && outcome.units === expected.units);
+    const checkNote = outcome.complete
+      ? correct
+        ? `every event applied; checked: ${count(outcome.items)} items, ${count(outcome.units)} units`
+        : `NAIVE MODEL WRONG: ${outcome.items} items, ${outcome.units} units (expected ${expected.items}, ${expected.units})`
+      : `stopped after ${budgetSeconds} s at ${count(outcome.applied)} events (the same work per event: the rate holds)`;
+    progress(`${SECTION}: ${input.subject}: ${describeRate(run.result)}; ${checkNote}`);
+    return toRow({
+      ...input,
+      result: correct ? run.result : { ...run.result, errors: 1, firstError: checkNote },
+      note: `p50/p99 per event (one transaction each: BEGIN, INSERT/UPDATE, checkpoint UPDATE, COMMIT); stock level only; ${checkNote}`,
+    });
+  } catch (error) {
+    progress(`${SECTION}: ${input.subject} failed: ${describeError(error)}`);
+    return failedRow(input, describeError(error));
+  }
+}
+
+/** The limit: as many rows of the read model's stock columns, COPYed into a table without any index. */
+async function copyBaselineRow(database: BenchDatabase, total: number, input: Omit<RowInput, 'result'>): Promise<BenchRow> {
+  const rows: BenchRow[] = [];
+
   // The baseline: as many rows of the read model's stock columns, COPYed into a table without any index.
   const baseline = new pg.Client({ connectionString: database.url });
   await baseline.connect();
@@ -346,15 +496,15 @@ async function catchUp(config: BenchConfig, database: BenchDatabase, history: St
       );
     });
     progress(`${SECTION}: baseline COPY: ${describeRate(copying.result)}`);
-    rows.unshift(toRow({ ...input(COPY_BASELINE), result: copying.result, note: 'rows generated in this process while copying, as for es_events' }));
+    rows.unshift(toRow({ ...input, result: copying.result, note: 'rows generated in this process while copying, as for es_events' }));
     await baseline.query('drop table bench_copy_baseline');
   } finally {
     await baseline.end();
   }
-  return compareTo(rows, () => COPY_BASELINE);
+  return rows[0] ?? failedRow(input, 'no row');
 }
 
-/** (b) Point reads over HTTP on the caught-up read model, and the baselines. */
+/** (b) Point reads over HTTP on the caught-up read model, beside their peers and the baselines. */
 async function pointReads(config: BenchConfig, database: BenchDatabase, history: StockHistory, hot: HotRedis | null): Promise<BenchRow[]> {
   const connections = config.httpConnections;
   const scenario = `point reads, ${connections} connections`;
@@ -364,8 +514,57 @@ async function pointReads(config: BenchConfig, database: BenchDatabase, history:
 
   rows.push(await emptyRouteRow(cell, input(EMPTY), SECTION));
 
-  const itemSubject = 'GET one item, PostgreSQL';
-  const pageSubject = 'GET a store page of 50, PostgreSQL';
+  const itemPaths = history.items.map((item) => `/api/inventory/stores/${item.storeId}/items/${item.skuId}`);
+  const pagePaths = history.storeIds.map((storeId) => `/api/inventory/stores/${storeId}?limit=50`);
+  const anItem = (body: unknown) => z.object({ quantity: z.int() }).safeParse(body).success;
+  const aPage = (body: unknown) => z.object({ items: z.array(z.unknown()).length(Math.min(50, history.skuIds.length)) }).safeParse(body).success;
+  const itemNote = `random one of ${count(itemPaths.length)} items`;
+  const pageNote = `random one of ${pagePaths.length} stores of ${count(history.skuIds.length)} items, first page sorted by code`;
+
+  // The servers, started when a cell first needs them and stopped at the end.
+  type Kind = 'stockroom' | 'stockroom-redis' | 'classic';
+  const started = new Map<Kind, ServerProcess>();
+  const serverOf = async (kind: Kind): Promise<ServerProcess> => {
+    const running = started.get(kind);
+    if (running) return running;
+    if (kind !== 'stockroom' && !hot) throw new Error(`Redis at ${config.redisUrl} is not reachable`);
+    if (kind === 'stockroom-redis') {
+      const first = history.items[0];
+      if (!hot || !first || (await new RedisReadModel(hot.client).item(first.storeId, first.skuId)) == null) {
+        throw new Error('the Redis hot model does not answer (its rebuild failed?)');
+      }
+    }
+    const redis = hot ? { url: hot.url, keyPrefix: hot.keyPrefix } : undefined;
+    const server = await startServer(
+      kind === 'stockroom'
+        ? { kind: 'app', databaseUrl: database.url, roles: 'read-api' }
+        : kind === 'stockroom-redis'
+          ? { kind: 'app', databaseUrl: database.url, roles: 'read-api', ...(redis ? { redis } : {}) }
+          : // The read API's slonik pool holds 20 connections: the peer's pg pool as many.
+            { kind: 'classic', databaseUrl: database.url, poolSize: 20, ...(redis ? { redis } : {}) },
+    );
+    started.set(kind, server);
+    return server;
+  };
+
+  interface ReadCell {
+    subject: string;
+    kind: Kind;
+    paths: readonly string[];
+    check: (body: unknown) => boolean;
+    note: string;
+    /** Whether its reads go to Redis (its CPU then read around the run). */
+    redis?: boolean;
+  }
+  // Each Stockroom cell beside its peer, the pair's order alternating.
+  const cells: ReadCell[] = [
+    { subject: ITEM_PG, kind: 'stockroom', paths: itemPaths, check: anItem, note: itemNote },
+    { subject: PAGE_PG, kind: 'stockroom', paths: pagePaths, check: aPage, note: pageNote },
+    { subject: PAGE_PEER, kind: 'classic', paths: pagePaths, check: aPage, note: `${pageNote}; pg, the read API's query shape (stock join skus, limit 51), JSON.stringify` },
+    { subject: REDIS_PEER, kind: 'classic', paths: itemPaths, check: anItem, note: `${itemNote}; HGETALL of the hot model's hash, JSON.stringify`, redis: true },
+    { subject: ITEM_REDIS, kind: 'stockroom-redis', paths: itemPaths, check: anItem, note: `${itemNote}; denylist from Redis too`, redis: true },
+  ];
+
   try {
     const pool = await createDatabasePool(database.url, { maximumPoolSize: 2 });
     let token: string;
@@ -374,86 +573,47 @@ async function pointReads(config: BenchConfig, database: BenchDatabase, history:
     } finally {
       await pool.end();
     }
-    const server = await startServer({ kind: 'app', databaseUrl: database.url, roles: 'read-api' });
-    try {
-      const headers = { authorization: `Bearer ${token}` };
-      const itemPaths = history.items.map((item) => `/api/inventory/stores/${item.storeId}/items/${item.skuId}`);
-      const pagePaths = history.storeIds.map((storeId) => `/api/inventory/stores/${storeId}?limit=50`);
-      // One of each first: a cell that answered only errors would be worthless.
-      for (const [path, check] of [
-        [itemPaths[0], (body: unknown) => z.object({ quantity: z.int() }).safeParse(body).success],
-        [pagePaths[0], (body: unknown) => z.object({ items: z.array(z.unknown()).length(Math.min(50, history.skuIds.length)) }).safeParse(body).success],
-      ] as const) {
-        const response = await fetch(`${server.url}${path}`, { headers });
+    const headers = { authorization: `Bearer ${token}` };
+    for (const { subject, kind, paths, check, note, redis } of cells) {
+      try {
+        const server = await serverOf(kind);
+        // One request first: a cell that answered only errors would be worthless.
+        const response = await fetch(`${server.url}${paths[0]}`, { headers });
         const body: unknown = await response.json();
-        if (response.status !== 200 || !check(body)) throw new Error(`GET ${path}: ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
-      }
-      for (const [subject, paths, note] of [
-        [itemSubject, itemPaths, `random one of ${count(itemPaths.length)} items`],
-        [pageSubject, pagePaths, `random one of ${pagePaths.length} stores of ${count(history.skuIds.length)} items, first page sorted by code`],
-      ] as const) {
+        if (response.status !== 200 || !check(body)) throw new Error(`GET ${paths[0]}: ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
         await checkpoint(database.url);
         progress(`${SECTION}: ${subject}: ${config.warmupSeconds} s warm-up + ${config.seconds} s`);
+        const redisCpuAt: { before: number | null } = { before: null };
         const result = await runCannon({
           ...cell,
           server,
           databaseUrl: database.url,
           headers,
           request: { method: 'GET', setupRequest: (request) => ({ ...request, path: paths[Math.floor(Math.random() * paths.length)] ?? paths[0] }) },
+          onMeasureStart: async () => {
+            redisCpuAt.before = hot ? await redisCpuMicros(hot.client) : null;
+          },
         });
+        const redisAfter = hot ? await redisCpuMicros(hot.client) : null;
+        // INFO cpu around the measured run only; the Redis server may be shared.
+        const redisCpu =
+          !redis || redisCpuAt.before === null || redisAfter === null || result.operations === 0
+            ? ''
+            : ` + Redis ~${Math.round((redisAfter - redisCpuAt.before) / result.operations)} µs (not in the column)`;
         progress(`${SECTION}: ${subject}: ${describeCannon(result)}`);
-        rows.push(toRow({ ...input(subject), result, note: `${cpuSplit(result)}; ${note}` }));
+        rows.push(toRow({ ...input(subject), result, note: `${cpuSplit(result)}${redisCpu}; ${note}` }));
+      } catch (error) {
+        progress(`${SECTION}: ${subject} failed: ${describeError(error)}`);
+        rows.push(failedRow(input(subject), describeError(error)));
       }
-    } finally {
-      await server.stop();
     }
   } catch (error) {
     progress(`${SECTION}: point reads failed: ${describeError(error)}`);
-    for (const subject of [itemSubject, pageSubject]) {
+    for (const { subject } of cells) {
       if (!rows.some((row) => row.subject === subject)) rows.push(failedRow(input(subject), describeError(error)));
     }
-  }
-
-  // The same point read with Redis wired as main.ts wires REDIS_URL: the hot model answers, PostgreSQL only if it cannot.
-  const redisSubject = 'GET one item, Redis hot model';
-  try {
-    if (!hot) throw new Error(`Redis at ${config.redisUrl} is not reachable`);
-    const first = history.items[0];
-    if (!first || (await new RedisReadModel(hot.client).item(first.storeId, first.skuId)) == null) {
-      throw new Error('the Redis hot model does not answer (its rebuild failed?)');
-    }
-    const pool = await createDatabasePool(database.url, { maximumPoolSize: 2 });
-    let token: string;
-    try {
-      token = await managerToken(pool);
-    } finally {
-      await pool.end();
-    }
-    const server = await startServer({ kind: 'app', databaseUrl: database.url, roles: 'read-api', redis: { url: hot.url, keyPrefix: hot.keyPrefix } });
-    try {
-      const itemPaths = history.items.map((item) => `/api/inventory/stores/${item.storeId}/items/${item.skuId}`);
-      await checkpoint(database.url);
-      progress(`${SECTION}: ${redisSubject}: ${config.warmupSeconds} s warm-up + ${config.seconds} s`);
-      const redisBefore = await redisCpuMicros(hot.client);
-      const result = await runCannon({
-        ...cell,
-        server,
-        databaseUrl: database.url,
-        headers: { authorization: `Bearer ${token}` },
-        request: { method: 'GET', setupRequest: (request) => ({ ...request, path: itemPaths[Math.floor(Math.random() * itemPaths.length)] ?? itemPaths[0] }) },
-      });
-      const redisAfter = await redisCpuMicros(hot.client);
-      // INFO cpu is read around the measured run only (the warm-up is not in it); the server may be shared.
-      const redisCpu =
-        redisBefore === null || redisAfter === null || result.operations === 0 ? '' : ` + Redis ~${Math.round((redisAfter - redisBefore) / result.operations)} µs (not in the column)`;
-      progress(`${SECTION}: ${redisSubject}: ${describeCannon(result)}`);
-      rows.push(toRow({ ...input(redisSubject), result, note: `${cpuSplit(result)}${redisCpu}; random one of ${count(itemPaths.length)} items; denylist from Redis too` }));
-    } finally {
-      await server.stop();
-    }
-  } catch (error) {
-    progress(`${SECTION}: ${redisSubject} failed: ${describeError(error)}`);
-    rows.push(failedRow(input(redisSubject), describeError(error)));
+  } finally {
+    await Promise.all([...started.values()].map((server) => server.stop()));
   }
 
   const prefix = `stockroom-bench-${randomBytes(4).toString('hex')}:`;
@@ -773,6 +933,7 @@ export async function runProjections(config: BenchConfig): Promise<BenchRow[]> {
     client.disconnect();
     await deleteKeys(config.redisUrl, keyPrefix);
   }
+  if (config.catchupAppended > 0) rows.push(...(await catchUpAppended(config)));
   return rows;
 }
 
@@ -796,15 +957,31 @@ export const freshnessSection: Section = {
   ].join('\n'),
 };
 
+const projectionGoals = (rows: BenchRow[]): string => {
+  const subject = (name: string, scenario = 'point reads') => (row: BenchRow) => row.subject === name && row.scenario.startsWith(scenario);
+  const mainCatchUp = (row: BenchRow) => row.subject === REBUILD && row.scenario.startsWith('catch-up') && !row.scenario.includes('appended');
+  return formatGoals([
+    rateGoal('Redis point read ≥ 0.9× its peer (HGETALL route)', rows, subject(ITEM_REDIS), subject(REDIS_PEER), 0.9),
+    rateGoal('Redis point read ≥ 0.5× the empty route', rows, subject(ITEM_REDIS), subject(EMPTY), 0.5),
+    rateGoal('store page ≥ 0.9× its peer (pg route)', rows, subject(PAGE_PG), subject(PAGE_PEER), 0.9),
+    minimumRateGoal('PostgreSQL projector catch-up ≥ 100,000 events/s (of 1,000,000 events)', rows, mainCatchUp, 100_000, 'events'),
+  ]);
+};
+
 export const projectionsSection: Section = {
   id: SECTION,
   title: 'Projections: catch-up, point reads',
   workersLabel: 'concurrency',
   run: ({ config }) => runProjections(config),
+  goals: projectionGoals,
   legend: [
-    'catch-up: ops/s are events per second over the whole replay; p50/p99 are per batch; CPU columns per event',
+    'catch-up: ops/s are events per second over the whole replay; p50/p99 are per batch (the naive peer: per event); CPU columns per event',
     '(client: this process, where the projector runs; server: the database\'s PostgreSQL backends). Baseline: COPY of as many rows.',
-    'point reads: as in http-write (autocannon here, the server in a child process with ROLES=read-api; "PostgreSQL" rows without Redis,',
-    'the "Redis hot model" row with it); the bare Redis GET is ioredis in this process with that many concurrent callers, a baseline of its own.',
+    'Two histories: one loaded by COPY in position order; one appended through es_append by 16 concurrent writers (a lost race: the writer draws again;',
+    '1 adjustment attempt in 200 rolled back after drawing its position: holes the subscription steps over).',
+    'The naive peer applies one event per transaction and stops after max(10 s, 4 × BENCH_SECONDS); its rate is the same along the way.',
+    'point reads: as in http-write (autocannon here, each server in a child process; Stockroom with ROLES=read-api, "PostgreSQL" rows without Redis,',
+    'the "Redis hot model" row with it; the peers: plain fastify routes with @fastify/jwt on the same URLs, HGETALL or one pg query, JSON.stringify).',
+    'Each Stockroom cell runs beside its peer, the pair\'s order alternating. The bare Redis GET is ioredis in this process, a baseline of its own.',
   ].join('\n'),
 };

@@ -78,6 +78,7 @@ async function main(): Promise<void> {
       progress(`${section.id}: done in ${seconds} s`);
       process.stdout.write(`\n## ${section.title}\n\n${formatTable(rows, section.workersLabel)}\n`);
       if (section.legend) process.stdout.write(`\n${section.legend}\n`);
+      if (section.goals) process.stdout.write(`\nGoals of issue 13, read against the rows above (ratios within this run):\n\n${section.goals(rows)}\n`);
     } catch (error) {
       const seconds = Math.round((performance.now() - began) / 100) / 10;
       report.sections.push({ id: section.id, title: section.title, seconds, rows: [], error: describeError(error) });

@@ -30,8 +30,14 @@ export interface BenchConfig {
   httpConnections: number;
   /** Stock items the HTTP write cells spread their adjustments over (BENCH_HTTP_ITEMS, default 1000). */
   httpItems: number;
+  /** Write-API process counts of the HTTP write cells, the same database behind them all (BENCH_HTTP_PROCESSES, default "1,2,3"). */
+  httpProcesses: number[];
+  /** Connections of a write API's pool (each of Stockroom's two, the classic peer's one), over all its processes (BENCH_HTTP_POOL_SIZE, default 20, the app's). */
+  httpPoolSize: number;
   /** Events of the projector catch-up (BENCH_CATCHUP_EVENTS, default 1000000). */
   catchupEvents: number;
+  /** Events of the catch-up replayed from es_append by concurrent writers (BENCH_CATCHUP_APPENDED, default 100000; 0 skips). */
+  catchupAppended: number;
   /** Events per batch of the catch-up, as the rebuild reads them (BENCH_CATCHUP_BATCH, default 5000). */
   catchupBatch: number;
   /** Commands timed from answer to readable (BENCH_FRESHNESS_SAMPLES, default 300). */
@@ -76,6 +82,14 @@ const list = (name: string): string[] | null => {
     .filter((item) => item !== '');
 };
 
+const wholeNumbers = (name: string, fallback: number[]): number[] => {
+  const values = list(name)?.map(Number);
+  if (!values) return fallback;
+  const bad = values.filter((value) => !Number.isInteger(value) || value <= 0);
+  if (bad.length > 0 || values.length === 0) throw new Error(`${name}: expected whole numbers above 0, comma-separated (got ${process.env[name]})`);
+  return values;
+};
+
 export const serverUrl =
   process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -97,7 +111,10 @@ export function loadConfig(): BenchConfig {
     serverUrl,
     httpConnections: Math.round(positiveNumber('BENCH_HTTP_CONNECTIONS', 64)),
     httpItems: Math.max(10, Math.round(positiveNumber('BENCH_HTTP_ITEMS', 1_000))),
+    httpProcesses: wholeNumbers('BENCH_HTTP_PROCESSES', [1, 2, 3]),
+    httpPoolSize: Math.round(positiveNumber('BENCH_HTTP_POOL_SIZE', 20)),
     catchupEvents: Math.round(positiveNumber('BENCH_CATCHUP_EVENTS', 1_000_000)),
+    catchupAppended: ['0', 'off'].includes((process.env.BENCH_CATCHUP_APPENDED ?? '').trim()) ? 0 : Math.round(positiveNumber('BENCH_CATCHUP_APPENDED', 100_000)),
     catchupBatch: Math.round(positiveNumber('BENCH_CATCHUP_BATCH', 5_000)),
     freshnessSamples: Math.round(positiveNumber('BENCH_FRESHNESS_SAMPLES', 300)),
     freshnessLoad: positiveNumber('BENCH_FRESHNESS_LOAD', 200),

@@ -8,9 +8,13 @@
  *   {"kind":"empty"}                                        the baseline: GET /empty on a
  *       fastify instance configured like buildApp's (logger off, same request-id options,
  *       same body limit, the zod validator and serializer compilers), nothing else
+ *   {"kind":"classic",...}                                  the peers a user would write
+ *       instead of Stockroom, on Stockroom's own URLs (bench/support/classic-server.ts)
  *
- * It listens on 127.0.0.1, a free port, sends {port} to the parent over IPC, and closes on
- * "stop" (or when the parent goes away).
+ * It listens on 127.0.0.1, a free port, sends {port} to the parent over IPC, answers
+ * "stats" with {stats: {conflicts}} (appends of the app that lost a race to another
+ * process, counted around its event store), and closes on "stop" (or when the parent
+ * goes away).
  */
 import Fastify, { LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -20,6 +24,8 @@ import { createAppendPool, createDatabasePool } from '../../src/shared/db/pool.j
 import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
 import { newId } from '../../src/shared/ids.js';
 import { createRedis } from '../../src/shared/redis.js';
+import { type AppendResult, type EventToAppend, type ExpectedRevision, WrongExpectedRevision } from '../../src/shared/event-store/port.js';
+import { classicServer, classicSpec } from './classic-server.js';
 import { benchConfig, JWT_SECRET } from './stockroom.js';
 
 export const serverSpec = z.discriminatedUnion('kind', [
@@ -30,7 +36,10 @@ export const serverSpec = z.discriminatedUnion('kind', [
     roles: z.string(),
     /** Redis as main.ts wires it from REDIS_URL (hot read model, denylist copy), under the bench's own prefix. */
     redis: z.object({ url: z.string(), keyPrefix: z.string() }).optional(),
+    /** Connections of each of its two pools (slonik's, the append pool); the app's 20 unless told. */
+    poolSize: z.int().positive().optional(),
   }),
+  classicSpec,
 ]);
 export type ServerSpec = z.infer<typeof serverSpec>;
 
@@ -49,10 +58,25 @@ async function emptyServer() {
   return { app, close: async () => {} };
 }
 
+/** What the parent may ask a server process about its run so far. */
+const stats = { conflicts: 0 };
+
+/** The app's event store, counting the appends that lost to another writer (the handler then decides again). */
+class CountingEventStore extends PostgresEventStore {
+  override async append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+    try {
+      return await super.append(streamId, events, expected);
+    } catch (error) {
+      if (error instanceof WrongExpectedRevision) stats.conflicts += 1;
+      throw error;
+    }
+  }
+}
+
 async function appServer(spec: Extract<ServerSpec, { kind: 'app' }>) {
-  const pool = await createDatabasePool(spec.databaseUrl);
-  const appendPool = createAppendPool(spec.databaseUrl);
-  const eventStore = new PostgresEventStore(pool, appendPool);
+  const pool = await createDatabasePool(spec.databaseUrl, spec.poolSize === undefined ? {} : { maximumPoolSize: spec.poolSize });
+  const appendPool = createAppendPool(spec.databaseUrl, spec.poolSize);
+  const eventStore = new CountingEventStore(pool, appendPool);
   const redis = spec.redis ? createRedis(spec.redis.url, { keyPrefix: spec.redis.keyPrefix }) : null;
   const app = await buildApp({ config: benchConfig(spec.roles), pool, eventStore, jwtSecret: JWT_SECRET, logger: false, redis });
   return {
@@ -67,7 +91,7 @@ async function appServer(spec: Extract<ServerSpec, { kind: 'app' }>) {
 
 async function main(): Promise<void> {
   const spec = serverSpec.parse(JSON.parse(process.env.BENCH_SERVER ?? 'null'));
-  const { app, close } = spec.kind === 'empty' ? await emptyServer() : await appServer(spec);
+  const { app, close } = spec.kind === 'empty' ? await emptyServer() : spec.kind === 'classic' ? await classicServer(spec) : await appServer(spec);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
@@ -81,6 +105,7 @@ async function main(): Promise<void> {
   };
   process.on('message', (message) => {
     if (message === 'stop') void stop();
+    if (message === 'stats') process.send?.({ stats });
   });
   process.on('disconnect', () => void stop());
   process.send?.({ port: address.port });

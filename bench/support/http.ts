@@ -17,11 +17,14 @@ export interface ServerProcess {
   pid: number;
   /** CPU time the server process has used so far, microseconds; null when unreadable. */
   cpuMicros(): number | null;
+  /** Appends of the app that lost a race to another writer so far (0 for a server without an event store). */
+  conflicts(): Promise<number>;
   stop(): Promise<void>;
 }
 
 const serverFile = fileURLToPath(new URL('./http-server.ts', import.meta.url));
 const listening = z.object({ port: z.int().positive() });
+const statsReply = z.object({ stats: z.object({ conflicts: z.int().nonnegative() }) });
 
 /** Starts bench/support/http-server.ts in a child process (node --import tsx) and waits until it listens. */
 export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
@@ -50,6 +53,22 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
     url: `http://127.0.0.1:${port}`,
     pid,
     cpuMicros: () => processCpuMicros(pid),
+    conflicts: () =>
+      new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          child.off('message', onMessage);
+          reject(new Error('the bench server did not answer "stats" within 5 s'));
+        }, 5_000);
+        const onMessage = (message: unknown) => {
+          const parsed = statsReply.safeParse(message);
+          if (!parsed.success) return;
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve(parsed.data.stats.conflicts);
+        };
+        child.on('message', onMessage);
+        child.send('stats');
+      }),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       if (child.connected) child.send('stop');
@@ -61,8 +80,11 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
 }
 
 export interface CannonCell {
-  /** The server under load (its process CPU is measured). */
-  server: ServerProcess;
+  /**
+   * The server under load (its process CPU is measured), or several processes serving the
+   * same database: the connections are split evenly between them, one autocannon each.
+   */
+  server: ServerProcess | readonly ServerProcess[];
   connections: number;
   warmupSeconds: number;
   seconds: number;
@@ -71,10 +93,19 @@ export interface CannonCell {
   headers?: Record<string, string>;
   /** The database the server uses, for the CPU of its PostgreSQL backends. */
   databaseUrl?: string;
+  /**
+   * A status that is a refusal the cell means to provoke (409: insufficient stock): such
+   * answers are counted and timed as answered commands, reported apart, never as errors.
+   */
+  refusalStatus?: number;
+  /** Called after the warm-up, right before the measured run (to read counters the cell reports). */
+  onMeasureStart?: () => Promise<void>;
 }
 
 export interface CannonResult extends TimedRunResult {
-  /** Answers with a status outside 2xx, by status code. */
+  /** Answers with the cell's refusal status (in `operations`, not in `errors`). */
+  refusals: number;
+  /** Answers with a status outside 2xx, by status code (refusals not included). */
   non2xx: number;
   statusCodes: Record<string, number>;
   /** CPU of the server process per 2xx answer, microseconds. */
@@ -85,6 +116,7 @@ export interface CannonResult extends TimedRunResult {
 
 interface RawRun {
   ok: number;
+  refusals: number;
   non2xx: number;
   statusCodes: Record<string, number>;
   errors: number;
@@ -95,19 +127,20 @@ interface RawRun {
 /**
  * One autocannon run against `url`. Latency is taken from every answer's own response time
  * (fractional milliseconds), not from autocannon's integer-millisecond histogram, so that
- * p50/p99 are exact and comparable with the other sections; only 2xx answers are timed.
+ * p50/p99 are exact and comparable with the other sections; only 2xx answers (and the
+ * cell's refusals) are timed, into `latency`, which several runs may share.
  */
-function cannon(url: string, cell: CannonCell, seconds: number): Promise<RawRun> {
-  const latency = new LatencyHistogram();
+function cannon(url: string, cell: CannonCell, connections: number, seconds: number, latency: LatencyHistogram): Promise<RawRun> {
   const statusCodes: Record<string, number> = {};
   let ok = 0;
+  let refusals = 0;
   let non2xx = 0;
   return new Promise((resolve, reject) => {
     const began = performance.now();
     const instance = autocannon(
       {
         url,
-        connections: cell.connections,
+        connections,
         duration: seconds,
         timeout: 30,
         headers: cell.headers ?? {},
@@ -115,12 +148,15 @@ function cannon(url: string, cell: CannonCell, seconds: number): Promise<RawRun>
       },
       (error, result) => {
         if (error) return reject(error);
-        resolve({ ok, non2xx, statusCodes, errors: result.errors, seconds: (performance.now() - began) / 1000, latency });
+        resolve({ ok, refusals, non2xx, statusCodes, errors: result.errors, seconds: (performance.now() - began) / 1000, latency });
       },
     );
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
       if (statusCode >= 200 && statusCode < 300) {
         ok += 1;
+        latency.record(responseTime);
+      } else if (statusCode === cell.refusalStatus) {
+        refusals += 1;
         latency.record(responseTime);
       } else {
         non2xx += 1;
@@ -130,26 +166,66 @@ function cannon(url: string, cell: CannonCell, seconds: number): Promise<RawRun>
   });
 }
 
+const serversOf = (cell: CannonCell): readonly ServerProcess[] => (Array.isArray(cell.server) ? cell.server : [cell.server as ServerProcess]);
+
+/** One run over every server of the cell at once, the connections split between them; the counts summed. */
+async function cannonAll(cell: CannonCell, seconds: number): Promise<RawRun> {
+  const servers = serversOf(cell);
+  const latency = new LatencyHistogram();
+  const runs = await Promise.all(
+    servers.map((server, index) => {
+      const share = Math.floor(cell.connections / servers.length) + (index < cell.connections % servers.length ? 1 : 0);
+      return cannon(server.url, cell, Math.max(1, share), seconds, latency);
+    }),
+  );
+  const statusCodes: Record<string, number> = {};
+  for (const run of runs) for (const [code, count] of Object.entries(run.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  const sum = (field: 'ok' | 'refusals' | 'non2xx' | 'errors') => runs.reduce((total, run) => total + run[field], 0);
+  return {
+    ok: sum('ok'),
+    refusals: sum('refusals'),
+    non2xx: sum('non2xx'),
+    statusCodes,
+    errors: sum('errors'),
+    seconds: Math.max(...runs.map((run) => run.seconds)),
+    latency,
+  };
+}
+
+/** Sum over the servers; null when one cannot be read. */
+const totalCpu = (servers: readonly ServerProcess[]): number | null => {
+  let total = 0;
+  for (const server of servers) {
+    const micros = server.cpuMicros();
+    if (micros === null) return null;
+    total += micros;
+  }
+  return total;
+};
+
 /**
  * A warm-up run (not counted), then the measured run, with the CPU of this process (the
  * client), of the server process, and of the database's backends over the measured run.
  */
 export async function runCannon(cell: CannonCell): Promise<CannonResult> {
-  if (cell.warmupSeconds > 0) await cannon(cell.server.url, cell, cell.warmupSeconds);
+  const servers = serversOf(cell);
+  if (cell.warmupSeconds > 0) await cannonAll(cell, cell.warmupSeconds);
+  await cell.onMeasureStart?.();
   const probe = cell.databaseUrl ? await serverCpuProbe(cell.databaseUrl) : null;
   try {
     await probe?.open();
-    const appBefore = cell.server.cpuMicros();
+    const appBefore = totalCpu(servers);
     const before = cpuSnapshot();
-    const run = await cannon(cell.server.url, cell, cell.seconds);
+    const run = await cannonAll(cell, cell.seconds);
     const after = cpuSnapshot();
-    const appAfter = cell.server.cpuMicros();
+    const appAfter = totalCpu(servers);
     const databaseMicros = probe ? await probe.close().catch(() => null) : null;
-    const operations = Math.max(1, run.ok);
+    const answered = run.ok + run.refusals;
+    const operations = Math.max(1, answered);
     const appCpuMicrosPerOp = appBefore === null || appAfter === null ? null : (appAfter - appBefore) / operations;
     const databaseCpuMicrosPerOp = probe === null ? 0 : databaseMicros === null ? null : databaseMicros / operations;
     return {
-      operations: run.ok,
+      operations: answered,
       errors: run.errors + run.non2xx,
       firstError:
         run.non2xx > 0 || run.errors > 0
@@ -159,10 +235,11 @@ export async function runCannon(cell: CannonCell): Promise<CannonResult> {
             ].join(', ')
           : null,
       elapsedSeconds: run.seconds,
-      operationsPerSecond: run.ok / run.seconds,
+      operationsPerSecond: answered / run.seconds,
       latency: run.latency.summary(),
       cpu: cpuBetween(before, after, operations, availableParallelism()),
       serverCpuMicrosPerOp: appCpuMicrosPerOp === null || databaseCpuMicrosPerOp === null ? null : appCpuMicrosPerOp + databaseCpuMicrosPerOp,
+      refusals: run.refusals,
       non2xx: run.non2xx,
       statusCodes: run.statusCodes,
       appCpuMicrosPerOp,
@@ -182,7 +259,9 @@ export const cpuSplit = (result: CannonResult): string =>
 
 export const describeCannon = (result: CannonResult): string =>
   `${Math.round(result.operationsPerSecond).toLocaleString('en-US')} req/s, p50 ${result.latency.p50.toFixed(2)} ms, ` +
-  `p99 ${result.latency.p99.toFixed(2)} ms, non-2xx ${result.non2xx}` +
+  `p99 ${result.latency.p99.toFixed(2)} ms, ` +
+  (result.refusals > 0 ? `refusals ${result.refusals} (${((result.refusals / Math.max(1, result.operations)) * 100).toFixed(1)}%), ` : '') +
+  `non-2xx ${result.non2xx}` +
   (result.errors - result.non2xx > 0 ? `, ${result.errors - result.non2xx} connection errors` : '') +
   `, client ${Math.round(result.cpu.clientMicrosPerOp)} µs/req` +
   (result.serverCpuMicrosPerOp === null ? '' : `, server ${Math.round(result.serverCpuMicrosPerOp)} µs/req`);

@@ -55,6 +55,46 @@ export interface Section {
   legend?: string;
   /** Header of the workers column ("writers" unless told). */
   workersLabel?: string;
+  /** Printed under the legend: the section's goals read against its rows (issue 13). */
+  goals?(rows: BenchRow[]): string;
+}
+
+export interface Goal {
+  goal: string;
+  /** What was measured, e.g. "1.62× (7,210 vs 4,450 ops/s)"; null when a row is missing or failed. */
+  measured: string | null;
+  met: boolean | null;
+}
+
+/** A goal read as a ratio of two rows' rates: `row` / `peer` ≥ `atLeast`. */
+export function rateGoal(goal: string, rows: BenchRow[], subject: (row: BenchRow) => boolean, peer: (row: BenchRow) => boolean, atLeast: number): Goal {
+  const mine = rows.find(subject);
+  const theirs = rows.find(peer);
+  if (!mine || !theirs || !(mine.operationsPerSecond > 0) || !(theirs.operationsPerSecond > 0)) return { goal, measured: null, met: null };
+  const ratio = mine.operationsPerSecond / theirs.operationsPerSecond;
+  const rate = (value: number) => Math.round(value).toLocaleString('en-US');
+  return { goal, measured: `${ratio.toFixed(2)}× (${rate(mine.operationsPerSecond)} vs ${rate(theirs.operationsPerSecond)} ops/s)`, met: ratio >= atLeast };
+}
+
+/** A goal on one row's rate: at least `atLeast` per second. */
+export function minimumRateGoal(goal: string, rows: BenchRow[], subject: (row: BenchRow) => boolean, atLeast: number, unit: string): Goal {
+  const row = rows.find(subject);
+  if (!row || !(row.operationsPerSecond > 0)) return { goal, measured: null, met: null };
+  return { goal, measured: `${Math.round(row.operationsPerSecond).toLocaleString('en-US')} ${unit}/s (${row.scenario})`, met: row.operationsPerSecond >= atLeast };
+}
+
+/** A goal on one row's p99: below `underMs`. */
+export function p99Goal(goal: string, rows: BenchRow[], subject: (row: BenchRow) => boolean, underMs: number): Goal {
+  const row = rows.find(subject);
+  if (!row || !Number.isFinite(row.p99Ms)) return { goal, measured: null, met: null };
+  return { goal, measured: `${row.p99Ms.toFixed(1)} ms`, met: row.p99Ms < underMs };
+}
+
+/** The goals as a small Markdown table under the section's own. */
+export function formatGoals(goals: Goal[]): string {
+  const lines = ['| goal | measured in this run | met |', '|---|---|---|'];
+  for (const goal of goals) lines.push(`| ${goal.goal} | ${goal.measured ?? 'not measured (row missing or failed)'} | ${goal.met === null ? '—' : goal.met ? 'yes' : 'no'} |`);
+  return lines.join('\n');
 }
 
 export interface RowInput {
