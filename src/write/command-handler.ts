@@ -11,7 +11,7 @@ import {
 import { chainHash, chainSeed, hashOf } from '../shared/event-store/chain.js';
 import { type Backoff, backoffDelayMs } from '../shared/backoff.js';
 import { deterministicId, newId } from '../shared/ids.js';
-import { type SnapshotStore, UnreadableSnapshot } from '../shared/snapshots/port.js';
+import { type Snapshot, type SnapshotStore, UnreadableSnapshot } from '../shared/snapshots/port.js';
 import type { Aggregate, SnapshotSpec } from './aggregate.js';
 import { StateCache, type StreamState } from './state-cache.js';
 
@@ -281,10 +281,20 @@ export class CommandHandler {
     streamId: string,
   ): Promise<Loaded<S> | null> {
     const snapshots = this.snapshots!;
-    let refusal: { reason: string; err?: unknown };
+    let refusal: { reason: string; err?: unknown } | null = null;
+    let snapshot: Snapshot | null = null;
     try {
-      const snapshot = await snapshots.store.read(streamId, spec.fingerprint);
-      if (!snapshot) return null;
+      snapshot = await snapshots.store.read(streamId, spec.fingerprint);
+    } catch (error) {
+      // The optimisation's own failure is not the command's: fold the whole stream. An
+      // event that does not read (below) fails the command just as a full fold would.
+      if (!(error instanceof UnreadableSnapshot)) {
+        snapshots.log.warn({ stream: streamId, err: error }, 'snapshot not read, folding the whole stream');
+        return null;
+      }
+      refusal = { reason: 'its row does not parse', err: error };
+    }
+    if (snapshot) {
       const state = spec.state.safeParse(snapshot.state);
       if (!state.success) {
         refusal = { reason: 'its state does not parse', err: state.error };
@@ -302,12 +312,8 @@ export class CommandHandler {
           return loaded;
         }
       }
-    } catch (error) {
-      // Only the snapshot's own failures are the optimisation's to swallow; an event that
-      // does not read (toDomainEvent) fails the full fold just the same.
-      if (!(error instanceof UnreadableSnapshot)) throw error;
-      refusal = { reason: 'its row does not parse', err: error };
     }
+    if (!refusal) return null;
     snapshots.log.warn({ stream: streamId, fingerprint: spec.fingerprint, reason: refusal.reason, ...(refusal.err ? { err: refusal.err } : {}) }, 'snapshot not used, folding the whole stream');
     this.track(
       snapshots.store.discard(streamId, spec.fingerprint).catch((error: unknown) => snapshots.log.warn({ stream: streamId, err: error }, 'snapshot not discarded')),
