@@ -15,13 +15,14 @@ import { dropLiveDatabases, serverInfo } from './support/database.js';
 import { describeError, progress } from './support/progress.js';
 import { type BenchReport, formatTable, type Section, writeReport } from './support/report.js';
 import { auditSection } from './audit.js';
+import { coldStartSection } from './cold-start.js';
 import { httpWriteSection } from './http-write.js';
 import { liveSection } from './live.js';
 import { mailSection } from './mail.js';
 import { freshnessSection, projectionsSection } from './projections.js';
 import { writePathSection } from './write-path.js';
 
-const sections: Section[] = [writePathSection, httpWriteSection, projectionsSection, freshnessSection, liveSection, mailSection, auditSection];
+const sections: Section[] = [writePathSection, httpWriteSection, projectionsSection, freshnessSection, liveSection, mailSection, auditSection, coldStartSection];
 
 const redact = (url: string): string => {
   try {
