@@ -10,6 +10,7 @@
  * holds is its worst case: every command finds its item evicted and loads it again.
  */
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { migrate } from '../src/shared/db/migrate.js';
@@ -126,7 +127,7 @@ export async function memoryRows(config: BenchConfig): Promise<BenchRow[]> {
                 elapsedSeconds: seconds,
                 operationsPerSecond: summary.count / seconds,
                 latency: summary,
-                cpu: cpuBetween(before, cpuSnapshot(), Math.max(1, summary.count), 2),
+                cpu: cpuBetween(before, cpuSnapshot(), Math.max(1, summary.count), availableParallelism()),
                 serverCpuMicrosPerOp: null,
               },
               note: `server RSS ${mebibytes(rss)} MiB (idle after start: ${mebibytes(idle)} MiB); ${count(itemCount)} items round-robin, cache bound 50,000 streams`,
