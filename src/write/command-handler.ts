@@ -75,7 +75,16 @@ export interface CommandHandlerOptions {
   contentionDeadlineMs?: number;
   /** Snapshots of the streams of aggregates that declare them (aggregate.ts). */
   snapshots?: { store: SnapshotStore; log: HandlerLog; every?: number };
+  /** Events read per round trip when folding (READ_PAGE unless told; tests make it small). */
+  readPage?: number;
 }
+
+/**
+ * A fold reads the stream in pages of this many events: a stream of a million events is
+ * never held in memory at once, and one longer than a store's default read (PostgreSQL's
+ * readStream stops at 1,000,000) is read to its end. A catch-up of a few events is one page.
+ */
+export const READ_PAGE = 10_000;
 
 /**
  * The one command handler: load (cached) → decide → append with the expected revision.
@@ -92,6 +101,7 @@ export class CommandHandler {
   private readonly contentionDeadlineMs: number;
   private readonly snapshots: { store: SnapshotStore; log: HandlerLog; every: number } | null;
   private readonly snapshotWrites = new Set<Promise<void>>();
+  private readonly readPage: number;
 
   constructor(
     private readonly store: EventStore,
@@ -99,6 +109,8 @@ export class CommandHandler {
   ) {
     this.cache = new StateCache(options.cacheSize);
     this.contentionDeadlineMs = options.contentionDeadlineMs ?? CONTENTION_DEADLINE_MS;
+    this.readPage = options.readPage ?? READ_PAGE;
+    if (!(Number.isInteger(this.readPage) && this.readPage > 1)) throw new RangeError(`a read page of ${this.readPage} events: a whole number above 1 is needed`);
     this.snapshots = options.snapshots ? { every: SNAPSHOT_EVERY, ...options.snapshots } : null;
     if (this.snapshots && !(Number.isInteger(this.snapshots.every) && this.snapshots.every > 0)) {
       throw new RangeError(`snapshots every ${this.snapshots.every} events: a positive whole number is needed`);
@@ -299,14 +311,15 @@ export class CommandHandler {
       if (!state.success) {
         refusal = { reason: 'its state does not parse', err: state.error };
       } else {
-        const recorded = await this.store.readStream(streamId, { fromRevision: snapshot.revision });
+        const recorded = await this.store.readStream(streamId, { fromRevision: snapshot.revision, maxCount: this.readPage });
         const covered = recorded[0];
         if (!covered || covered.revision !== snapshot.revision) refusal = { reason: `the stream has no event at revision ${snapshot.revision}` };
         else if (covered.position !== snapshot.position) refusal = { reason: `the event at revision ${snapshot.revision} is at another position` };
         else if (covered.metadata.hash !== undefined && covered.metadata.hash !== snapshot.hash) refusal = { reason: `the event at revision ${snapshot.revision} has another chain hash` };
         else {
           const at: Loaded<S> = { state: state.data, revision: snapshot.revision, position: snapshot.position, hash: snapshot.hash };
-          const loaded = this.fold(aggregate, at, recorded.slice(1));
+          let loaded = this.fold(aggregate, at, recorded.slice(1));
+          if (recorded.length === this.readPage) loaded = await this.catchUp(aggregate, streamId, loaded);
           this.cache.remember(streamId, loaded);
           if (loaded.revision - snapshot.revision >= snapshots.every) this.takeSnapshot(aggregate, streamId, loaded);
           return loaded;
@@ -352,8 +365,12 @@ export class CommandHandler {
     streamId: string,
     from: Loaded<S>,
   ): Promise<Loaded<S>> {
-    const recorded = await this.store.readStream(streamId, { fromRevision: from.revision + 1 });
-    const loaded = this.fold(aggregate, from, recorded);
+    let loaded = from;
+    for (;;) {
+      const page = await this.store.readStream(streamId, { fromRevision: loaded.revision + 1, maxCount: this.readPage });
+      loaded = this.fold(aggregate, loaded, page);
+      if (page.length < this.readPage) break;
+    }
     if (loaded.revision >= 0) this.cache.remember(streamId, loaded);
     return loaded;
   }

@@ -191,4 +191,15 @@ test('a snapshot store that fails (its table gone) never fails the command: the 
   }
 });
 
+test('a stream longer than a read page is folded to its end, from its start or from a snapshot, and If-Match sees its true revision', async ({ store, snapshots }) => {
+  const { storeId, skuId, stream } = await itemWith(store, snapshots, 26);
+  const truth = await new CommandHandler(store).load(stockItems, stream);
+  assert.is(truth.revision, 26);
+  // Pages of 4: from the start, 7 pages; from the snapshot at 20, the event it covers and 6 more in 2 pages.
+  assert.equal(await new CommandHandler(store, { readPage: 4 }).load(stockItems, stream), truth);
+  assert.equal(await new CommandHandler(store, { readPage: 4, snapshots: { store: snapshots, log: recordingLog(), every: EVERY } }).load(stockItems, stream), truth);
+  const answered = await new CommandHandler(store, { readPage: 4 }).handle(stockItems, stream, { type: 'AdjustStock', storeId, skuId, delta: 1, reason: 'received', note: null }, { ...context(), ifMatch: 26 });
+  assert.is(answered.revision, 27);
+});
+
 test.run();
