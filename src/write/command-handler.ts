@@ -328,9 +328,8 @@ export class CommandHandler {
     }
     if (!refusal) return null;
     snapshots.log.warn({ stream: streamId, fingerprint: spec.fingerprint, reason: refusal.reason, ...(refusal.err ? { err: refusal.err } : {}) }, 'snapshot not used, folding the whole stream');
-    this.track(
-      snapshots.store.discard(streamId, spec.fingerprint).catch((error: unknown) => snapshots.log.warn({ stream: streamId, err: error }, 'snapshot not discarded')),
-    );
+    // Awaited (a rare path): the snapshot the full fold may take next must not race the delete.
+    await snapshots.store.discard(streamId, spec.fingerprint).catch((error: unknown) => snapshots.log.warn({ stream: streamId, err: error }, 'snapshot not discarded'));
     return null;
   }
 
