@@ -15,6 +15,7 @@ import { dropLiveDatabases, serverInfo } from './support/database.js';
 import { describeError, progress } from './support/progress.js';
 import { type BenchReport, formatTable, type Section, writeReport } from './support/report.js';
 import { auditSection } from './audit.js';
+import { coldStartSection } from './cold-start.js';
 import { httpWriteSection } from './http-write.js';
 import { kurrentDbAppendSection } from './kurrentdb-append.js';
 import { liveSection } from './live.js';
@@ -22,7 +23,7 @@ import { mailSection } from './mail.js';
 import { freshnessSection, projectionsSection } from './projections.js';
 import { writePathSection } from './write-path.js';
 
-const sections: Section[] = [writePathSection, kurrentDbAppendSection, httpWriteSection, projectionsSection, freshnessSection, liveSection, mailSection, auditSection];
+const sections: Section[] = [writePathSection, kurrentDbAppendSection, httpWriteSection, projectionsSection, freshnessSection, liveSection, mailSection, auditSection, coldStartSection];
 
 const redact = (url: string): string => {
   try {

@@ -19,6 +19,7 @@ import { DOCS_CSP, securityHeaders } from './shared/http/security-headers.js';
 import { openApiObjectTransform, openApiRouteTransform } from './shared/http/openapi.js';
 import { clientErrorHandler, frameworkErrors } from './shared/http/client-errors.js';
 import { newId } from './shared/ids.js';
+import { PostgresSnapshotStore } from './shared/snapshots/postgres.js';
 import { CommandHandler } from './write/command-handler.js';
 import { credentialsFromStreams } from './write/credentials.js';
 import { writeApi } from './write/plugin.js';
@@ -107,7 +108,10 @@ export async function buildApp(deps: AppDependencies) {
   if (denylist instanceof RedisBackedDenylist) app.addHook('onClose', async () => denylist.close());
   const hot = redis ? new RedisReadModel(redis) : null;
 
-  const commands = new CommandHandler(deps.eventStore);
+  // Snapshots live in PostgreSQL whichever store holds the events (docs/decisions.md, "Snapshots").
+  const commands = new CommandHandler(deps.eventStore, { snapshots: { store: new PostgresSnapshotStore(deps.pool), log: app.log } });
+  // A snapshot being written when the process stops is let finish: the pool closes after the app.
+  app.addHook('onClose', async () => commands.snapshotsWritten());
   app.decorate('commands', commands);
   app.decorate('eventStore', deps.eventStore);
   await app.register(authPlugin, {

@@ -60,6 +60,14 @@ export interface BenchConfig {
   auditEvents: number;
   /** Days, counted back from the end of that year, the export cells select (BENCH_AUDIT_EXPORT_DAYS, default 73: a fifth). */
   auditExportDays: number;
+  /** Events in the one stream of each cold-start cell (BENCH_COLD_SIZES, default "100000,1000000"). */
+  coldSizes: number[];
+  /** Restarts timed per cold-start cell (BENCH_COLD_REPEATS, default 5). */
+  coldRepeats: number;
+  /** Commands the memory cell sends to one server process (BENCH_MEMORY_COMMANDS, default 1000000; 0 skips it). */
+  memoryCommands: number;
+  /** Stock items those commands are spread over (BENCH_MEMORY_ITEMS, default 100000). */
+  memoryItems: number;
 }
 
 const positiveNumber = (name: string, fallback: number): number => {
@@ -130,5 +138,13 @@ export function loadConfig(): BenchConfig {
     liveRate: positiveNumber('BENCH_LIVE_RATE', 20),
     auditEvents: Math.round(positiveNumber('BENCH_AUDIT_EVENTS', 2_000_000)),
     auditExportDays: positiveNumber('BENCH_AUDIT_EXPORT_DAYS', 73),
+    coldSizes: (list('BENCH_COLD_SIZES') ?? ['100000', '1000000']).map((text) => {
+      const size = Number(text);
+      if (!Number.isInteger(size) || size < 2_000) throw new Error(`BENCH_COLD_SIZES: ${text} is not a whole number of events of at least 2,000`);
+      return size;
+    }),
+    coldRepeats: Math.max(1, Math.round(positiveNumber('BENCH_COLD_REPEATS', 5))),
+    memoryCommands: Math.round(Number(process.env.BENCH_MEMORY_COMMANDS ?? 1_000_000)),
+    memoryItems: Math.max(1, Math.round(positiveNumber('BENCH_MEMORY_ITEMS', 100_000))),
   };
 }

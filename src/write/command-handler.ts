@@ -11,7 +11,8 @@ import {
 import { chainHash, chainSeed, hashOf } from '../shared/event-store/chain.js';
 import { type Backoff, backoffDelayMs } from '../shared/backoff.js';
 import { deterministicId, newId } from '../shared/ids.js';
-import type { Aggregate } from './aggregate.js';
+import { type Snapshot, type SnapshotStore, UnreadableSnapshot } from '../shared/snapshots/port.js';
+import type { Aggregate, SnapshotSpec } from './aggregate.js';
 import { StateCache, type StreamState } from './state-cache.js';
 
 /** Who asks, and how the answer must relate to what they saw. */
@@ -56,6 +57,36 @@ export class Contended extends AppError {
 }
 
 /**
+ * A snapshot every this many events of a stream: the most a cold load folds past one is
+ * then under 1,000 events (a few ms; docs/benchmarks.md, "Cold start"), and a snapshot's
+ * write (about one append's cost, off the command's path) comes once per 1,000 appends.
+ */
+export const SNAPSHOT_EVERY = 1_000;
+
+/** Where the handler says what went wrong with an optimisation that it then did without (pino's shape). */
+export interface HandlerLog {
+  warn(details: Record<string, unknown>, message: string): void;
+}
+
+export interface CommandHandlerOptions {
+  /** Streams whose state is kept in memory (state-cache.ts). */
+  cacheSize?: number;
+  /** How long a command without If-Match keeps deciding again after losing races. */
+  contentionDeadlineMs?: number;
+  /** Snapshots of the streams of aggregates that declare them (aggregate.ts). */
+  snapshots?: { store: SnapshotStore; log: HandlerLog; every?: number };
+  /** Events read per round trip when folding (READ_PAGE unless told; tests make it small). */
+  readPage?: number;
+}
+
+/**
+ * A fold reads the stream in pages of this many events: a stream of a million events is
+ * never held in memory at once, and one longer than a store's default read (PostgreSQL's
+ * readStream stops at 1,000,000) is read to its end. A catch-up of a few events is one page.
+ */
+export const READ_PAGE = 10_000;
+
+/**
  * The one command handler: load (cached) → decide → append with the expected revision.
  *
  * States are kept in memory by stream with their revision (state-cache.ts). A command
@@ -67,19 +98,34 @@ export class Contended extends AppError {
 export class CommandHandler {
   private readonly cache: StateCache;
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly contentionDeadlineMs: number;
+  private readonly snapshots: { store: SnapshotStore; log: HandlerLog; every: number } | null;
+  private readonly snapshotWrites = new Set<Promise<void>>();
+  private readonly readPage: number;
 
   constructor(
     private readonly store: EventStore,
-    cacheSize?: number,
-    /** How long a command without If-Match keeps deciding again after losing races. */
-    private readonly contentionDeadlineMs = CONTENTION_DEADLINE_MS,
+    options: CommandHandlerOptions = {},
   ) {
-    this.cache = new StateCache(cacheSize);
+    this.cache = new StateCache(options.cacheSize);
+    this.contentionDeadlineMs = options.contentionDeadlineMs ?? CONTENTION_DEADLINE_MS;
+    this.readPage = options.readPage ?? READ_PAGE;
+    if (!(Number.isInteger(this.readPage) && this.readPage > 1)) throw new RangeError(`a read page of ${this.readPage} events: a whole number above 1 is needed`);
+    this.snapshots = options.snapshots ? { every: SNAPSHOT_EVERY, ...options.snapshots } : null;
+    if (this.snapshots && !(Number.isInteger(this.snapshots.every) && this.snapshots.every > 0)) {
+      throw new RangeError(`snapshots every ${this.snapshots.every} events: a positive whole number is needed`);
+    }
   }
 
   /** The current state of a stream, caught up with the store. */
   async load<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string): Promise<Loaded<S>> {
-    return this.catchUp(aggregate, streamId, this.cached(aggregate, streamId));
+    const hit = this.cache.get<S>(streamId);
+    return hit ? this.catchUp(aggregate, streamId, hit) : this.coldLoad(aggregate, streamId);
+  }
+
+  /** Resolves once every snapshot write started so far has ended (they never fail: see takeSnapshot). */
+  async snapshotsWritten(): Promise<void> {
+    await Promise.all([...this.snapshotWrites]);
   }
 
   /**
@@ -177,6 +223,10 @@ export class CommandHandler {
         }
         const next = { state: events.reduce(aggregate.decider.evolve, current.state), revision: result.revision, position: result.position, hash: envelopes.at(-1)!.metadata.hash! };
         this.cache.remember(streamId, next);
+        // At each multiple of `every` crossed: whichever replica appends there takes it.
+        if (this.snapshots && Math.floor(next.revision / this.snapshots.every) > Math.floor(current.revision / this.snapshots.every)) {
+          this.takeSnapshot(aggregate, streamId, next);
+        }
         return { ...next, events, written: true };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevision)) throw error;
@@ -211,8 +261,102 @@ export class CommandHandler {
     return event as E;
   }
 
-  private cached<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string): Loaded<S> {
-    return this.cache.get<S>(streamId) ?? { state: aggregate.decider.initialState(), revision: -1, position: 0n, hash: chainSeed(streamId) };
+  private initial<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string): Loaded<S> {
+    return { state: aggregate.decider.initialState(), revision: -1, position: 0n, hash: chainSeed(streamId) };
+  }
+
+  /**
+   * No state in memory (a restart, or evicted): from the stream's snapshot when one can be
+   * trusted, else from the first event. Either way a long fold leaves a snapshot behind.
+   */
+  private async coldLoad<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string): Promise<Loaded<S>> {
+    const spec = aggregate.snapshots;
+    if (spec && this.snapshots) {
+      const fromSnapshot = await this.fromSnapshot(aggregate, spec, streamId);
+      if (fromSnapshot) return fromSnapshot;
+    }
+    const loaded = await this.catchUp(aggregate, streamId, this.initial(aggregate, streamId));
+    if (this.snapshots && loaded.revision + 1 >= this.snapshots.every) this.takeSnapshot(aggregate, streamId, loaded);
+    return loaded;
+  }
+
+  /**
+   * The state from a snapshot and the events after it, or null when there is none or it
+   * cannot be trusted (then said in the log). The stream is read from the snapshot's own
+   * revision: the event there must have the position and chain hash the snapshot recorded,
+   * so a snapshot of another history (a restored or rebuilt store) is never used, and the
+   * revision the next append expects and the hash it chains to come from the events.
+   */
+  private async fromSnapshot<C, E extends StockroomEvent, S>(
+    aggregate: Aggregate<C, E, S>,
+    spec: SnapshotSpec<S>,
+    streamId: string,
+  ): Promise<Loaded<S> | null> {
+    const snapshots = this.snapshots!;
+    let refusal: { reason: string; err?: unknown } | null = null;
+    let snapshot: Snapshot | null = null;
+    try {
+      snapshot = await snapshots.store.read(streamId, spec.fingerprint);
+    } catch (error) {
+      // The optimisation's own failure is not the command's: fold the whole stream. An
+      // event that does not read (below) fails the command just as a full fold would.
+      if (!(error instanceof UnreadableSnapshot)) {
+        snapshots.log.warn({ stream: streamId, err: error }, 'snapshot not read, folding the whole stream');
+        return null;
+      }
+      refusal = { reason: 'its row does not parse', err: error };
+    }
+    if (snapshot) {
+      const state = spec.state.safeParse(snapshot.state);
+      if (!state.success) {
+        refusal = { reason: 'its state does not parse', err: state.error };
+      } else {
+        const recorded = await this.store.readStream(streamId, { fromRevision: snapshot.revision, maxCount: this.readPage });
+        const covered = recorded[0];
+        if (!covered || covered.revision !== snapshot.revision) refusal = { reason: `the stream has no event at revision ${snapshot.revision}` };
+        else if (covered.position !== snapshot.position) refusal = { reason: `the event at revision ${snapshot.revision} is at another position` };
+        else if (covered.metadata.hash !== undefined && covered.metadata.hash !== snapshot.hash) refusal = { reason: `the event at revision ${snapshot.revision} has another chain hash` };
+        else {
+          const at: Loaded<S> = { state: state.data, revision: snapshot.revision, position: snapshot.position, hash: snapshot.hash };
+          let loaded = this.fold(aggregate, at, recorded.slice(1));
+          if (recorded.length === this.readPage) loaded = await this.catchUp(aggregate, streamId, loaded);
+          this.cache.remember(streamId, loaded);
+          if (loaded.revision - snapshot.revision >= snapshots.every) this.takeSnapshot(aggregate, streamId, loaded);
+          return loaded;
+        }
+      }
+    }
+    if (!refusal) return null;
+    snapshots.log.warn({ stream: streamId, fingerprint: spec.fingerprint, reason: refusal.reason, ...(refusal.err ? { err: refusal.err } : {}) }, 'snapshot not used, folding the whole stream');
+    // Awaited (a rare path): the snapshot the full fold may take next must not race the delete.
+    await snapshots.store.discard(streamId, spec.fingerprint).catch((error: unknown) => snapshots.log.warn({ stream: streamId, err: error }, 'snapshot not discarded'));
+    return null;
+  }
+
+  /** Written off the command's path; a failure is logged, never the command's (a snapshot is an optimisation). */
+  private takeSnapshot<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string, loaded: Loaded<S>): void {
+    const spec = aggregate.snapshots;
+    const snapshots = this.snapshots;
+    if (!spec || !snapshots) return;
+    const snapshot = { streamId, fingerprint: spec.fingerprint, revision: loaded.revision, position: loaded.position, hash: loaded.hash, state: loaded.state };
+    this.track(
+      snapshots.store
+        .write(snapshot)
+        .catch((error: unknown) => snapshots.log.warn({ stream: streamId, revision: loaded.revision, err: error }, 'snapshot not written; a cold load folds from the one before')),
+    );
+  }
+
+  private track(write: Promise<void>): void {
+    this.snapshotWrites.add(write);
+    void write.finally(() => this.snapshotWrites.delete(write));
+  }
+
+  private fold<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, from: Loaded<S>, recorded: readonly RecordedEvent[]): Loaded<S> {
+    const last = recorded.at(-1);
+    if (!last) return from;
+    const state = recorded.reduce((state, event) => aggregate.decider.evolve(state, this.toDomainEvent(aggregate, event)), from.state);
+    const hash = recorded.reduce((previous, event) => hashOf(previous, event), from.hash);
+    return { state, revision: last.revision, position: last.position, hash };
   }
 
   private async catchUp<C, E extends StockroomEvent, S>(
@@ -220,16 +364,13 @@ export class CommandHandler {
     streamId: string,
     from: Loaded<S>,
   ): Promise<Loaded<S>> {
-    const recorded = await this.store.readStream(streamId, { fromRevision: from.revision + 1 });
-    const last = recorded.at(-1);
-    if (!last) {
-      if (from.revision >= 0) this.cache.remember(streamId, from);
-      return from;
+    let loaded = from;
+    for (;;) {
+      const page = await this.store.readStream(streamId, { fromRevision: loaded.revision + 1, maxCount: this.readPage });
+      loaded = this.fold(aggregate, loaded, page);
+      if (page.length < this.readPage) break;
     }
-    const state = recorded.reduce((state, event) => aggregate.decider.evolve(state, this.toDomainEvent(aggregate, event)), from.state);
-    const hash = recorded.reduce((previous, event) => hashOf(previous, event), from.hash);
-    const loaded = { state, revision: last.revision, position: last.position, hash };
-    this.cache.remember(streamId, loaded);
+    if (loaded.revision >= 0) this.cache.remember(streamId, loaded);
     return loaded;
   }
 

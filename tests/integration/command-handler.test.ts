@@ -106,7 +106,7 @@ test('the same idempotency scope and key append once, even decided twice on diff
 
 test('without If-Match, losing races past the deadline is a 503 Contended with Retry-After, never a 409', async ({ store }) => {
   const a = new CommandHandler(store);
-  const impatient = new CommandHandler(store, 50_000, 0);
+  const impatient = new CommandHandler(store, { contentionDeadlineMs: 0 });
   const { storeId, skuId, stream } = await newItem(a, 0);
   await impatient.load(stockItems, stream); // caches revision 0
   const receive = (handler: CommandHandler) =>
