@@ -74,7 +74,7 @@ export const reportReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, 
           await tx.one(sql.unsafe`
             select (select count(*) from ${table('stores')}) as stores,
                    (select count(*) from ${table('stores')} where status = 'open') as open_stores,
-                   (select count(*) from ${table('skus')} where not deleted) as skus,
+                   (select coalesce(sum(live_skus), 0) from ${table('catalog_totals')})::bigint as skus,
                    st.items, st.units, st.low_stock_items, st.out_of_stock_items,
                    (select coalesce(min(through), 0) from ${table('progress')})::text as read_position
               from (select coalesce(sum(items), 0)::bigint as items,

@@ -2,6 +2,15 @@
 -- `read_model` serves queries; a rebuild fills `read_model_next` and swaps it in.
 -- Each row records the stream revision (and global position) it reflects: an event at or
 -- below it is a repeat and changes nothing.
+--
+-- Every documented sort has an index whose order its keyset walks (expression, then the id
+-- that ends every order), so a page reads about `limit` index entries however many rows
+-- there are; `q` is served by trigram indexes (see docs/decisions.md).
+
+-- Trigram indexes for `q` (a substring of code or name). In `public`, not in the read
+-- model's schema: a rebuild drops the old schema, and the extension must outlive it.
+-- Trusted since PostgreSQL 13: the database owner may create it.
+create extension if not exists pg_trgm with schema public;
 
 create table users (
   id uuid primary key,
@@ -19,6 +28,7 @@ create table users (
 );
 create index users_username on users (lower(username), id);
 create index users_role on users (role, id);
+create index users_display_name on users (lower(display_name), id);
 
 create table stores (
   id uuid primary key,
@@ -32,6 +42,8 @@ create table stores (
   updated_at timestamptz not null
 );
 create index stores_name on stores (lower(name), id);
+create index stores_code on stores (upper(code), id);
+create index stores_status on stores (status, id);
 
 create table store_assignments (
   user_id uuid not null,
@@ -58,6 +70,11 @@ create table skus (
 create index skus_code on skus (upper(code), id);
 create index skus_name on skus (lower(name), id);
 create index skus_category on skus (category, id);
+create index skus_price on skus (price, id);
+create index skus_low_stock_threshold on skus (low_stock_threshold, id);
+-- `q` is `lower(column) like '%needle%'` (read/list.ts textSearch), which these answer.
+create index skus_code_trgm on skus using gin (lower(code) public.gin_trgm_ops);
+create index skus_name_trgm on skus using gin (lower(name) public.gin_trgm_ops);
 
 -- One row per SKU in a store (a stock item stream).
 create table stock (
@@ -74,6 +91,9 @@ create table stock (
 create index stock_sku on stock (sku_id);
 create index stock_store_quantity on stock (store_id, quantity, sku_id);
 create index stock_low on stock (store_id, sku_id) where not removed and quantity <= low_stock_threshold;
+create index stock_store_threshold on stock (store_id, low_stock_threshold, sku_id);
+-- The dashboard's `lowest`: items by margin to their threshold, read from the front.
+create index stock_margin on stock ((quantity - low_stock_threshold), quantity, store_id, sku_id) where not removed;
 
 -- Every level of every stock item, one row per event: the stock as of any position is the
 -- last row at or before it, one probe of this key per item (GET ...?asOf=).
@@ -98,6 +118,8 @@ create table stock_summary (
   updated_at timestamptz not null
 );
 create index stock_summary_quantity on stock_summary (total_quantity, sku_id);
+create index stock_summary_store_count on stock_summary (store_count, sku_id);
+create index stock_summary_low_count on stock_summary (low_stock_store_count, sku_id);
 
 -- Streams the projector stopped on: an event of theirs it cannot read. Their later events
 -- wait (read again from the event store on a retry); every other stream moves on.
@@ -154,6 +176,13 @@ create table store_totals (
   low_stock_items integer not null,
   out_of_stock_items integer not null,
   updated_at timestamptz not null
+);
+
+-- How many SKUs are live (the dashboard's `skus`): one row, added to by the events applied
+-- (SkuCreated +1, SkuDeleted -1), so a report does not count every SKU row.
+create table catalog_totals (
+  singleton boolean primary key default true check (singleton),
+  live_skus bigint not null
 );
 
 -- The sha256 of the schema.sql this read model was created from: a process with the
