@@ -19,9 +19,10 @@ import { httpWriteSection } from './http-write.js';
 import { liveSection } from './live.js';
 import { mailSection } from './mail.js';
 import { freshnessSection, projectionsSection } from './projections.js';
+import { readScaleSection } from './read-scale.js';
 import { writePathSection } from './write-path.js';
 
-const sections: Section[] = [writePathSection, httpWriteSection, projectionsSection, freshnessSection, liveSection, mailSection, auditSection];
+const sections: Section[] = [writePathSection, httpWriteSection, projectionsSection, freshnessSection, liveSection, mailSection, auditSection, readScaleSection];
 
 const redact = (url: string): string => {
   try {

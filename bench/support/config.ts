@@ -54,6 +54,10 @@ export interface BenchConfig {
   auditEvents: number;
   /** Days, counted back from the end of that year, the export cells select (BENCH_AUDIT_EXPORT_DAYS, default 73: a fifth). */
   auditExportDays: number;
+  /** SKUs, and stock items in one store, of the read-scale section's large read model (BENCH_SCALE_ROWS, default 1000000). */
+  scaleRows: number;
+  /** Timed requests per query and size in the read-scale section (BENCH_SCALE_SAMPLES, default 100). */
+  scaleSamples: number;
 }
 
 const positiveNumber = (name: string, fallback: number): number => {
@@ -113,5 +117,7 @@ export function loadConfig(): BenchConfig {
     liveRate: positiveNumber('BENCH_LIVE_RATE', 20),
     auditEvents: Math.round(positiveNumber('BENCH_AUDIT_EVENTS', 2_000_000)),
     auditExportDays: positiveNumber('BENCH_AUDIT_EXPORT_DAYS', 73),
+    scaleRows: Math.max(1_000, Math.round(positiveNumber('BENCH_SCALE_ROWS', 1_000_000))),
+    scaleSamples: Math.max(10, Math.round(positiveNumber('BENCH_SCALE_SAMPLES', 100))),
   };
 }
