@@ -1,0 +1,169 @@
+import { sql } from 'slonik';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { z } from 'zod/v4';
+import { PostgresProjector } from '../../../src/projections/postgres/projector.js';
+import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
+import { ensureReadModelSchema } from '../../../src/projections/postgres/read-model-schema.js';
+import type { RecordedEvent } from '../../../src/shared/event-store/port.js';
+import { ADMIN, type Client, type Harness, login, startHarness } from '../../support/app.js';
+import { unique } from '../../support/http-assertions.js';
+
+/**
+ * The dashboard's figures the projector keeps by difference (store_totals) and by counting
+ * (catalog_totals) equal what summing every row gives, however the events are batched,
+ * delivered again, or applied by two replicas at once: a price and the items it values
+ * in two transactions racing, or in one batch together.
+ */
+
+interface Context {
+  harness: Harness;
+  manager: Client;
+  events: RecordedEvent[];
+  /** Where the last price change of the script is, and the item changes after it. */
+  priceChange: number;
+}
+
+const test = suite<Context>('read model: the dashboard rows the projector keeps equal a sum over every row');
+
+const figures = z.array(z.object({ store_id: z.string(), kept: z.string(), summed: z.string() }));
+
+/** Each store's kept row beside the sum over its stock rows, as text (numbers exact). */
+async function keptBesideSummed(harness: Harness): Promise<z.infer<typeof figures>> {
+  return figures.parse(
+    await harness.db.pool.any(sql.unsafe`
+      with summed as (
+        select s.store_id,
+               count(*) filter (where not s.removed) as items,
+               coalesce(sum(s.quantity) filter (where not s.removed), 0) as units,
+               coalesce(sum(s.quantity * coalesce(k.price, 0)) filter (where not s.removed), 0) as stock_value,
+               count(*) filter (where not s.removed and s.quantity <= s.low_stock_threshold) as low,
+               count(*) filter (where not s.removed and s.quantity = 0) as out
+          from read_model.stock s left join read_model.skus k on k.id = s.sku_id group by s.store_id)
+      select coalesce(t.store_id, m.store_id)::text as store_id,
+             concat_ws(' ', t.items, t.units, t.stock_value::numeric(20, 6), t.low_stock_items, t.out_of_stock_items) as kept,
+             concat_ws(' ', m.items, m.units, m.stock_value::numeric(20, 6), m.low, m.out) as summed
+        from read_model.store_totals t full join summed m on m.store_id = t.store_id
+       order by 1`),
+  );
+}
+
+async function liveSkus(harness: Harness): Promise<{ kept: number; counted: number }> {
+  const row = z
+    .object({ kept: z.number(), counted: z.number() })
+    .parse(
+      await harness.db.pool.one(sql.unsafe`
+        select (select coalesce(sum(live_skus), 0) from read_model.catalog_totals)::int as kept,
+               (select count(*) from read_model.skus where not deleted)::int as counted`),
+    );
+  return row;
+}
+
+async function assertKeptEqualsSummed(harness: Harness, label: string): Promise<void> {
+  const rows = await keptBesideSummed(harness);
+  assert.ok(rows.length >= 2, `${label}: the stores holding stock have rows`);
+  for (const row of rows) assert.is(row.kept, row.summed, `${label}: store ${row.store_id}`);
+  const skus = await liveSkus(harness);
+  assert.is(skus.kept, skus.counted, `${label}: live SKUs`);
+}
+
+const fresh = (harness: Harness) => ensureReadModelSchema(harness.db.url, 'read_model', { replace: true });
+const projector = (harness: Harness) => new PostgresProjector({ pool: harness.db.pool, store: harness.eventStore, projections: readModelProjections });
+
+test.before(async (context) => {
+  context.harness = await startHarness('kept-rows');
+  context.manager = await login(context.harness, ADMIN.username, ADMIN.password);
+  const { manager } = context;
+  const id = async (response: ReturnType<Client['post']>) => {
+    const answer = await response;
+    assert.ok(answer.statusCode === 200 || answer.statusCode === 201, answer.body);
+    return answer.json<{ id: string }>().id;
+  };
+  const ok = async (response: ReturnType<Client['post']>) => {
+    const answer = await response;
+    assert.ok(answer.statusCode === 200 || answer.statusCode === 201 || answer.statusCode === 204, answer.body);
+  };
+  const north = await id(manager.post('/api/stores', { name: 'North' }));
+  const south = await id(manager.post('/api/stores', { name: 'South' }));
+  const tea = await id(manager.post('/api/skus', { code: unique('T'), name: 'Tea', lowStockThreshold: 3, price: '4.50' }));
+  const rope = await id(manager.post('/api/skus', { code: unique('R'), name: 'Rope', lowStockThreshold: 3, price: '2.125' }));
+  const salt = await id(manager.post('/api/skus', { code: unique('S'), name: 'Salt', lowStockThreshold: 3 }));
+  const gone = await id(manager.post('/api/skus', { code: unique('G'), name: 'Gone', lowStockThreshold: 3, price: '1.00' }));
+  const item = (storeId: string, skuId: string) => `/api/inventory/stores/${storeId}/items/${skuId}`;
+  const add = (storeId: string, skuId: string, quantity: number) => ok(manager.post(`/api/inventory/stores/${storeId}/items`, { skuId, quantity, lowStockThreshold: 3 }));
+  await add(north, tea, 20);
+  await add(north, rope, 2);
+  await add(north, salt, 0);
+  await add(south, tea, 7);
+  await add(south, rope, 10);
+  await ok(manager.patch(item(north, tea), { delta: -5, reason: 'sold' }));
+  await ok(manager.patch(item(south, rope), { countedQuantity: 1 }));
+  await ok(manager.patch(item(north, salt), { delta: 4, reason: 'received' }));
+  await ok(manager.patch(item(north, rope), { lowStockThreshold: 1 }));
+  await ok(manager.delete(item(south, tea)));
+  await ok(manager.delete(`/api/skus/${gone}`));
+  await ok(manager.patch(`/api/skus/${salt}`, { price: '0.75' }));
+  const before = await context.harness.eventStore.readAll({ after: 0n, maxCount: 100_000 });
+  // Last: a change of price and changes of the items it values, to race or batch together.
+  await ok(manager.patch(`/api/skus/${tea}`, { price: '5.25' }));
+  await ok(manager.patch(item(north, tea), { delta: 9, reason: 'received' }));
+  await ok(manager.patch(item(north, tea), { delta: -2, reason: 'sold' }));
+  context.events = await context.harness.eventStore.readAll({ after: 0n, maxCount: 100_000 });
+  context.priceChange = before.length;
+});
+
+test.after(async ({ harness }) => {
+  await harness.close();
+});
+
+test('one batch, one event per batch, or batches of three: the kept rows equal the sums', async ({ harness, events }) => {
+  for (const size of [events.length, 1, 3]) {
+    await fresh(harness);
+    const applying = projector(harness);
+    for (let start = 0; start < events.length; start += size) {
+      const batch = events.slice(start, start + size);
+      await applying.applyBatch({ events: batch, partition: 0, through: batch.at(-1)!.position });
+    }
+    await assertKeptEqualsSummed(harness, `batches of ${size}`);
+  }
+});
+
+test('delivered again, and twice at once: nothing counts twice', async ({ harness, events }) => {
+  await fresh(harness);
+  const applying = projector(harness);
+  await applying.applyBatch({ events, partition: 0, through: 0n });
+  const once = await keptBesideSummed(harness);
+  await applying.applyBatch({ events, partition: 0, through: 0n });
+  await applying.applyBatch({ events: events.slice(-4), partition: 1, through: 0n });
+  await Promise.all([applying.applyBatch({ events, partition: 0, through: 0n }), projector(harness).applyBatch({ events, partition: 2, through: 0n })]);
+  assert.equal(await keptBesideSummed(harness), once);
+  await assertKeptEqualsSummed(harness, 'redelivered');
+});
+
+test('a price and the items it values, applied by two replicas at once: the same sums', async ({ harness, events, priceChange }) => {
+  const price = events[priceChange]!;
+  assert.is(price.type, 'SkuUpdated');
+  const itemChanges = events.slice(priceChange + 1);
+  assert.ok(itemChanges.length > 0 && itemChanges.every((event) => event.type === 'StockAdjusted'));
+  for (let round = 0; round < 4; round += 1) {
+    await fresh(harness);
+    await projector(harness).applyBatch({ events: events.slice(0, priceChange), partition: 0, through: 0n });
+    // Alternate who starts first: either may take the SKU's lock first.
+    const first = round % 2 === 0 ? [price] : itemChanges;
+    const second = round % 2 === 0 ? itemChanges : [price];
+    await Promise.all([
+      projector(harness).applyBatch({ events: first, partition: 1, through: 0n }),
+      projector(harness).applyBatch({ events: second, partition: 2, through: 0n }),
+    ]);
+    await assertKeptEqualsSummed(harness, `race, round ${round}`);
+  }
+});
+
+test('the price and the items in one batch: the same sums', async ({ harness, events, priceChange }) => {
+  await fresh(harness);
+  await projector(harness).applyBatch({ events: events.slice(0, priceChange), partition: 0, through: 0n });
+  await projector(harness).applyBatch({ events: events.slice(priceChange), partition: 0, through: 0n });
+  await assertKeptEqualsSummed(harness, 'one batch');
+});
+
+test.run();
