@@ -118,7 +118,7 @@ interface Timed {
 }
 
 /** Seeds a read model of `rows` SKUs and stock items through the event store and the projector. */
-async function seed(database: BenchDatabase, rows: number): Promise<{ storeId: string; token: string; note: string }> {
+export async function seedReadScale(database: BenchDatabase, rows: number): Promise<{ storeId: string; token: string; note: string }> {
   await migrate(database.url);
   const adjustments = Math.max(100, Math.floor(rows / 10));
   const history = stockHistory({ stores: 1, skus: rows, events: 1 + 2 * rows + adjustments, spanDays: 730, lowStockShare: 0.05 });
@@ -223,7 +223,7 @@ async function timeQueries(base: string, token: string, storeId: string, samples
 
 async function measureSize(config: BenchConfig, rows: number): Promise<{ rows: number; note: string; results: Map<string, Timed> }> {
   return withFreshDatabase(`read_scale_${rows}`, async (database) => {
-    const seeded = await seed(database, rows);
+    const seeded = await seedReadScale(database, rows);
     const server = await startServer({ kind: 'app', databaseUrl: database.url, roles: 'read-api' });
     try {
       progress(`${SECTION}: ${count(rows)} rows: timing ${QUERIES.length} queries, ${config.scaleSamples} requests each, one at a time`);

@@ -71,6 +71,11 @@ create index skus_code on skus (upper(code), id);
 create index skus_name on skus (lower(name), id);
 create index skus_category on skus (category, id);
 create index skus_price on skus (price, id);
+-- A category's SKUs by price ("the cheapest tea"): prices follow categories, so walking
+-- skus_price and skipping other categories can pass most of the catalogue first.
+create index skus_category_price on skus (category, price, id);
+-- deleted=true: the few deleted SKUs, without passing every live one.
+create index skus_deleted on skus (upper(code), id) where deleted;
 create index skus_low_stock_threshold on skus (low_stock_threshold, id);
 -- `q` is `lower(column) like '%needle%'` (read/list.ts textSearch), which these answer.
 create index skus_code_trgm on skus using gin (lower(code) public.gin_trgm_ops);

@@ -5,6 +5,7 @@ import { z } from 'zod/v4';
 import { PostgresProjector } from '../../../src/projections/postgres/projector.js';
 import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
 import { ensureReadModelSchema } from '../../../src/projections/postgres/read-model-schema.js';
+import { readDashboardFigures } from '../../../src/read/inventory-dashboard.js';
 import type { RecordedEvent } from '../../../src/shared/event-store/port.js';
 import { ADMIN, type Client, type Harness, login, startHarness } from '../../support/app.js';
 import { unique } from '../../support/http-assertions.js';
@@ -164,6 +165,31 @@ test('the price and the items in one batch: the same sums', async ({ harness, ev
   await projector(harness).applyBatch({ events: events.slice(0, priceChange), partition: 0, through: 0n });
   await projector(harness).applyBatch({ events: events.slice(priceChange), partition: 0, through: 0n });
   await assertKeptEqualsSummed(harness, 'one batch');
+});
+
+test('top movers: with more SKUs moved than it lists, the same ranking as over the join', async ({ harness, manager }) => {
+  const storeId = (await manager.post('/api/stores', { name: 'Movers' })).json<{ id: string }>().id;
+  for (let index = 0; index < 14; index += 1) {
+    const skuId = (await manager.post('/api/skus', { code: unique('M'), name: `Mover ${index}`, lowStockThreshold: 1 })).json<{ id: string }>().id;
+    const added = await manager.post(`/api/inventory/stores/${storeId}/items`, { skuId, quantity: 50, lowStockThreshold: 1 });
+    assert.is(added.statusCode, 201, added.body);
+    // Ties on units out (index % 5), broken by units in and then by id, as the ranking says.
+    const sold = await manager.patch(`/api/inventory/stores/${storeId}/items/${skuId}`, { delta: -(1 + (index % 5)), reason: 'sold' });
+    assert.is(sold.statusCode, 200, sold.body);
+  }
+  await fresh(harness);
+  const events = await harness.eventStore.readAll({ after: 0n, maxCount: 100_000 });
+  await projector(harness).applyBatch({ events, partition: 0, through: 0n });
+  const figures = await harness.db.pool.transaction((tx) => readDashboardFigures(tx, (name) => sql.fragment`${sql.identifier(['read_model', name])}`));
+  const ranked = z.array(z.object({ sku_id: z.string() })).parse(
+    await harness.db.pool.any(sql.unsafe`
+      select h.sku_id from read_model.sku_movements_hourly h join read_model.skus k on k.id = h.sku_id
+       where h.hour >= date_trunc('hour', now(), 'UTC') - interval '23 hours'
+       group by h.sku_id order by sum(h.units_out) desc, sum(h.units_in) desc, h.sku_id limit 10`),
+  );
+  assert.is(figures.topMovers.last24h.length, 10);
+  assert.equal(figures.topMovers.last24h.map((mover) => mover.skuId), ranked.map((row) => row.sku_id));
+  assert.equal(figures.topMovers.last7d, figures.topMovers.last24h);
 });
 
 test.run();
