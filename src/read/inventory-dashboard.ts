@@ -120,33 +120,43 @@ async function readMovements(tx: DatabaseTransactionConnection, table: (name: st
   });
 }
 
+/** The columns of `sku_movement_windows` kept for each window the dashboard shows. */
+const keptWindows: Record<number, { unitsIn: string; unitsOut: string }> = {
+  24: { unitsIn: 'units_in_24h', unitsOut: 'units_out_24h' },
+  [7 * 24]: { unitsIn: 'units_in_7d', unitsOut: 'units_out_7d' },
+};
+
 async function readTopMovers(tx: DatabaseTransactionConnection, table: (name: string) => FragmentSqlToken, hours: number) {
-  const since = sql.fragment`date_trunc('hour', now(), 'UTC') - make_interval(hours => ${hours - 1})`;
-  // The top of the sums first, then their SKUs: joining every SKU that moved before ranking
-  // makes the planner hash the whole catalogue. A SKU whose row is not there yet (its item
-  // applied first from another partition) is left out, as the join leaves it out; when one
-  // of the top is, fewer than TOP come back and the ranking over the join answers instead.
-  let rows = await tx.any(sql.unsafe`
-    select t.sku_id, k.code, k.name, t.units_out, t.units_in
-      from (select h.sku_id, sum(h.units_out)::bigint as units_out, sum(h.units_in)::bigint as units_in
-              from ${table('sku_movements_hourly')} h
-             where h.hour >= ${since}
-             group by h.sku_id
-             order by units_out desc, units_in desc, h.sku_id
-             limit ${TOP}) t
-      join ${table('skus')} k on k.id = t.sku_id
-     order by t.units_out desc, t.units_in desc, t.sku_id`);
-  if (rows.length < TOP) {
-    rows = await tx.any(sql.unsafe`
-      select h.sku_id, k.code, k.name, sum(h.units_out)::bigint as units_out, sum(h.units_in)::bigint as units_in
-        from ${table('sku_movements_hourly')} h join ${table('skus')} k on k.id = h.sku_id
-       where h.hour >= ${since}
-       group by h.sku_id, k.code, k.name
-       order by units_out desc, units_in desc, h.sku_id
-       limit ${TOP}`);
+  const kept = keptWindows[hours];
+  // The sums the projector keeps, while their clock is this hour: the top from the front
+  // of an index. A SKU whose row is not there yet (its item applied first from another
+  // partition) has no code to show: the sums over the hourly rows answer then, as when the
+  // clock is behind (no units moved since the hour began).
+  if (kept && (await tx.exists(sql.unsafe`select 1 from ${table('movement_window_clock')} where hour = date_trunc('hour', now(), 'UTC')`))) {
+    const unitsIn = sql.identifier(['w', kept.unitsIn]);
+    const unitsOut = sql.identifier(['w', kept.unitsOut]);
+    const top = await tx.any(sql.unsafe`
+      select t.sku_id, k.code, k.name, t.units_out, t.units_in
+        from (select w.sku_id, ${unitsOut} as units_out, ${unitsIn} as units_in
+                from ${table('sku_movement_windows')} w
+               where ${unitsOut} > 0 or ${unitsIn} > 0
+               order by ${unitsOut} desc, ${unitsIn} desc, w.sku_id
+               limit ${TOP}) t
+        left join ${table('skus')} k on k.id = t.sku_id
+       order by t.units_out desc, t.units_in desc, t.sku_id`);
+    if (top.every((row) => row['code'] !== null)) return top.map(toMover);
   }
-  return rows.map((raw) => {
-    const row = moverRow.parse(raw);
-    return { skuId: row.sku_id, code: row.code, name: row.name, unitsOut: row.units_out, unitsIn: row.units_in };
-  });
+  const rows = await tx.any(sql.unsafe`
+    select h.sku_id, k.code, k.name, sum(h.units_out)::bigint as units_out, sum(h.units_in)::bigint as units_in
+      from ${table('sku_movements_hourly')} h join ${table('skus')} k on k.id = h.sku_id
+     where h.hour >= date_trunc('hour', now(), 'UTC') - make_interval(hours => ${hours - 1})
+     group by h.sku_id, k.code, k.name
+     order by units_out desc, units_in desc, h.sku_id
+     limit ${TOP}`);
+  return rows.map(toMover);
+}
+
+function toMover(raw: Record<string, unknown>) {
+  const row = moverRow.parse(raw);
+  return { skuId: row.sku_id, code: row.code, name: row.name, unitsOut: row.units_out, unitsIn: row.units_in };
 }

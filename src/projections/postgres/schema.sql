@@ -171,6 +171,29 @@ create table sku_movements_hourly (
 );
 create index sku_movements_hourly_hour on sku_movements_hourly (hour);
 
+-- Each SKU's units in and out over the top movers' two windows (the current hour and the 23,
+-- or 167, before it), as of `movement_window_clock.hour`: the hourly rows added as they come,
+-- and subtracted when the clock passes the end of a window. The dashboard reads its top 10
+-- from the front of an index instead of summing every SKU that moved (while the clock is the
+-- current hour; otherwise it sums the hourly rows as before).
+create table sku_movement_windows (
+  sku_id uuid primary key,
+  units_in_24h bigint not null,
+  units_out_24h bigint not null,
+  units_in_7d bigint not null,
+  units_out_7d bigint not null
+);
+create index sku_movement_windows_24h on sku_movement_windows (units_out_24h desc, units_in_24h desc, sku_id)
+  where units_out_24h > 0 or units_in_24h > 0;
+create index sku_movement_windows_7d on sku_movement_windows (units_out_7d desc, units_in_7d desc, sku_id)
+  where units_out_7d > 0 or units_in_7d > 0;
+
+-- The UTC hour the windows end at. Every batch that moves units locks it first.
+create table movement_window_clock (
+  singleton boolean primary key default true check (singleton),
+  hour timestamptz not null
+);
+
 -- One row per store that holds or held stock: its items not removed and their value at the
 -- SKUs' current prices (a SKU without a price counts 0).
 create table store_totals (

@@ -192,4 +192,72 @@ test('top movers: with more SKUs moved than it lists, the same ranking as over t
   assert.equal(figures.topMovers.last7d, figures.topMovers.last24h);
 });
 
+/** The kept window sums beside sums over the hourly rows in the windows of the kept clock. */
+async function windowsBesideHourly(harness: Harness) {
+  const rows = z.array(z.object({ sku_id: z.string(), kept: z.string().nullable(), summed: z.string().nullable() })).parse(
+    await harness.db.pool.any(sql.unsafe`
+      with c as (select hour from read_model.movement_window_clock),
+      summed as (
+        select h.sku_id,
+               concat_ws(' ', coalesce(sum(units_in) filter (where h.hour >= c.hour - interval '23 hours'), 0),
+                              coalesce(sum(units_out) filter (where h.hour >= c.hour - interval '23 hours'), 0),
+                              sum(units_in), sum(units_out)) as summed
+          from read_model.sku_movements_hourly h, c
+         where h.hour >= c.hour - interval '167 hours' and h.hour <= c.hour
+         group by h.sku_id)
+      select coalesce(w.sku_id, m.sku_id)::text as sku_id,
+             concat_ws(' ', w.units_in_24h, w.units_out_24h, w.units_in_7d, w.units_out_7d) as kept, m.summed
+        from read_model.sku_movement_windows w full join summed m on m.sku_id = w.sku_id
+       order by 1`),
+  );
+  return rows;
+}
+
+test('top movers kept per window: as the clock passes, the hours that leave are taken out', async ({ harness, manager }) => {
+  const storeId = (await manager.post('/api/stores', { name: 'Clock' })).json<{ id: string }>().id;
+  const skus: string[] = [];
+  for (let index = 0; index < 3; index += 1) {
+    const skuId = (await manager.post('/api/skus', { code: unique('W'), name: `Window ${index}`, lowStockThreshold: 1 })).json<{ id: string }>().id;
+    assert.is((await manager.post(`/api/inventory/stores/${storeId}/items`, { skuId, quantity: 100, lowStockThreshold: 1 })).statusCode, 201);
+    skus.push(skuId);
+  }
+  const sell = async (skuId: string, units: number) =>
+    assert.is((await manager.patch(`/api/inventory/stores/${storeId}/items/${skuId}`, { delta: -units, reason: 'sold' })).statusCode, 200);
+  await fresh(harness);
+  const applying = projector(harness);
+  let after = 0n;
+  const applyNew = async () => {
+    const events = await harness.eventStore.readAll({ after, maxCount: 100_000 });
+    after = events.at(-1)!.position;
+    await applying.applyBatch({ events, partition: 0, through: after });
+  };
+  // Time cannot be moved; the data can: the clock and every hourly row go back together.
+  const goBack = (hours: number) =>
+    harness.db.pool.transaction(async (tx) => {
+      await tx.query(sql.unsafe`update read_model.movement_window_clock set hour = hour - make_interval(hours => ${hours})`);
+      await tx.query(sql.unsafe`update read_model.sku_movements_hourly set hour = hour - make_interval(hours => ${hours})`);
+    });
+  const check = async (label: string) => {
+    for (const row of await windowsBesideHourly(harness)) assert.is(row.kept, row.summed, `${label}: SKU ${row.sku_id}`);
+  };
+  await applyNew();
+  await check('first batch');
+  await goBack(30); // the first movements leave the 24 hours
+  await sell(skus[0]!, 2);
+  await applyNew();
+  await check('30 hours later');
+  await goBack(150); // the first leave the 7 days; those of 30 hours ago leave the 24 hours
+  await sell(skus[1]!, 3);
+  await applyNew();
+  await check('180 hours later');
+  const windows = z.array(z.object({ sku_id: z.string(), units_out_24h: z.number(), units_out_7d: z.number() })).parse(
+    await harness.db.pool.any(sql.unsafe`select sku_id::text, units_out_24h::int, units_out_7d::int from read_model.sku_movement_windows order by sku_id`),
+  );
+  assert.equal(
+    windows.filter((row) => skus.includes(row.sku_id)).map((row) => [skus.indexOf(row.sku_id), row.units_out_24h, row.units_out_7d]).sort(),
+    [[0, 0, 2], [1, 3, 3]],
+    'sku 0: its sale of 150 hours ago in the 7 days only; sku 1: this hour; sku 2: only its first stock, gone',
+  );
+});
+
 test.run();
