@@ -12,10 +12,12 @@
  * as an upgrade or `npm run projections:rebuild` builds it. Then ANALYZE (this server runs
  * without autovacuum; production's would have analyzed the tables).
  *
- * A read-api server (buildApp, in a child process) answers; the bench sends one request
- * at a time, the queries in turn, BENCH_SCALE_SAMPLES (default 100) times each after a
- * warm-up round, and reports each query's p50 and p99 over HTTP (server and client on the
- * same two shared cores). A query that does not answer 200 counts as an error.
+ * Both read models are seeded first and each gets a read-api server (buildApp, in a child
+ * process); the bench then sends one request at a time, each query to each size in turn
+ * (interleaved, so a busy minute of the shared host falls on both), BENCH_SCALE_SAMPLES
+ * (default 100) rounds after a warm-up round, and reports each query's p50 and p99 over HTTP
+ * (server and client on the same two shared cores). A query that does not answer 200 counts
+ * as an error.
  */
 import pg from 'pg';
 import { z } from 'zod/v4';
@@ -27,8 +29,8 @@ import { createDatabasePool } from '../src/shared/db/pool.js';
 import { PostgresEventStore } from '../src/shared/event-store/postgres/index.js';
 import { copyFrom } from './support/copy.js';
 import { cpuBetween, cpuSnapshot } from './support/cpu.js';
-import { type BenchDatabase, withFreshDatabase } from './support/database.js';
-import { startServer } from './support/http.js';
+import { type BenchDatabase, createBenchDatabase } from './support/database.js';
+import { type ServerProcess, startServer } from './support/http.js';
 import { LatencyHistogram } from './support/latency.js';
 import { describeError, progress } from './support/progress.js';
 import type { BenchConfig } from './support/config.js';
@@ -194,51 +196,62 @@ export async function seedReadScale(database: BenchDatabase, rows: number): Prom
 
 const pageItems = z.object({ items: z.unknown() });
 
-async function timeQueries(base: string, token: string, storeId: string, samples: number): Promise<Map<string, Timed>> {
-  const results = new Map<string, Timed>(QUERIES.map((query) => [query.name, { latency: new LatencyHistogram(), errors: 0, firstError: null, items: null }]));
-  const headers = { authorization: `Bearer ${token}` };
-  // A warm-up round (plans, caches), then the queries in turn, so that noise falls on all alike.
-  for (let round = -1; round < samples; round += 1) {
-    for (const query of QUERIES) {
-      const timed = results.get(query.name)!;
-      const began = performance.now();
-      const response = await fetch(`${base}${query.path({ storeId })}`, { headers });
-      const text = await response.text();
-      const elapsed = performance.now() - began;
-      if (response.status !== 200) {
-        timed.errors += 1;
-        timed.firstError ??= `${response.status} ${text.slice(0, 200)}`;
-        continue;
-      }
-      if (round === -1) {
-        const { items } = pageItems.parse(JSON.parse(text));
-        timed.items = Array.isArray(items) ? items.length : null;
-        continue;
-      }
-      timed.latency.record(elapsed);
-    }
-  }
-  return results;
+interface Prepared {
+  rows: number;
+  note: string;
+  database: BenchDatabase;
+  server: ServerProcess;
+  token: string;
+  storeId: string;
 }
 
-async function measureSize(config: BenchConfig, rows: number): Promise<{ rows: number; note: string; results: Map<string, Timed> }> {
-  return withFreshDatabase(`read_scale_${rows}`, async (database) => {
-    const seeded = await seedReadScale(database, rows);
-    const server = await startServer({ kind: 'app', databaseUrl: database.url, roles: 'read-api' });
-    try {
-      progress(`${SECTION}: ${count(rows)} rows: timing ${QUERIES.length} queries, ${config.scaleSamples} requests each, one at a time`);
-      const results = await timeQueries(server.url, seeded.token, seeded.storeId, config.scaleSamples);
-      return { rows, note: seeded.note, results };
-    } finally {
-      await server.stop();
+interface Measured {
+  rows: number;
+  note: string;
+  results: Map<string, Timed>;
+}
+
+/**
+ * Times every query on every prepared read model, interleaved: in each round each query is
+ * sent to each size in turn, so that the host's noise (shared, busy) falls on both sides
+ * alike instead of on whichever size ran during a busy minute.
+ */
+async function timeInterleaved(prepared: readonly Prepared[], samples: number): Promise<Measured[]> {
+  const measured = prepared.map((side) => ({
+    rows: side.rows,
+    note: side.note,
+    results: new Map<string, Timed>(QUERIES.map((query) => [query.name, { latency: new LatencyHistogram(), errors: 0, firstError: null, items: null }])),
+  }));
+  // A warm-up round (plans, caches), then the timed ones.
+  for (let round = -1; round < samples; round += 1) {
+    for (const query of QUERIES) {
+      for (const [index, side] of prepared.entries()) {
+        const timed = measured[index]!.results.get(query.name)!;
+        const began = performance.now();
+        const response = await fetch(`${side.server.url}${query.path({ storeId: side.storeId })}`, { headers: { authorization: `Bearer ${side.token}` } });
+        const text = await response.text();
+        const elapsed = performance.now() - began;
+        if (response.status !== 200) {
+          timed.errors += 1;
+          timed.firstError ??= `${response.status} ${text.slice(0, 200)}`;
+          continue;
+        }
+        if (round === -1) {
+          const { items } = pageItems.parse(JSON.parse(text));
+          timed.items = Array.isArray(items) ? items.length : null;
+          continue;
+        }
+        timed.latency.record(elapsed);
+      }
     }
-  });
+  }
+  return measured;
 }
 
 const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(1) : '—');
 
 /** The side-by-side table printed under the section's rows. */
-function sideBySide(small: Awaited<ReturnType<typeof measureSize>>, large: Awaited<ReturnType<typeof measureSize>>): string {
+function sideBySide(small: Measured, large: Measured): string {
   const header = `| query | items | p50 ms at ${count(small.rows)} | p99 ms at ${count(small.rows)} | p50 ms at ${count(large.rows)} | p99 ms at ${count(large.rows)} | goal (p50) |`;
   const lines = QUERIES.map((query) => {
     const a = small.results.get(query.name)!;
@@ -257,44 +270,60 @@ export const readScaleSection: Section = {
   workersLabel: 'clients',
   async run({ config }) {
     const rows: BenchRow[] = [];
-    const sizes: Awaited<ReturnType<typeof measureSize>>[] = [];
-    for (const size of [SMALL, config.scaleRows]) {
-      try {
-        const cpuBefore = cpuSnapshot();
-        const measured = await measureSize(config, size);
-        const cpu = cpuBetween(cpuBefore, cpuSnapshot(), 1, availableParallelism());
-        sizes.push(measured);
-        for (const query of QUERIES) {
-          const timed = measured.results.get(query.name)!;
-          const latency = timed.latency.summary();
-          rows.push(
-            toRow({
-              section: SECTION,
-              scenario: query.name,
-              subject: `${count(size)} rows`,
-              workers: 1,
-              result: {
-                operations: latency.count,
-                errors: timed.errors,
-                firstError: timed.firstError,
-                elapsedSeconds: 0,
-                operationsPerSecond: latency.count > 0 ? 1000 / latency.mean : Number.NaN,
-                latency,
-                cpu: { clientMicrosPerOp: Number.NaN, hostBusyPercent: cpu.hostBusyPercent, hostMicrosPerOp: null },
-                serverCpuMicrosPerOp: null,
-              },
-              note: `goal p50 < ${query.goalMs} ms; first page: ${timed.items ?? '—'} items`,
-            }),
-          );
+    const prepared: Prepared[] = [];
+    let measured: Measured[] = [];
+    const cpuBefore = cpuSnapshot();
+    try {
+      for (const size of [SMALL, config.scaleRows]) {
+        const database = await createBenchDatabase(`read_scale_${size}`);
+        try {
+          const seeded = await seedReadScale(database, size);
+          const server = await startServer({ kind: 'app', databaseUrl: database.url, roles: 'read-api' });
+          prepared.push({ rows: size, note: seeded.note, database, server, token: seeded.token, storeId: seeded.storeId });
+        } catch (error) {
+          await database.drop().catch(() => {});
+          throw error;
         }
-      } catch (error) {
-        progress(`${SECTION}: ${count(size)} rows failed: ${describeError(error)}`);
-        rows.push(failedRow({ section: SECTION, scenario: 'seed and time', subject: `${count(size)} rows`, workers: 1 }, describeError(error)));
+      }
+      progress(`${SECTION}: timing ${QUERIES.length} queries on ${prepared.map((side) => count(side.rows)).join(' and ')} rows, interleaved, ${config.scaleSamples} requests each, one at a time`);
+      measured = await timeInterleaved(prepared, config.scaleSamples);
+    } catch (error) {
+      progress(`${SECTION}: failed: ${describeError(error)}`);
+      rows.push(failedRow({ section: SECTION, scenario: 'seed and time', subject: prepared.map((side) => count(side.rows)).join(', ') || 'none', workers: 1 }, describeError(error)));
+    } finally {
+      for (const side of prepared) {
+        await side.server.stop().catch(() => {});
+        await side.database.drop().catch((error: unknown) => progress(`could not drop ${side.database.name}: ${describeError(error)}`));
       }
     }
-    const [small, large] = sizes;
+    const cpu = cpuBetween(cpuBefore, cpuSnapshot(), 1, availableParallelism());
+    for (const query of QUERIES) {
+      for (const side of measured) {
+        const timed = side.results.get(query.name)!;
+        const latency = timed.latency.summary();
+        rows.push(
+          toRow({
+            section: SECTION,
+            scenario: query.name,
+            subject: `${count(side.rows)} rows`,
+            workers: 1,
+            result: {
+              operations: latency.count,
+              errors: timed.errors,
+              firstError: timed.firstError,
+              elapsedSeconds: 0,
+              operationsPerSecond: latency.count > 0 ? 1000 / latency.mean : Number.NaN,
+              latency,
+              cpu: { clientMicrosPerOp: Number.NaN, hostBusyPercent: cpu.hostBusyPercent, hostMicrosPerOp: null },
+              serverCpuMicrosPerOp: null,
+            },
+            note: `goal p50 < ${query.goalMs} ms; first page: ${timed.items ?? '—'} items`,
+          }),
+        );
+      }
+    }
+    const [small, large] = measured;
     if (small && large) readScaleSection.legend = sideBySide(small, large);
-    // Rows of one query side by side: the small size, then the large one.
-    return rows.sort((a, b) => QUERIES.findIndex((q) => q.name === a.scenario) - QUERIES.findIndex((q) => q.name === b.scenario));
+    return rows;
   },
 };
