@@ -67,7 +67,12 @@ const moverRow = z.object({ sku_id: z.string(), code: z.string(), name: z.string
 const clockRow = z.object({ now: z.number(), today: z.string() });
 
 /** Reads the figures inside the caller's transaction (one snapshot with the totals beside them). */
-export async function readDashboardFigures(tx: DatabaseTransactionConnection, table: (name: string) => FragmentSqlToken): Promise<DashboardFigures> {
+export async function readDashboardFigures(
+  tx: DatabaseTransactionConnection,
+  table: (name: string) => FragmentSqlToken,
+  /** kept: the read model has the top movers' windows (one made by the release before has not). */
+  { kept = true }: { kept?: boolean } = {},
+): Promise<DashboardFigures> {
   const clock = clockRow.parse(await tx.one(sql.unsafe`select now() as now, (now() at time zone 'utc')::date::text as today`));
   const perStore = (
     await tx.any(sql.unsafe`
@@ -93,7 +98,7 @@ export async function readDashboardFigures(tx: DatabaseTransactionConnection, ta
     stockValue: decimalText(stockValue),
     perStore,
     movements: await readMovements(tx, table, clock.today),
-    topMovers: { last24h: await readTopMovers(tx, table, 24), last7d: await readTopMovers(tx, table, 7 * 24) },
+    topMovers: { last24h: await readTopMovers(tx, table, 24, kept), last7d: await readTopMovers(tx, table, 7 * 24, kept) },
     generatedAt: new Date(clock.now).toISOString(),
   };
 }
@@ -126,8 +131,8 @@ const keptWindows: Record<number, { unitsIn: string; unitsOut: string }> = {
   [7 * 24]: { unitsIn: 'units_in_7d', unitsOut: 'units_out_7d' },
 };
 
-async function readTopMovers(tx: DatabaseTransactionConnection, table: (name: string) => FragmentSqlToken, hours: number) {
-  const kept = keptWindows[hours];
+async function readTopMovers(tx: DatabaseTransactionConnection, table: (name: string) => FragmentSqlToken, hours: number, keptExist: boolean) {
+  const kept = keptExist ? keptWindows[hours] : undefined;
   // The sums the projector keeps, while their clock is this hour: the top from the front
   // of an index. A SKU whose row is not there yet (its item applied first from another
   // partition) has no code to show: the sums over the hourly rows answer then, as when the
