@@ -21,9 +21,10 @@ import { kurrentDbAppendSection } from './kurrentdb-append.js';
 import { liveSection } from './live.js';
 import { mailSection } from './mail.js';
 import { freshnessSection, projectionsSection } from './projections.js';
+import { readScaleSection } from './read-scale.js';
 import { writePathSection } from './write-path.js';
 
-const sections: Section[] = [writePathSection, kurrentDbAppendSection, httpWriteSection, projectionsSection, freshnessSection, liveSection, mailSection, auditSection, coldStartSection];
+const sections: Section[] = [writePathSection, kurrentDbAppendSection, httpWriteSection, projectionsSection, freshnessSection, liveSection, mailSection, auditSection, coldStartSection, readScaleSection];
 
 const redact = (url: string): string => {
   try {

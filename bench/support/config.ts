@@ -68,6 +68,10 @@ export interface BenchConfig {
   memoryCommands: number;
   /** Stock items those commands are spread over (BENCH_MEMORY_ITEMS, default 100000). */
   memoryItems: number;
+  /** SKUs, and stock items in one store, of the read-scale section's large read model (BENCH_SCALE_ROWS, default 1000000). */
+  scaleRows: number;
+  /** Timed requests per query and size in the read-scale section (BENCH_SCALE_SAMPLES, default 100). */
+  scaleSamples: number;
 }
 
 const positiveNumber = (name: string, fallback: number): number => {
@@ -146,5 +150,7 @@ export function loadConfig(): BenchConfig {
     coldRepeats: Math.max(1, Math.round(positiveNumber('BENCH_COLD_REPEATS', 5))),
     memoryCommands: Math.round(Number(process.env.BENCH_MEMORY_COMMANDS ?? 1_000_000)),
     memoryItems: Math.max(1, Math.round(positiveNumber('BENCH_MEMORY_ITEMS', 100_000))),
+    scaleRows: Math.max(1_000, Math.round(positiveNumber('BENCH_SCALE_ROWS', 1_000_000))),
+    scaleSamples: Math.max(10, Math.round(positiveNumber('BENCH_SCALE_SAMPLES', 100))),
   };
 }

@@ -21,6 +21,8 @@ export interface HistoryShape {
   events: number;
   /** Days the history is spread over, ending now (30 unless told). */
   spanDays?: number;
+  /** Share of items added at or below their threshold (0 unless told), so low-stock filters find some. */
+  lowStockShare?: number;
 }
 
 export interface StockHistory {
@@ -102,7 +104,8 @@ export function stockHistory(shape: HistoryShape): StockHistory {
       if (chunk) yield chunk;
     }
     for (const [position, item] of items.entries()) {
-      const quantity = 20 + Math.floor(random() * 200);
+      const low = shape.lowStockShare !== undefined && random() < shape.lowStockShare;
+      const quantity = low ? Math.floor(random() * 6) : 20 + Math.floor(random() * 200);
       quantities[position] = quantity;
       revisions[position] = 0;
       const chunk = row(item.stream, 0, 'StockItemAdded', { storeId: item.storeId, skuId: item.skuId, quantity, lowStockThreshold: 5 }, manager);

@@ -67,7 +67,12 @@ const moverRow = z.object({ sku_id: z.string(), code: z.string(), name: z.string
 const clockRow = z.object({ now: z.number(), today: z.string() });
 
 /** Reads the figures inside the caller's transaction (one snapshot with the totals beside them). */
-export async function readDashboardFigures(tx: DatabaseTransactionConnection, table: (name: string) => FragmentSqlToken): Promise<DashboardFigures> {
+export async function readDashboardFigures(
+  tx: DatabaseTransactionConnection,
+  table: (name: string) => FragmentSqlToken,
+  /** kept: the read model has the top movers' windows (one made by the release before has not). */
+  { kept = true }: { kept?: boolean } = {},
+): Promise<DashboardFigures> {
   const clock = clockRow.parse(await tx.one(sql.unsafe`select now() as now, (now() at time zone 'utc')::date::text as today`));
   const perStore = (
     await tx.any(sql.unsafe`
@@ -93,7 +98,7 @@ export async function readDashboardFigures(tx: DatabaseTransactionConnection, ta
     stockValue: decimalText(stockValue),
     perStore,
     movements: await readMovements(tx, table, clock.today),
-    topMovers: { last24h: await readTopMovers(tx, table, 24), last7d: await readTopMovers(tx, table, 7 * 24) },
+    topMovers: { last24h: await readTopMovers(tx, table, 24, kept), last7d: await readTopMovers(tx, table, 7 * 24, kept) },
     generatedAt: new Date(clock.now).toISOString(),
   };
 }
@@ -120,7 +125,32 @@ async function readMovements(tx: DatabaseTransactionConnection, table: (name: st
   });
 }
 
-async function readTopMovers(tx: DatabaseTransactionConnection, table: (name: string) => FragmentSqlToken, hours: number) {
+/** The columns of `sku_movement_windows` kept for each window the dashboard shows. */
+const keptWindows: Record<number, { unitsIn: string; unitsOut: string }> = {
+  24: { unitsIn: 'units_in_24h', unitsOut: 'units_out_24h' },
+  [7 * 24]: { unitsIn: 'units_in_7d', unitsOut: 'units_out_7d' },
+};
+
+async function readTopMovers(tx: DatabaseTransactionConnection, table: (name: string) => FragmentSqlToken, hours: number, keptExist: boolean) {
+  const kept = keptExist ? keptWindows[hours] : undefined;
+  // The sums the projector keeps, while their clock is this hour: the top from the front
+  // of an index. A SKU whose row is not there yet (its item applied first from another
+  // partition) has no code to show: the sums over the hourly rows answer then, as when the
+  // clock is behind (no units moved since the hour began).
+  if (kept && (await tx.exists(sql.unsafe`select 1 from ${table('movement_window_clock')} where hour = date_trunc('hour', now(), 'UTC')`))) {
+    const unitsIn = sql.identifier(['w', kept.unitsIn]);
+    const unitsOut = sql.identifier(['w', kept.unitsOut]);
+    const top = await tx.any(sql.unsafe`
+      select t.sku_id, k.code, k.name, t.units_out, t.units_in
+        from (select w.sku_id, ${unitsOut} as units_out, ${unitsIn} as units_in
+                from ${table('sku_movement_windows')} w
+               where ${unitsOut} > 0 or ${unitsIn} > 0
+               order by ${unitsOut} desc, ${unitsIn} desc, w.sku_id
+               limit ${TOP}) t
+        left join ${table('skus')} k on k.id = t.sku_id
+       order by t.units_out desc, t.units_in desc, t.sku_id`);
+    if (top.every((row) => row['code'] !== null)) return top.map(toMover);
+  }
   const rows = await tx.any(sql.unsafe`
     select h.sku_id, k.code, k.name, sum(h.units_out)::bigint as units_out, sum(h.units_in)::bigint as units_in
       from ${table('sku_movements_hourly')} h join ${table('skus')} k on k.id = h.sku_id
@@ -128,8 +158,10 @@ async function readTopMovers(tx: DatabaseTransactionConnection, table: (name: st
      group by h.sku_id, k.code, k.name
      order by units_out desc, units_in desc, h.sku_id
      limit ${TOP}`);
-  return rows.map((raw) => {
-    const row = moverRow.parse(raw);
-    return { skuId: row.sku_id, code: row.code, name: row.name, unitsOut: row.units_out, unitsIn: row.units_in };
-  });
+  return rows.map(toMover);
+}
+
+function toMover(raw: Record<string, unknown>) {
+  const row = moverRow.parse(raw);
+  return { skuId: row.sku_id, code: row.code, name: row.name, unitsOut: row.units_out, unitsIn: row.units_in };
 }

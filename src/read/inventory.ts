@@ -109,8 +109,8 @@ const overallSpec: ListSpec = {
   fields: {
     ...skuFields,
     totalQuantity: { expr: sql.fragment`inv.total_quantity`, type: 'bigint', id: sql.fragment`inv.sku_id` },
-    storeCount: { expr: sql.fragment`inv.store_count`, type: 'integer' },
-    lowStockStoreCount: { expr: sql.fragment`inv.low_stock_store_count`, type: 'integer' },
+    storeCount: { expr: sql.fragment`inv.store_count`, type: 'integer', id: sql.fragment`inv.sku_id` },
+    lowStockStoreCount: { expr: sql.fragment`inv.low_stock_store_count`, type: 'integer', id: sql.fragment`inv.sku_id` },
   },
   defaultSort: 'code',
   id: sql.fragment`k.id`,

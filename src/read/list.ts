@@ -190,9 +190,17 @@ export async function listPage<T>(query: ListQuery, toItem: (row: Record<string,
   return { items: page.map((row) => toItem(row)), next };
 }
 
-/** `q`: a case-insensitive substring of any of the columns (no pattern characters: `%` matches `%`). */
+/** `needle` as a LIKE pattern matching it anywhere, its own `%`, `_` and `\` taken literally. */
+export const containsPattern = (needle: string): string => `%${needle.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+
+/**
+ * `q`: a case-insensitive substring of any of the columns (no pattern characters: `%` matches `%`).
+ * Written as `lower(column) like '%needle%'` rather than `strpos`: the same rows, and the
+ * form a trigram index on `lower(column)` answers (schema.sql), where strpos scans.
+ */
 export function textSearch(q: string | undefined, columns: readonly FragmentSqlToken[]): FragmentSqlToken | null {
   const needle = q?.trim();
   if (!needle) return null;
-  return or(columns.map((column) => sql.fragment`strpos(lower(${column}), lower(${needle})) > 0`));
+  const pattern = containsPattern(needle);
+  return or(columns.map((column) => sql.fragment`lower(${column}) like lower(${pattern})`));
 }

@@ -44,6 +44,7 @@ export const readApi: FastifyPluginAsyncZod<ReadApiOptions> = async (app, option
     cursors: new CursorCodec(options.cursorSecret),
     hot: options.hot ?? null,
     table: tableIn(schema),
+    schema,
   };
   await app.register(async (scope) => {
     scope.addHook('onRequest', scope.authenticate);

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { sql } from 'slonik';
+import { type DatabaseTransactionConnection, sql } from 'slonik';
 import { z } from 'zod/v4';
 import { principalOf } from '../shared/auth/plugin.js';
 import { requireRole } from '../shared/auth/principal.js';
@@ -53,7 +53,7 @@ const lowRow = z.object({
   low_stock_threshold: z.number(),
 });
 
-export const reportReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, { pool, table }) => {
+export const reportReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, { pool, table, schema }) => {
   app.get(
     '/api/reports/inventory',
     {
@@ -70,11 +70,15 @@ export const reportReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, 
       // Read in one transaction at one snapshot: the totals and the list agree with each other.
       return pool.transaction(async (tx) => {
         await tx.query(sql.unsafe`set transaction isolation level repeatable read, read only`);
+        const kept = await keptFiguresExist(tx, schema);
+        const skus = kept
+          ? sql.fragment`(select coalesce(sum(live_skus), 0) from ${table('catalog_totals')})::bigint`
+          : sql.fragment`(select count(*) from ${table('skus')} where not deleted)`;
         const totals = totalsRow.parse(
           await tx.one(sql.unsafe`
             select (select count(*) from ${table('stores')}) as stores,
                    (select count(*) from ${table('stores')} where status = 'open') as open_stores,
-                   (select count(*) from ${table('skus')} where not deleted) as skus,
+                   ${skus} as skus,
                    st.items, st.units, st.low_stock_items, st.out_of_stock_items,
                    (select coalesce(min(through), 0) from ${table('progress')})::text as read_position
               from (select coalesce(sum(items), 0)::bigint as items,
@@ -113,9 +117,22 @@ export const reportReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, 
             };
           }),
           readPosition: totals.read_position,
-          ...(await readDashboardFigures(tx, table)),
+          ...(await readDashboardFigures(tx, table, { kept })),
         };
       });
     },
   );
 };
+
+/**
+ * Whether the read model has the figures the projector keeps for the dashboard (the SKU
+ * counter, the top movers' windows). A read model made by the release before has not,
+ * until a projector has rebuilt it (read-model-upgrade.ts): the report then sums as that
+ * release did, so that a rolling deploy's new readers answer it meanwhile.
+ */
+async function keptFiguresExist(tx: DatabaseTransactionConnection, schema: string): Promise<boolean> {
+  const names = ['catalog_totals', 'sku_movement_windows', 'movement_window_clock'].map((name) => `${schema}.${name}`);
+  return z
+    .boolean()
+    .parse(await tx.oneFirst(sql.unsafe`select bool_and(to_regclass(name) is not null) from unnest(${sql.array(names, 'text')}) name`));
+}

@@ -14,6 +14,8 @@ export interface ReadContext {
   hot: RedisReadModel | null;
   /** A table of the read model, schema-qualified. */
   table(name: string): FragmentSqlToken;
+  /** The read model's schema (to ask whether a table exists: a model made by another release may lack one). */
+  schema: string;
 }
 
 export const tableIn =

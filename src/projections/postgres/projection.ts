@@ -64,7 +64,19 @@ export interface AppliedEvent {
  */
 export interface AppliedEventsProjection {
   name: string;
-  apply(tx: DatabaseTransactionConnection, schema: string, applied: readonly AppliedEvent[]): Promise<void>;
+  /**
+   * `changes`: each row the batch changed, as it was before the batch and after it (the
+   * same folds as `applied`, so also once only): what a projection keeping sums over rows
+   * adds the difference of, instead of summing the rows again.
+   */
+  apply(tx: DatabaseTransactionConnection, schema: string, applied: readonly AppliedEvent[], changes: readonly RowChange[]): Promise<void>;
+}
+
+/** A row a batch changed: its stream's category, the row before the batch (null: none yet) and after it. */
+export interface RowChange {
+  category: string;
+  before: ProjectedRow | null;
+  after: ProjectedRow;
 }
 
 export const idOfStream = (streamId: string): string => streamId.slice(streamId.indexOf('-') + 1);

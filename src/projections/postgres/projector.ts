@@ -3,7 +3,7 @@ import { z } from 'zod/v4';
 import type { BusBatch } from '../../shared/event-bus/port.js';
 import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js';
 import { parseEvent, type StockroomEvent, UnreadableEvent } from '../../shared/events/index.js';
-import type { AppliedEvent, ProjectedRow, ReadModelProjections, RowProjection } from './projection.js';
+import type { AppliedEvent, ProjectedRow, ReadModelProjections, RowChange, RowProjection } from './projection.js';
 import { READ_MODEL } from './read-model-schema.js';
 
 /**
@@ -125,6 +125,7 @@ export class PostgresProjector {
       ),
     );
     const applied: AppliedEvent[] = [];
+    const changes: RowChange[] = [];
     for (const projection of this.projections.rows) {
       const ids = [...streams.keys()].filter((id) => category(id) === projection.category && !stuck.has(id));
       if (ids.length === 0) continue;
@@ -133,7 +134,10 @@ export class PostgresProjector {
       for (const streamId of ids) {
         const folded = await this.fold(projection, current.get(streamId) ?? null, streamId, streams.get(streamId) ?? []);
         applied.push(...folded.applied);
-        if (folded.row && folded.row !== current.get(streamId)) changed.push(folded.row);
+        if (folded.row && folded.row !== current.get(streamId)) {
+          changed.push(folded.row);
+          changes.push({ category: projection.category, before: current.get(streamId) ?? null, after: folded.row });
+        }
         if (folded.failure) {
           failures.set(streamId, folded.failure);
           await this.markStuck(tx, folded.failure);
@@ -143,7 +147,7 @@ export class PostgresProjector {
     }
     if (applied.length > 0) {
       applied.sort((a, b) => (a.recorded.position < b.recorded.position ? -1 : a.recorded.position > b.recorded.position ? 1 : 0));
-      for (const projection of this.projections.appliedEvents) await projection.apply(tx, this.schema, applied);
+      for (const projection of this.projections.appliedEvents) await projection.apply(tx, this.schema, applied, changes);
     }
     return failures;
   }

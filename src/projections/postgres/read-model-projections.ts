@@ -1,4 +1,5 @@
 import type { ReadModelProjections } from './projection.js';
+import { catalogTotalsProjection } from './projections/catalog-totals.js';
 import { movementsProjection } from './projections/movements.js';
 import { skuProjection } from './projections/skus.js';
 import { stockProjection } from './projections/stock.js';
@@ -14,5 +15,5 @@ import { userProjection } from './projections/users.js';
  */
 export const readModelProjections: ReadModelProjections = {
   rows: [userProjection, storeProjection, skuProjection, stockProjection],
-  appliedEvents: [movementsProjection, storeTotalsProjection, stockLedgerProjection],
+  appliedEvents: [movementsProjection, storeTotalsProjection, stockLedgerProjection, catalogTotalsProjection],
 };

@@ -3,6 +3,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'slonik';
 import * as assert from 'uvu/assert';
 import { ensureReadModelSchema } from '../../../src/projections/postgres/read-model-schema.js';
+import { recountCatalogTotals } from '../../../src/projections/postgres/projections/catalog-totals.js';
 import { refreshStoreTotals } from '../../../src/projections/postgres/projections/store-totals.js';
 import { streamHistory } from '../../../src/read/history.js';
 import { readApi } from '../../../src/read/plugin.js';
@@ -206,6 +207,7 @@ export async function seedReadModel(harness: Harness): Promise<Seed> {
            count(*) filter (where not removed and quantity <= low_stock_threshold), max(position), max(updated_at)
       from read_model.stock group by sku_id`);
   await harness.db.pool.transaction((tx) => refreshStoreTotals(tx, RM, { items: stock, pricedSkuIds: [] }));
+  await harness.db.pool.transaction((tx) => recountCatalogTotals(tx, RM));
   await setProgress(harness, [100n, 150n, 120n]);
 
   return { manager, staff, auditor, staffStoreIds, otherStoreId: apiStores[2]!.id, users, stores, skus, stock };

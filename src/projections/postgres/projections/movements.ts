@@ -1,4 +1,5 @@
 import { type DatabaseTransactionConnection, sql } from 'slonik';
+import { z } from 'zod/v4';
 import type { StockroomEvent } from '../../../shared/events/index.js';
 import type { MovementReason } from '../../../shared/movement-reasons.js';
 import { itemOfStream } from '../../../shared/hot-model/keys.js';
@@ -65,6 +66,8 @@ export const movementsProjection: AppliedEventsProjection = {
       // A rebuild replays years: hours nobody will read are not written at all.
       if (recorded.recordedAt.getTime() >= hourlySince) addTo(hourly, `${movement.skuId}|${at.slice(0, 13)}:00:00Z`, movement);
     }
+    // The windows first: they read the hourly rows that leave them before any is pruned.
+    await addToWindows(tx, schema, hourly);
     await addDaily(tx, schema, daily);
     await addHourly(tx, schema, hourly);
   },
@@ -106,4 +109,64 @@ async function addHourly(tx: DatabaseTransactionConnection, schema: string, coun
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(sku_id uuid, hour timestamptz, units_in bigint, units_out bigint)
      order by sku_id, hour
     on conflict (sku_id, hour) do update set units_in = t.units_in + excluded.units_in, units_out = t.units_out + excluded.units_out`);
+}
+
+/**
+ * Keeps each SKU's sums over the top movers' windows (the clock's hour and the 23, or 167,
+ * before it). The clock row is locked first by every batch that moves units, so these rows
+ * change one batch at a time: the clock moves to the current hour (or to the latest hour of
+ * the batch, never back), the hours that left each window are subtracted from the hourly
+ * rows (still there: pruning keeps 8 days and runs after this), then the batch's hours that
+ * are inside the windows are added. Added to, so each movement must come once: the batch's
+ * applied events only, as for the other counters.
+ */
+async function addToWindows(tx: DatabaseTransactionConnection, schema: string, counters: Map<string, Counter>): Promise<void> {
+  if (counters.size === 0) return;
+  const clock = sql.identifier([schema, 'movement_window_clock']);
+  const windows = sql.identifier([schema, 'sku_movement_windows']);
+  const hourly = sql.identifier([schema, 'sku_movements_hourly']);
+  const rows = JSON.stringify(rowsOf(counters, ['sku_id', 'hour']));
+  const batch = sql.fragment`jsonb_to_recordset(${rows}::jsonb) as x(sku_id uuid, hour timestamptz, units_in bigint, units_out bigint)`;
+  await tx.query(sql.unsafe`insert into ${clock} (singleton, hour) values (true, date_trunc('hour', now(), 'UTC')) on conflict (singleton) do nothing`);
+  const { from, to } = z
+    .object({ from: z.number(), to: z.number() })
+    .parse(
+      await tx.one(sql.unsafe`
+        select extract(epoch from hour)::float8 as "from",
+               extract(epoch from greatest(hour, date_trunc('hour', now(), 'UTC'), (select max(hour) from ${batch})))::float8 as "to"
+          from ${clock} for update`),
+    );
+  if (to > from) {
+    const old = sql.fragment`to_timestamp(${from})`;
+    const now = sql.fragment`to_timestamp(${to})`;
+    await tx.query(sql.unsafe`
+      update ${windows} w set
+        units_in_24h = w.units_in_24h - l.in_24h, units_out_24h = w.units_out_24h - l.out_24h,
+        units_in_7d = w.units_in_7d - l.in_7d, units_out_7d = w.units_out_7d - l.out_7d
+      from (select sku_id,
+                   coalesce(sum(units_in) filter (where hour >= ${old} - interval '23 hours'), 0) as in_24h,
+                   coalesce(sum(units_out) filter (where hour >= ${old} - interval '23 hours'), 0) as out_24h,
+                   coalesce(sum(units_in) filter (where hour < ${now} - interval '167 hours'), 0) as in_7d,
+                   coalesce(sum(units_out) filter (where hour < ${now} - interval '167 hours'), 0) as out_7d
+              from ${hourly}
+             where hour >= ${old} - interval '167 hours' and hour < ${now} - interval '23 hours'
+             group by sku_id) l
+     where w.sku_id = l.sku_id`);
+    await tx.query(sql.unsafe`delete from ${windows} where units_in_7d = 0 and units_out_7d = 0 and units_in_24h = 0 and units_out_24h = 0`);
+    await tx.query(sql.unsafe`update ${clock} set hour = ${now}`);
+  }
+  const end = sql.fragment`to_timestamp(${Math.max(from, to)})`;
+  await tx.query(sql.unsafe`
+    insert into ${windows} as t (sku_id, units_in_24h, units_out_24h, units_in_7d, units_out_7d)
+    select sku_id,
+           coalesce(sum(units_in) filter (where hour >= ${end} - interval '23 hours'), 0),
+           coalesce(sum(units_out) filter (where hour >= ${end} - interval '23 hours'), 0),
+           sum(units_in), sum(units_out)
+      from ${batch}
+     where hour >= ${end} - interval '167 hours'
+     group by sku_id
+     order by sku_id
+    on conflict (sku_id) do update set
+      units_in_24h = t.units_in_24h + excluded.units_in_24h, units_out_24h = t.units_out_24h + excluded.units_out_24h,
+      units_in_7d = t.units_in_7d + excluded.units_in_7d, units_out_7d = t.units_out_7d + excluded.units_out_7d`);
 }
