@@ -36,6 +36,16 @@ export function readForProjection(recorded: RecordedEvent): StockroomEvent {
 const category = (streamId: string) => streamId.slice(0, Math.max(0, streamId.indexOf('-')));
 
 /**
+ * Events applied in one transaction at most. Each event may take up to three advisory locks
+ * (its stream, its SKU's summary, its store totals' SKU), held to the commit, and PostgreSQL's
+ * lock table is shared by the whole server (max_locks_per_transaction 64 × 100 connections by
+ * default, about 6,400): a batch of 5,000 items of one store ran out of it ("out of shared
+ * memory"), and a batch that always fails would stop its partition for good. Kafka hands over
+ * up to a megabyte a partition, a rebuild pages of 5,000.
+ */
+export const EVENTS_PER_TRANSACTION = 1_000;
+
+/**
  * Applies batches of events to the PostgreSQL read model, set-wise: one read of the rows a
  * batch touches, the events folded in memory, one upsert per table, in one transaction with
  * the partition's progress. A repeat (revision at or below the row's) changes nothing; a
@@ -68,10 +78,17 @@ export class PostgresProjector {
   }
 
   async applyBatch(batch: BusBatch): Promise<void> {
-    await this.pool.transaction(async (tx) => {
-      await tx.query(sql.unsafe`select pg_advisory_xact_lock_shared(hashtext(${READ_MODEL_LOCK}))`);
-      await this.applyWithin(tx, batch);
-    });
+    // In transactions of at most EVENTS_PER_TRANSACTION events, the first ones first: each
+    // records the partition through its own last event, the last one through the batch's.
+    const { events } = batch;
+    for (let start = 0; start === 0 || start < events.length; start += EVENTS_PER_TRANSACTION) {
+      const chunk = events.slice(start, start + EVENTS_PER_TRANSACTION);
+      const through = start + EVENTS_PER_TRANSACTION >= events.length ? batch.through : chunk.at(-1)!.position;
+      await this.pool.transaction(async (tx) => {
+        await tx.query(sql.unsafe`select pg_advisory_xact_lock_shared(hashtext(${READ_MODEL_LOCK}))`);
+        await this.applyWithin(tx, { ...batch, events: chunk, through });
+      });
+    }
   }
 
   /** The same, inside a transaction the caller holds (a rebuild's swap). */
