@@ -191,6 +191,7 @@ export class CommandHandler {
     let fresh = !hit || context.ifMatch !== undefined;
     let current = fresh ? await this.load(aggregate, streamId) : hit!;
     const deadline = Date.now() + this.contentionDeadlineMs;
+    let races = 0;
     for (let attempt = 1; ; attempt += 1) {
       if (context.ifMatch !== undefined && context.ifMatch !== current.revision) {
         throw new VersionConflict(streamId, current.revision);
@@ -230,9 +231,15 @@ export class CommandHandler {
         return { ...next, events, written: true };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevision)) throw error;
+        // Decided on a cached state that another process had moved past: no one is racing
+        // us, the cache was behind. Catch up and decide again at once. Only a loss on the
+        // truth is a race, and races back off.
         if (context.ifMatch === undefined) {
           if (Date.now() >= deadline) throw new Contended(streamId, attempt);
-          await sleep(Math.min(backoffDelayMs(attempt, CONTENTION_BACKOFF), Math.max(0, deadline - Date.now())));
+          if (fresh) {
+            races += 1;
+            await sleep(Math.min(backoffDelayMs(races, CONTENTION_BACKOFF), Math.max(0, deadline - Date.now())));
+          }
         }
         current = await this.catchUp(aggregate, streamId, current);
         fresh = true;
