@@ -46,6 +46,7 @@ import { createRedis, type Redis } from '../src/shared/redis.js';
 import { RedisProjector } from '../src/projections/redis/projector.js';
 import type { BenchConfig } from './support/config.js';
 import { benchBus, deleteTopic, messagesOnTopic, NO_BROKER } from './support/kafka.js';
+import { deleteKeys } from './support/redis-keys.js';
 import { WATERMARK_INTERVAL_MS } from '../src/shared/event-bus/kafka.js';
 import { copyFrom } from './support/copy.js';
 import { cpuBetween, cpuSnapshot } from './support/cpu.js';
@@ -161,25 +162,6 @@ async function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
       resolve();
     });
   });
-}
-
-/** Deletes every key under the bench's prefix (a client without prefix, SCAN + UNLINK). */
-async function deleteKeys(url: string, keyPrefix: string): Promise<void> {
-  const redis = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (found.length > 0) await redis.unlink(...found);
-    } while (cursor !== '0');
-  } catch (error) {
-    progress(`${SECTION}: could not delete the Redis keys ${keyPrefix}*: ${describeError(error)}`);
-  } finally {
-    redis.disconnect();
-  }
 }
 
 const readModelRow = z.object({ items: z.bigint(), units: z.bigint().nullable(), through: z.bigint().nullable() });
@@ -931,7 +913,7 @@ export async function runProjections(config: BenchConfig): Promise<BenchRow[]> {
     rows.push(failedRow({ section: SECTION, scenario: 'catch-up', subject: 'database', workers: 1 }, describeError(error)));
   } finally {
     client.disconnect();
-    await deleteKeys(config.redisUrl, keyPrefix);
+    await deleteKeys(config.redisUrl, keyPrefix, SECTION);
   }
   if (config.catchupAppended > 0) rows.push(...(await catchUpAppended(config)));
   return rows;
