@@ -36,7 +36,7 @@ import { stockItems } from '../src/write/aggregates.js';
 import { CommandHandler } from '../src/write/command-handler.js';
 import { stockItemStream } from '../src/write/streams.js';
 import type { BenchConfig } from './support/config.js';
-import { copyFrom, copyTo } from './support/copy.js';
+import { copyFrom, copyTo, recordStreamRevisions } from './support/copy.js';
 import { cpuBetween, cpuSnapshot } from './support/cpu.js';
 import { type BenchDatabase, checkpoint, withFreshDatabase } from './support/database.js';
 import { cpuSplit, describeCannon, runCannon, startServer } from './support/http.js';
@@ -139,11 +139,7 @@ async function seed(database: BenchDatabase, history: StockHistory): Promise<See
   try {
     progress(`${SECTION}: COPY of ${count(total)} events (1 store, ${SKUS} SKUs, 365 days) into es_events`);
     await copyFrom(client, ES_EVENTS_COPY, reporting(history.chunks(ROWS_PER_CHUNK), total));
-    const streams = history.streamRevisions();
-    await client.query('insert into es_streams (stream_id, revision) select * from unnest($1::text[], $2::bigint[])', [
-      streams.map((stream) => stream.stream),
-      streams.map((stream) => stream.revision),
-    ]);
+    await recordStreamRevisions(client, history.streamRevisions());
     await client.query('analyze');
   } finally {
     await client.end();

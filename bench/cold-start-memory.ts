@@ -14,16 +14,15 @@ import { availableParallelism } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { migrate } from '../src/shared/db/migrate.js';
-import { createDatabasePool } from '../src/shared/db/pool.js';
 import type { BenchConfig } from './support/config.js';
-import { copyFrom } from './support/copy.js';
+import { copyFrom, recordStreamRevisions } from './support/copy.js';
 import { checkpoint, withFreshDatabase } from './support/database.js';
 import { startServer } from './support/http.js';
 import { LatencyHistogram } from './support/latency.js';
 import { describeError, progress } from './support/progress.js';
 import { type BenchRow, failedRow, toRow } from './support/report.js';
 import { ES_EVENTS_COPY, stockHistory } from './support/stock-history.js';
-import { managerToken } from './support/stockroom.js';
+import { managerTokenAt } from './support/stockroom.js';
 import { cpuBetween, cpuSnapshot } from './support/cpu.js';
 
 const SECTION = 'cold-start';
@@ -53,19 +52,12 @@ export async function memoryRows(config: BenchConfig): Promise<BenchRow[]> {
       await client.connect();
       try {
         await copyFrom(client, ES_EVENTS_COPY, history.chunks(5_000));
-        const streams = history.streamRevisions();
-        await client.query('insert into es_streams (stream_id, revision) select * from unnest($1::text[], $2::bigint[])', [streams.map((stream) => stream.stream), streams.map((stream) => stream.revision)]);
+        await recordStreamRevisions(client, history.streamRevisions());
         await client.query('analyze');
       } finally {
         await client.end();
       }
-      const pool = await createDatabasePool(database.url, { maximumPoolSize: 2 });
-      let token: string;
-      try {
-        token = await managerToken(pool);
-      } finally {
-        await pool.end();
-      }
+      const token = await managerTokenAt(database.url);
       await checkpoint(database.url);
       const server = await startServer({ kind: 'app', databaseUrl: database.url, roles: 'write-api' });
       try {

@@ -23,7 +23,6 @@
  * process count to the next.
  */
 import { migrate } from '../src/shared/db/migrate.js';
-import { createDatabasePool } from '../src/shared/db/pool.js';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { classicSchema } from './support/classic-server.js';
@@ -33,7 +32,7 @@ import { api, cpuSplit, describeCannon, emptyRouteRow, runCannon, type ServerPro
 import { describeError, progress } from './support/progress.js';
 import { deleteKeys, redisReachable } from './support/redis-keys.js';
 import { type BenchRow, compareTo, failedRow, formatGoals, p99Goal, rateGoal, type Section, toRow } from './support/report.js';
-import { inParallel, managerToken } from './support/stockroom.js';
+import { inParallel, managerTokenAt } from './support/stockroom.js';
 
 const SECTION = 'http-write';
 const EMPTY = 'empty fastify route';
@@ -152,13 +151,7 @@ export async function runHttpWrite(config: BenchConfig): Promise<BenchRow[]> {
   try {
     await withFreshDatabase('http_write', async (database) => {
       await migrate(database.url);
-      const pool = await createDatabasePool(database.url, { maximumPoolSize: 2 });
-      let token: string;
-      try {
-        token = await managerToken(pool);
-      } finally {
-        await pool.end();
-      }
+      const token = await managerTokenAt(database.url);
       let seeded: Seeded;
       const seeder = await startServer({ kind: 'app', databaseUrl: database.url, roles: 'write-api' });
       try {

@@ -48,7 +48,7 @@ import type { BenchConfig } from './support/config.js';
 import { benchBus, deleteTopic, messagesOnTopic, NO_BROKER } from './support/kafka.js';
 import { deleteKeys } from './support/redis-keys.js';
 import { WATERMARK_INTERVAL_MS } from '../src/shared/event-bus/kafka.js';
-import { copyFrom } from './support/copy.js';
+import { copyFrom, recordStreamRevisions } from './support/copy.js';
 import { cpuBetween, cpuSnapshot } from './support/cpu.js';
 import { type BenchDatabase, checkpoint, withFreshDatabase } from './support/database.js';
 import { cpuSplit, describeCannon, emptyRouteRow, runCannon, type ServerProcess, startServer } from './support/http.js';
@@ -60,7 +60,7 @@ import { serverCpuProbe } from './support/server-cpu.js';
 import { appendHistory } from './support/appended-history.js';
 import { naiveConnections, naiveProjector } from './support/naive-projector.js';
 import { ES_EVENTS_COPY, historyShape, type StockHistory, stockHistory, stockRowChunks } from './support/stock-history.js';
-import { benchConfig, JWT_SECRET, managerToken } from './support/stockroom.js';
+import { benchConfig, JWT_SECRET, managerToken, managerTokenAt } from './support/stockroom.js';
 import { readModelProjections } from '../src/projections/postgres/read-model-projections.js';
 
 const SECTION = 'projections';
@@ -181,11 +181,7 @@ async function catchUp(config: BenchConfig, database: BenchDatabase, history: St
     progress(`${SECTION}: loading ${count(total)} events (${history.shape.stores} stores, ${count(history.items.length)} items) into es_events with COPY, bypassing es_append`);
     const began = performance.now();
     const loaded = await copyFrom(client, ES_EVENTS_COPY, reporting(history.chunks(ROWS_PER_CHUNK), total, 'es_events:'));
-    const streams = history.streamRevisions();
-    await client.query('insert into es_streams (stream_id, revision) select * from unnest($1::text[], $2::bigint[])', [
-      streams.map((stream) => stream.stream),
-      streams.map((stream) => stream.revision),
-    ]);
+    await recordStreamRevisions(client, history.streamRevisions());
     const seconds = (performance.now() - began) / 1000;
     loadNote = `loaded by COPY in ${seconds.toFixed(1)} s (${count(loaded / seconds)} events/s, es_events with its 3 indexes)`;
     progress(`${SECTION}: ${loadNote}`);
@@ -548,13 +544,7 @@ async function pointReads(config: BenchConfig, database: BenchDatabase, history:
   ];
 
   try {
-    const pool = await createDatabasePool(database.url, { maximumPoolSize: 2 });
-    let token: string;
-    try {
-      token = await managerToken(pool);
-    } finally {
-      await pool.end();
-    }
+    const token = await managerTokenAt(database.url);
     const headers = { authorization: `Bearer ${token}` };
     for (const { subject, kind, paths, check, note, redis } of cells) {
       try {

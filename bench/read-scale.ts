@@ -27,7 +27,7 @@ import { rebuildReadModel } from '../src/projections/postgres/rebuild.js';
 import { migrate } from '../src/shared/db/migrate.js';
 import { createDatabasePool } from '../src/shared/db/pool.js';
 import { PostgresEventStore } from '../src/shared/event-store/postgres/index.js';
-import { copyFrom } from './support/copy.js';
+import { copyFrom, recordStreamRevisions } from './support/copy.js';
 import { cpuBetween, cpuSnapshot } from './support/cpu.js';
 import { type BenchDatabase, createBenchDatabase } from './support/database.js';
 import { type ServerProcess, startServer } from './support/http.js';
@@ -143,11 +143,7 @@ export async function seedReadScale(database: BenchDatabase, rows: number): Prom
       }
     };
     await copyFrom(client, ES_EVENTS_COPY, chunks());
-    const streams = history.streamRevisions();
-    await client.query('insert into es_streams (stream_id, revision) select * from unnest($1::text[], $2::bigint[])', [
-      streams.map((stream) => stream.stream),
-      streams.map((stream) => stream.revision),
-    ]);
+    await recordStreamRevisions(client, history.streamRevisions());
     await client.query('analyze');
   } finally {
     await client.end();

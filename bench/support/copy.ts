@@ -71,6 +71,17 @@ class CopyIn {
   handleCopyData(): void {}
 }
 
+/**
+ * After a COPY into es_events: each stream's last revision into es_streams, as es_append
+ * keeps it, so that appends after the load check against the streams the COPY wrote.
+ */
+export async function recordStreamRevisions(client: pg.Client | pg.PoolClient, streams: readonly { stream: string; revision: number }[]): Promise<void> {
+  await client.query('insert into es_streams (stream_id, revision) select * from unnest($1::text[], $2::bigint[])', [
+    streams.map((stream) => stream.stream),
+    streams.map((stream) => stream.revision),
+  ]);
+}
+
 /** Runs `statement` (a `COPY ... FROM STDIN`) feeding it `chunks`; resolves with the rows copied. */
 export function copyFrom(client: pg.Client | pg.PoolClient, statement: string, chunks: AsyncIterable<string> | Iterable<string>): Promise<number> {
   return new Promise((resolve, reject) => {

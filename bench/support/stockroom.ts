@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/shared/config.js';
-import type { DatabasePool } from '../../src/shared/db/pool.js';
+import { createDatabasePool, type DatabasePool } from '../../src/shared/db/pool.js';
 import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
 import { ensureFirstManager } from '../../src/write/first-manager.js';
 
@@ -24,6 +24,16 @@ export const benchConfig = (roles: string, extra: Record<string, string> = {}) =
  * in-process through fastify.inject) on a write-api app of its own: a read-api server
  * built with the same secret accepts the token.
  */
+/** The same for a database the caller holds no pool of: one of two connections, for the login only. */
+export async function managerTokenAt(databaseUrl: string): Promise<string> {
+  const pool = await createDatabasePool(databaseUrl, { maximumPoolSize: 2 });
+  try {
+    return await managerToken(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
 export async function managerToken(pool: DatabasePool): Promise<string> {
   const eventStore = new PostgresEventStore(pool);
   const app = await buildApp({ config: benchConfig('write-api'), pool, eventStore, jwtSecret: JWT_SECRET, logger: false });

@@ -9,24 +9,15 @@ import { ConfigError } from '../../src/shared/config.js';
 import { fromWire, toWire } from '../../src/shared/event-bus/message.js';
 import { connectKurrentDb } from '../../src/shared/event-store/kurrentdb/connect.js';
 import { event } from '../contract/event-store.contract.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { type KurrentDbGrpcDouble, startKurrentDbGrpcDouble } from '../support/kurrentdb-grpc-double.js';
+import { startKurrentDbGrpcDouble } from '../support/kurrentdb-grpc-double.js';
+import { type KurrentDbOnDouble, startKurrentDbOnDouble, stopKurrentDbOnDouble } from '../support/kurrentdb-on-double.js';
 
 // What the KurrentDB adapter adds to the contract: its index of event ids, and its
 // subscription's life across a dropped connection. Against the test double of the server.
-const test = suite<{ double: KurrentDbGrpcDouble; db: TestDatabase; client: KurrentDBClient; store: KurrentDbEventStore }>('KurrentDB adapter');
+const test = suite<KurrentDbOnDouble>('KurrentDB adapter');
 
-test.before.each(async (context) => {
-  context.double = await startKurrentDbGrpcDouble();
-  context.db = await createTestDatabase('kurrent_adapter');
-  context.client = KurrentDBClient.connectionString(context.double.url);
-  context.store = new KurrentDbEventStore(context.client, context.db.pool);
-});
-test.after.each(async ({ client, double, db }) => {
-  await client.dispose();
-  await double.stop();
-  await db.drop();
-});
+test.before.each(async (context) => void Object.assign(context, await startKurrentDbOnDouble('kurrent_adapter')));
+test.after.each(stopKurrentDbOnDouble);
 
 const waitFor = async (check: () => boolean, ms = 5_000) => {
   const deadline = Date.now() + ms;

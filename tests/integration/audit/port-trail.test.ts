@@ -1,27 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { KurrentDBClient } from '@kurrent/kurrentdb-client';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { eventStoreAuditTrail } from '../../../src/read/audit/port-trail.js';
-import { KurrentDbEventStore } from '../../../src/shared/event-store/kurrentdb/index.js';
 import type { EventToAppend } from '../../../src/shared/event-store/port.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
-import { type KurrentDbGrpcDouble, startKurrentDbGrpcDouble } from '../../support/kurrentdb-grpc-double.js';
+import { type KurrentDbOnDouble, startKurrentDbOnDouble, stopKurrentDbOnDouble } from '../../support/kurrentdb-on-double.js';
 
 /** The audit trail through the port, as EVENT_STORE=eventstoredb serves it (against the KurrentDB test double). */
-const test = suite<{ double: KurrentDbGrpcDouble; db: TestDatabase; client: KurrentDBClient; store: KurrentDbEventStore }>('audit trail through the event store port');
+const test = suite<KurrentDbOnDouble>('audit trail through the event store port');
 
-test.before.each(async (context) => {
-  context.double = await startKurrentDbGrpcDouble();
-  context.db = await createTestDatabase('port_trail');
-  context.client = KurrentDBClient.connectionString(context.double.url);
-  context.store = new KurrentDbEventStore(context.client, context.db.pool);
-});
-test.after.each(async ({ client, double, db }) => {
-  await client.dispose();
-  await double.stop();
-  await db.drop();
-});
+test.before.each(async (context) => void Object.assign(context, await startKurrentDbOnDouble('port_trail')));
+test.after.each(stopKurrentDbOnDouble);
 
 const by = (actor: string, type: string): EventToAppend => ({
   id: randomUUID(),
