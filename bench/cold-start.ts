@@ -243,7 +243,7 @@ export const coldStartSection: Section = {
   legend:
     'p50/p99 over the restarts (each a new CommandHandler, its cache empty), one AdjustStock each, append included. ' +
     'ops/s is 1000 / mean latency. Client CPU µs/op: the bench process (the handler) per first command. ' +
-    'Memory rows: the RSS of a write-api server process, read from /proc, after that many commands over that many items.',
+    'Memory rows: a write-api server process after that many commands over that many items: its RSS (/proc), and its heap after a full GC (what it keeps alive), in the note.',
   async run({ config }) {
     const rows: BenchRow[] = [];
     for (const events of config.coldSizes) {

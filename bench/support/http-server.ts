@@ -13,9 +13,12 @@
  *
  * It listens on 127.0.0.1, a free port, sends {port} to the parent over IPC, answers
  * "stats" with {stats: {conflicts}} (appends of the app that lost a race to another
- * process, counted around its event store), and closes on "stop" (or when the parent
+ * process, counted around its event store), "memory" with {memory} (process.memoryUsage()
+ * after a full GC), and closes on "stop" (or when the parent
  * goes away).
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import Fastify, { LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod/v4';
@@ -89,6 +92,16 @@ async function appServer(spec: Extract<ServerSpec, { kind: 'app' }>) {
   };
 }
 
+/** A full GC first (V8's gc made reachable without --expose-gc on the command line), then process.memoryUsage(). */
+function memoryAfterGc(): { rss: number; heapUsed: number; heapTotal: number; external: number } {
+  setFlagsFromString('--expose-gc');
+  const gc: unknown = runInNewContext('gc');
+  if (typeof gc !== 'function') throw new Error('V8 gave no gc function');
+  gc();
+  const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+  return { rss, heapUsed, heapTotal, external };
+}
+
 async function main(): Promise<void> {
   const spec = serverSpec.parse(JSON.parse(process.env.BENCH_SERVER ?? 'null'));
   const { app, close } = spec.kind === 'empty' ? await emptyServer() : spec.kind === 'classic' ? await classicServer(spec) : await appServer(spec);
@@ -106,6 +119,7 @@ async function main(): Promise<void> {
   process.on('message', (message) => {
     if (message === 'stop') void stop();
     if (message === 'stats') process.send?.({ stats });
+    if (message === 'memory') process.send?.({ memory: memoryAfterGc() });
   });
   process.on('disconnect', () => void stop());
   process.send?.({ port: address.port });

@@ -19,12 +19,45 @@ export interface ServerProcess {
   cpuMicros(): number | null;
   /** Appends of the app that lost a race to another writer so far (0 for a server without an event store). */
   conflicts(): Promise<number>;
+  /** The server's memory after a full garbage collection: what it keeps alive, apart from what it has not yet freed. */
+  memory(): Promise<ServerMemory>;
   stop(): Promise<void>;
 }
+
+/** Bytes, from process.memoryUsage() in the server right after a full GC. */
+export interface ServerMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
 
 const serverFile = fileURLToPath(new URL('./http-server.ts', import.meta.url));
 const listening = z.object({ port: z.int().positive() });
 const statsReply = z.object({ stats: z.object({ conflicts: z.int().nonnegative() }) });
+const memoryReply = z.object({
+  memory: z.object({ rss: z.number().nonnegative(), heapUsed: z.number().nonnegative(), heapTotal: z.number().nonnegative(), external: z.number().nonnegative() }),
+});
+
+/** Sends the server a question over IPC and waits (5 s at most) for the first message its reply schema accepts. */
+function ask<T>(child: ChildProcess, question: string, reply: z.ZodType<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.off('message', onMessage);
+      reject(new Error(`the bench server did not answer "${question}" within 5 s`));
+    }, 5_000);
+    const onMessage = (message: unknown) => {
+      const parsed = reply.safeParse(message);
+      if (!parsed.success) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(parsed.data);
+    };
+    child.on('message', onMessage);
+    child.send(question);
+  });
+}
 
 /** Starts bench/support/http-server.ts in a child process (node --import tsx) and waits until it listens. */
 export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
@@ -53,22 +86,8 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
     url: `http://127.0.0.1:${port}`,
     pid,
     cpuMicros: () => processCpuMicros(pid),
-    conflicts: () =>
-      new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          child.off('message', onMessage);
-          reject(new Error('the bench server did not answer "stats" within 5 s'));
-        }, 5_000);
-        const onMessage = (message: unknown) => {
-          const parsed = statsReply.safeParse(message);
-          if (!parsed.success) return;
-          clearTimeout(timer);
-          child.off('message', onMessage);
-          resolve(parsed.data.stats.conflicts);
-        };
-        child.on('message', onMessage);
-        child.send('stats');
-      }),
+    conflicts: async () => (await ask(child, 'stats', statsReply)).stats.conflicts,
+    memory: async () => (await ask(child, 'memory', memoryReply)).memory,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       if (child.connected) child.send('stop');
