@@ -864,7 +864,7 @@ async function freshness(config: BenchConfig, watermarkIntervalMs: number): Prom
           freshRow(input(subjects.forwarded, true), histograms.forwarded, 0, null, `forwarder checkpoint ≥ position; ${pollNote}`),
           freshRow(input(subjects.first, true), histograms.first, 0, null, `max(through) of read_model.progress ≥ position; ${pollNote}`),
           freshRow(input(subjects.watermark), histograms.watermark, errors, firstError, `min(through) of read_model.progress ≥ position; ${samples} PATCHes; ${pollNote}; ${idleNote}`),
-          freshRow(input(subjects.api), histograms.api, apiErrors, apiFirstError, `PATCH answer → GET answer with the new quantity; ${apiSamples} PATCHes; the API polls every 10 ms`),
+          freshRow(input(subjects.api), histograms.api, apiErrors, apiFirstError, `PATCH answer → GET answer with the new quantity; ${apiSamples} PATCHes; the API polls every 5 ms (one query for all waiting requests)`),
           freshRow(input(`${subjects.watermark}, under load`), loaded.watermark, loadedErrors, loadedFirstError, `${loaded.watermark.count} PATCHes timed; ${loadNote}`),
           freshRow(input(`${subjects.api}, under load`), loaded.api, 0, null, `${loaded.api.count} PATCHes timed; errors counted in the row above`),
         ];
