@@ -46,6 +46,7 @@ import { createRedis, type Redis } from '../src/shared/redis.js';
 import { RedisProjector } from '../src/projections/redis/projector.js';
 import type { BenchConfig } from './support/config.js';
 import { benchBus, deleteTopic, messagesOnTopic, NO_BROKER } from './support/kafka.js';
+import { type Hops, TracingBus } from './support/bus-trace.js';
 import { deleteKeys } from './support/redis-keys.js';
 import { WATERMARK_INTERVAL_MS } from '../src/shared/event-bus/kafka.js';
 import { copyFrom, recordStreamRevisions } from './support/copy.js';
@@ -668,6 +669,8 @@ async function freshness(config: BenchConfig, watermarkIntervalMs: number): Prom
       const pool: DatabasePool = await createDatabasePool(database.url);
       const store = new PostgresEventStore(pool);
       const bus = benchBus(FRESHNESS_SECTION, brokers, topic, partitions, watermarkIntervalMs);
+      // The forwarder and the projector go through it: each hop of a command timed.
+      const traced = new TracingBus(bus);
       let forwarder: Forwarder | null = null;
       let projector: BusSubscription | null = null;
       const app = await buildApp({ config: benchConfig('write-api,read-api'), pool, eventStore: store, jwtSecret: JWT_SECRET, logger: false });
@@ -675,9 +678,9 @@ async function freshness(config: BenchConfig, watermarkIntervalMs: number): Prom
       try {
         // The loop of startBackground, with a topic and a consumer group of the bench's own.
         await bus.ensureTopic();
-        forwarder = new Forwarder({ store, bus, pool, databaseUrl: database.url, log: quiet });
+        forwarder = new Forwarder({ store, bus: traced, pool, databaseUrl: database.url, log: quiet });
         forwarder.start();
-        projector = await startPostgresProjector({ bus, pool, store, projections: readModelProjections, log: quiet, group });
+        projector = await startPostgresProjector({ bus: traced, pool, store, projections: readModelProjections, log: quiet, group });
         const token = await managerToken(pool);
         const headers = { authorization: `Bearer ${token}` };
         const post = async <T>(url: string, payload: object): Promise<T> => {
@@ -736,6 +739,8 @@ async function freshness(config: BenchConfig, watermarkIntervalMs: number): Prom
           return `${messages} messages for ${events} events (${(messages / Math.max(1, events)).toFixed(2)} per event)`;
         };
         const afterSeed = await topicCount();
+        traced.clear();
+        const timed: { position: bigint; answeredAt: number }[] = [];
         const samples = config.freshnessSamples;
         progress(`${FRESHNESS_SECTION}: ${samples} commands, polling the watermark every ~1 ms`);
         for (let index = 0; index < samples; index += 1) {
@@ -743,6 +748,7 @@ async function freshness(config: BenchConfig, watermarkIntervalMs: number): Prom
           await sleep(Math.random() * 20);
           try {
             const command = await patch();
+            timed.push(command);
             const seen = { forwarded: false, first: false };
             const deadline = command.answeredAt + 10_000;
             for (;;) {
@@ -777,6 +783,7 @@ async function freshness(config: BenchConfig, watermarkIntervalMs: number): Prom
           await sleep(Math.random() * 20);
           try {
             const command = await patch();
+            timed.push(command);
             const response = await app.inject({ method: 'GET', url: command.url, headers: { ...headers, 'x-min-position': command.position.toString() } });
             const elapsed = performance.now() - command.answeredAt;
             if (response.statusCode !== 200) throw new Error(`GET: ${response.statusCode} ${response.body.slice(0, 200)}`);
@@ -790,6 +797,8 @@ async function freshness(config: BenchConfig, watermarkIntervalMs: number): Prom
         }
         // What the policy costs the topic: every message on it, against the events they carry.
         await sleep(2 * WATERMARK_INTERVAL_MS);
+        const hopRows = hopHistograms(traced, timed);
+        for (const { subject, histogram } of hopRows) progress(`${FRESHNESS_SECTION}: ${subject}: p50 ${histogram.summary().p50.toFixed(1)} ms, p99 ${histogram.summary().p99.toFixed(1)} ms`);
         const afterIdle = await topicCount();
         const idleNote = `topic: ${perEvent(afterSeed, afterIdle)}`;
         progress(`${FRESHNESS_SECTION}: ${policy}, one at a time: ${idleNote}`);
@@ -851,10 +860,11 @@ async function freshness(config: BenchConfig, watermarkIntervalMs: number): Prom
 
         const pollNote = 'polled with one query every ~1 ms';
         return [
+          ...hopRows.map(({ subject, histogram, note }) => freshRow(input(subject, true), histogram, 0, null, note)),
           freshRow(input(subjects.forwarded, true), histograms.forwarded, 0, null, `forwarder checkpoint ≥ position; ${pollNote}`),
           freshRow(input(subjects.first, true), histograms.first, 0, null, `max(through) of read_model.progress ≥ position; ${pollNote}`),
           freshRow(input(subjects.watermark), histograms.watermark, errors, firstError, `min(through) of read_model.progress ≥ position; ${samples} PATCHes; ${pollNote}; ${idleNote}`),
-          freshRow(input(subjects.api), histograms.api, apiErrors, apiFirstError, `PATCH answer → GET answer with the new quantity; ${apiSamples} PATCHes; the API polls every 10 ms`),
+          freshRow(input(subjects.api), histograms.api, apiErrors, apiFirstError, `PATCH answer → GET answer with the new quantity; ${apiSamples} PATCHes; the API polls every 5 ms (one query for all waiting requests)`),
           freshRow(input(`${subjects.watermark}, under load`), loaded.watermark, loadedErrors, loadedFirstError, `${loaded.watermark.count} PATCHes timed; ${loadNote}`),
           freshRow(input(`${subjects.api}, under load`), loaded.api, 0, null, `${loaded.api.count} PATCHes timed; errors counted in the row above`),
         ];
@@ -873,6 +883,35 @@ async function freshness(config: BenchConfig, watermarkIntervalMs: number): Prom
   } finally {
     await deleteTopic(SECTION, brokers, topic, group);
   }
+}
+
+const hopSubjects: [keyof Hops, string][] = [
+  ['publishStarted', 'hop: the forwarder hands it to the bus'],
+  ['published', 'hop: Kafka acknowledged it'],
+  ['firstArrived', "hop: the first partition's batch reaches the projector"],
+  ['lastArrived', "hop: the last partition's batch reaches the projector"],
+  ['lastApplied', "hop: the last partition's batch applied"],
+];
+
+/** Per hop, ms from the command's answer, over the one-at-a-time commands (watermark and GET). */
+function hopHistograms(traced: TracingBus, timed: readonly { position: bigint; answeredAt: number }[]) {
+  const rows = hopSubjects.map(([key, subject]) => {
+    const histogram = new LatencyHistogram();
+    for (const command of timed) {
+      const at = traced.hops(command.position)[key];
+      if (at !== null) histogram.record(Math.max(0, at - command.answeredAt));
+    }
+    return { subject, histogram, note: `${histogram.count} of ${timed.length} commands; timed in the bench's bus wrapper (bench/support/bus-trace.ts)` };
+  });
+  const { withEvents, watermarkOnly } = traced.applyTimes();
+  const spans = (values: number[]) => {
+    const histogram = new LatencyHistogram();
+    for (const value of values) histogram.record(value);
+    return histogram;
+  };
+  rows.push({ subject: 'apply: a batch with events (ms in onBatch)', histogram: spans(withEvents), note: `${withEvents.length} batches` });
+  rows.push({ subject: 'apply: a watermark-only batch (ms in onBatch)', histogram: spans(watermarkOnly), note: `${watermarkOnly.length} batches` });
+  return rows;
 }
 
 /** Removes the bench's topic and consumer group from the shared broker. */

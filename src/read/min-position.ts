@@ -40,11 +40,24 @@ export interface MinPositionOptions {
   pollIntervalMs?: number;
 }
 
-const progressRow = z.object({ partition: z.number().int(), through: z.bigint() });
+const snapshotRow = z.union([
+  z.object({ partition: z.number().int(), through: z.bigint(), stuck: z.null() }),
+  z.object({ partition: z.null(), through: z.null(), stuck: z.string() }),
+]);
 
-/** How far the read model has applied each partition of the bus. */
+/**
+ * The read model as one statement saw it: how far it has applied each partition of the bus,
+ * and the streams it stopped on. One snapshot, because the projector marks a stream stuck
+ * and moves the partition past its event in one transaction: a stuck check and a progress
+ * read taken apart could see the progress without the mark, and answer stale.
+ */
+export interface ReadModelSnapshot {
+  progress: Map<number, bigint>;
+  stuck: ReadonlySet<string>;
+}
+
 class Watermark {
-  private inFlight: Promise<Map<number, bigint>> | null = null;
+  private inFlight: Promise<ReadModelSnapshot> | null = null;
 
   constructor(
     private readonly pool: DatabasePool,
@@ -52,10 +65,21 @@ class Watermark {
   ) {}
 
   /** One query at a time for every waiting request of this process. */
-  read(): Promise<Map<number, bigint>> {
+  read(): Promise<ReadModelSnapshot> {
+    // Stuck streams are an operator's alert, a handful at most: read whole.
     this.inFlight ??= this.pool
-      .any(sql.unsafe`select partition, through from ${sql.identifier([this.schema, 'progress'])}`)
-      .then((rows) => new Map(rows.map((row) => progressRow.parse(row)).map((row) => [row.partition, row.through])))
+      .any(sql.unsafe`
+        select partition, through, null::text as stuck from ${sql.identifier([this.schema, 'progress'])}
+        union all
+        select null, null, stream_id from ${sql.identifier([this.schema, 'stuck_streams'])}`)
+      .then((rows) => {
+        const snapshot = { progress: new Map<number, bigint>(), stuck: new Set<string>() };
+        for (const row of rows.map((raw) => snapshotRow.parse(raw))) {
+          if (row.stuck === null) snapshot.progress.set(row.partition, row.through);
+          else snapshot.stuck.add(row.stuck);
+        }
+        return snapshot;
+      })
       .finally(() => {
         this.inFlight = null;
       });
@@ -98,8 +122,9 @@ export function minPositionOf(request: FastifyRequest): bigint | undefined {
 
 /**
  * A preHandler for queries: with `X-Min-Position: N` the request waits until the read
- * model's watermark has reached N (for a point read of one stream, its partition's) (polling, bounded by `timeoutMs`), so a client reads its
- * own writes. Past the bound it answers 503 with `Retry-After: 1`. The answer carries
+ * model's watermark has reached N (for a point read of one stream, its partition's, and the
+ * stream is not stuck, in the same snapshot) (polling, bounded by `timeoutMs`), so a client
+ * reads its own writes. Past the bound it answers 503 with `Retry-After: 1`. The answer carries
  * `X-Read-Position`, the watermark it saw.
  */
 export function minPositionGuard(options: MinPositionOptions) {
@@ -110,21 +135,26 @@ export function minPositionGuard(options: MinPositionOptions) {
     const wanted = minPositionOf(request);
     if (wanted === undefined) return undefined;
     const stream = request.routeOptions.config.readsStream?.(request.params);
-    const stuck = stream === undefined ? null : await stuckStream(options.pool, stream, options.schema);
-    if (stuck) {
-      // Waiting cannot help: the projector stopped on this stream until an operator retries it.
-      const problem = new AppError(
-        503,
-        'stream-stuck',
-        `The read model stopped on ${stuck.streamId} at event ${stuck.eventId} (position ${stuck.position}, ${stuck.type}): ${stuck.reason}. Its later changes are not applied until an operator retries it (npm run projections:stuck).`,
-        { streamId: stuck.streamId, eventId: stuck.eventId, eventPosition: stuck.position, stuckSince: stuck.since },
-      );
-      void reply.header('retry-after', '60');
-      return sendProblem(reply, toProblem(problem, request));
-    }
     const deadline = Date.now() + options.timeoutMs;
     for (;;) {
-      const reached = reachedFor(await watermark.read(), stream);
+      const seen = await watermark.read();
+      if (stream !== undefined && seen.stuck.has(stream)) {
+        // Waiting cannot help: the projector stopped on this stream until an operator retries it.
+        const stuck = await stuckStream(options.pool, stream, options.schema);
+        if (stuck) {
+          const problem = new AppError(
+            503,
+            'stream-stuck',
+            `The read model stopped on ${stuck.streamId} at event ${stuck.eventId} (position ${stuck.position}, ${stuck.type}): ${stuck.reason}. Its later changes are not applied until an operator retries it (npm run projections:stuck).`,
+            { streamId: stuck.streamId, eventId: stuck.eventId, eventPosition: stuck.position, stuckSince: stuck.since },
+          );
+          void reply.header('retry-after', '60');
+          return sendProblem(reply, toProblem(problem, request));
+        }
+        // Retried since that snapshot: look again rather than trust it.
+        continue;
+      }
+      const reached = reachedFor(seen.progress, stream);
       if (reached >= wanted) {
         void reply.header('x-read-position', reached.toString());
         return undefined;

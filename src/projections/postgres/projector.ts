@@ -81,6 +81,7 @@ export class PostgresProjector {
     // In transactions of at most EVENTS_PER_TRANSACTION events, the first ones first: each
     // records the partition through its own last event, the last one through the batch's.
     const { events } = batch;
+    if (events.length === 0) return this.advance(batch);
     for (let start = 0; start === 0 || start < events.length; start += EVENTS_PER_TRANSACTION) {
       const chunk = events.slice(start, start + EVENTS_PER_TRANSACTION);
       const through = start + EVENTS_PER_TRANSACTION >= events.length ? batch.through : chunk.at(-1)!.position;
@@ -89,6 +90,25 @@ export class PostgresProjector {
         await this.applyWithin(tx, { ...batch, events: chunk, through });
       });
     }
+  }
+
+  /**
+   * A batch of watermarks only (most batches of a sparse load: one event tells its own
+   * partition, the others get a watermark) moves the progress and nothing else: one round
+   * trip instead of four (BEGIN, lock, upsert, COMMIT). A DO block, not one statement, so
+   * that the upsert names its table only once the shared lock is granted, as a batch's
+   * does: a rebuild's swap, which holds the lock, renames that schema and drops the old one.
+   */
+  private async advance(batch: BusBatch): Promise<void> {
+    const partition = sql.literalValue(String(z.int().nonnegative().parse(batch.partition)));
+    const through = sql.literalValue(batch.through.toString());
+    await this.pool.query(sql.unsafe`
+      do $$ begin
+        perform pg_advisory_xact_lock_shared(hashtext(${sql.literalValue(READ_MODEL_LOCK)}));
+        insert into ${sql.identifier([this.schema, 'progress'])} as t (partition, through)
+        values (${partition}::int, ${through}::bigint)
+        on conflict (partition) do update set through = greatest(t.through, excluded.through), updated_at = now();
+      end $$`);
   }
 
   /** The same, inside a transaction the caller holds (a rebuild's swap). */
