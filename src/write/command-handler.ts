@@ -225,11 +225,11 @@ export class CommandHandler {
   /**
    * Several plain commands (no If-Match, no Idempotency-Key) of one stream, decided in
    * their order, each on the state the ones before it leave, and appended as one: one
-   * round trip and one expected revision for all. The same rules as one command alone: a
-   * refusal or a no-op decided on a cached state is decided again on the truth first, and
-   * no answer is given until the append that makes it true has succeeded (a lost append
-   * decides every command again, the refused ones included). A command that is refused
-   * writes nothing; the others' events are appended whole or not at all.
+   * round trip and one expected revision for all. No answer is given until the append
+   * that proves the state it was decided on has succeeded: a lost append decides every
+   * command again on the truth, the refused ones included, and a batch with nothing to
+   * append, decided on a cached state, is decided again on the truth first. A command that
+   * is refused writes nothing; the others' events are appended whole or not at all.
    *
    * Every command answers with its own revision and state, and with the position of the
    * batch's last event: at or after its own, so a read with X-Min-Position waits for it
@@ -246,8 +246,10 @@ export class CommandHandler {
       const deadline = Date.now() + this.contentionDeadlineMs;
       let races = 0;
       for (let attempt = 1; ; attempt += 1) {
-        const decided = this.decideInTurn(aggregate, streamId, jobs, current, fresh);
-        if (decided === 'stale') {
+        const decided = this.decideInTurn(aggregate, streamId, jobs, current);
+        if (decided.envelopes.length === 0 && !fresh) {
+          // Only refusals and no-ops, on a cached state: nothing to append that would
+          // prove it current, so read the truth and decide again.
           current = await this.catchUp(aggregate, streamId, current);
           fresh = true;
           continue;
@@ -308,16 +310,16 @@ export class CommandHandler {
 
   /**
    * Each job decided on the state the ones before it leave, its events chained after
-   * theirs; 'stale' when a refusal or a no-op was decided on a cached state (the truth
-   * must be read first).
+   * theirs. Refusals and no-ops decided on a cached state need no read of the truth when
+   * the others' events are appended with them: the append's expected revision proves the
+   * state they were decided on was the stream's, as it proves it for the others.
    */
   private decideInTurn(
     aggregate: Aggregate<unknown, StockroomEvent, unknown>,
     streamId: string,
     jobs: readonly Job[],
     from: Loaded<unknown>,
-    fresh: boolean,
-  ): { outcomes: Outcome[]; envelopes: EventToAppend[]; state: unknown; hash: string } | 'stale' {
+  ): { outcomes: Outcome[]; envelopes: EventToAppend[]; state: unknown; hash: string } {
     let state = from.state;
     let hash = from.hash;
     const outcomes: Outcome[] = [];
@@ -327,11 +329,9 @@ export class CommandHandler {
       try {
         events = this.decideAll(aggregate, job.commands, state);
       } catch (refusal) {
-        if (!fresh) return 'stale';
         outcomes.push({ refusal });
         continue;
       }
-      if (events.length === 0 && !fresh) return 'stale';
       const appendedBefore = envelopes.length;
       if (events.length > 0) {
         state = events.reduce(aggregate.decider.evolve, state);

@@ -185,4 +185,35 @@ test('commands appended together that lose to another replica are all decided ag
   assert.is(final.revision, 2);
 });
 
+test('a refusal decided with others on a stale cache is not answered until an append proves that state', async ({ db }) => {
+  const plain = new PostgresEventStore(db.pool);
+  const a = new CommandHandler(plain);
+  const { storeId, skuId, stream } = await newItem(a, 2);
+  const adjust = (handler: CommandHandler, delta: number) =>
+    handler.handle(stockItems, stream, { type: 'AdjustStock', storeId, skuId, delta, reason: delta > 0 ? 'received' : 'sold', note: null }, context());
+  // Right after b's first append, another replica receives 9: b's cache is then behind.
+  let moved = false;
+  class MovedOnStore extends PostgresEventStore {
+    override async append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+      const result = await super.append(streamId, events, expected);
+      if (!moved) {
+        moved = true;
+        await adjust(a, 9);
+      }
+      return result;
+    }
+  }
+  const b = new CommandHandler(new MovedOnStore(db.pool));
+  await b.load(stockItems, stream); // 2
+  // The first runs alone (b then believes 1); the next two queue behind it and go together:
+  // on b's stale 1, selling 5 would be refused, on the truth (10) both sales land.
+  const [first, five, one] = await Promise.allSettled([adjust(b, -1), adjust(b, -5), adjust(b, -1)]);
+  assert.is(first.status, 'fulfilled');
+  assert.is(five.status, 'fulfilled', five.status === 'rejected' ? String(five.reason) : '');
+  assert.is(one.status, 'fulfilled');
+  const final = await new CommandHandler(plain).load(stockItems, stream);
+  assert.equal(final.state.status === 'present' && final.state.quantity, 4);
+  assert.is(final.revision, 4);
+});
+
 test.run();
