@@ -80,9 +80,10 @@ export async function buildApp(deps: AppDependencies) {
   registerProblemHandlers(app);
   refuseUnsafeText(app);
   refuseUnexpectedBodies(app);
-  app.addHook('onSend', async (request, reply, payload) => {
+  // Set on arrival (the id is known then), so that every answer carries it, errors included.
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-correlation-id', request.id);
-    return payload;
+    done();
   });
 
   await app.register(swagger, {

@@ -60,14 +60,27 @@ export const metricsPlugin = fp(
       registers: [registry],
     });
     app.decorate('metrics', registry);
-    app.addHook('onResponse', async (request, reply) => {
+    // One child per series, kept: observe(labels, value) hashes the labels on every call.
+    const series = new Map<string, Histogram.Internal<(typeof latencyLabels)[number]>>();
+    const seriesOf = (histogram: Histogram<(typeof latencyLabels)[number]>, method: string, route: string, status: number) => {
+      const key = `${method} ${status} ${route}`;
+      let child = series.get(key);
+      if (!child) {
+        child = histogram.labels({ method, route, status_code: String(status) });
+        series.set(key, child);
+      }
+      return child;
+    };
+    // A callback hook, not an async one: it runs on every answer and has nothing to await.
+    app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url;
       // Unmatched paths (404s) are left out, and so are websockets: their "answer" is the upgrade.
-      if (!route?.startsWith('/api/') || request.ws) return;
-      const labels = { method: request.method, route, status_code: String(reply.statusCode) };
-      const seconds = reply.elapsedTime / 1_000;
-      if (commandMethods.has(request.method)) commands.observe(labels, seconds);
-      else if (request.method === 'GET') queries.observe(labels, seconds);
+      if (route?.startsWith('/api/') && !request.ws) {
+        const seconds = reply.elapsedTime / 1_000;
+        if (commandMethods.has(request.method)) seriesOf(commands, request.method, route, reply.statusCode).observe(seconds);
+        else if (request.method === 'GET') seriesOf(queries, request.method, route, reply.statusCode).observe(seconds);
+      }
+      done();
     });
   },
   { name: 'stockroom-metrics' },

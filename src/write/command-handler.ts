@@ -86,6 +86,36 @@ export interface CommandHandlerOptions {
  */
 export const READ_PAGE = 10_000;
 
+/** A command waiting for its stream, its aggregate's types erased (see handle). */
+interface Job {
+  aggregate: Aggregate<unknown, StockroomEvent, unknown>;
+  commands: readonly unknown[];
+  context: CommandContext;
+  resolve(handled: Handled<unknown, StockroomEvent>): void;
+  reject(error: unknown): void;
+}
+
+/** What one job of a batch came to: refused, or its events and the state, hash and count of events before it. */
+type Outcome = { refusal: unknown } | { events: StockroomEvent[]; state: unknown; hash: string; appendedBefore: number };
+
+/**
+ * The most commands appended together: their events go in one es_append call (a few
+ * hundred bytes each), and one loss decides them all again.
+ */
+export const MAX_BATCH = 64;
+
+/** A command checked against a version or a key runs alone (its rules are per command); plain ones go together. */
+const runsAlone = (job: Job): boolean => job.context.ifMatch !== undefined || job.context.idempotency !== undefined;
+
+/** The next job alone, or the plain jobs at the head of the queue (at most MAX_BATCH), taken off it. */
+function takeBatch(queue: Job[]): Job[] {
+  const first = queue[0]!;
+  if (runsAlone(first)) return queue.splice(0, 1);
+  let count = 1;
+  while (count < queue.length && count < MAX_BATCH && !runsAlone(queue[count]!) && queue[count]!.aggregate === first.aggregate) count += 1;
+  return queue.splice(0, count);
+}
+
 /**
  * The one command handler: load (cached) → decide → append with the expected revision.
  *
@@ -97,7 +127,8 @@ export const READ_PAGE = 10_000;
  */
 export class CommandHandler {
   private readonly cache: StateCache;
-  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Commands waiting for their stream, the one running first: see handle. */
+  private readonly queues = new Map<string, Job[]>();
   private readonly contentionDeadlineMs: number;
   private readonly snapshots: { store: SnapshotStore; log: HandlerLog; every: number } | null;
   private readonly snapshotWrites = new Set<Promise<void>>();
@@ -142,7 +173,9 @@ export class CommandHandler {
   /**
    * Commands to one stream from this process run one after another: a hot item's writers
    * would otherwise all decide on the same revision and all but one lose the append.
-   * Other processes still race, and the expected revision settles that.
+   * Those that queued up behind an append are then decided together, each on the state the
+   * ones before it leave, and appended in one round trip (appendTogether). Other processes
+   * still race, and the expected revision settles that.
    */
   handle<C, E extends StockroomEvent, S>(
     aggregate: Aggregate<C, E, S>,
@@ -150,17 +183,165 @@ export class CommandHandler {
     command: C | readonly C[],
     context: CommandContext,
   ): Promise<Handled<S, E>> {
-    const previous = this.inFlight.get(streamId) ?? Promise.resolve();
-    const run = previous.then(() => this.decideAndAppend(aggregate, streamId, command, context));
-    const settled = run.then(
-      () => {},
-      () => {},
-    );
-    this.inFlight.set(streamId, settled);
-    void settled.then(() => {
-      if (this.inFlight.get(streamId) === settled) this.inFlight.delete(streamId);
+    return new Promise<Handled<S, E>>((resolve, reject) => {
+      // Erased to the queue's one type: a stream id names one aggregate's stream, so the
+      // jobs of a queue are of one aggregate, and each job's promise gets its own types back.
+      const job = {
+        aggregate,
+        commands: Array.isArray(command) ? command : [command as C],
+        context,
+        resolve,
+        reject,
+      } as unknown as Job;
+      const queue = this.queues.get(streamId);
+      if (queue) {
+        queue.push(job);
+        return;
+      }
+      this.queues.set(streamId, [job]);
+      void this.drain(streamId);
     });
-    return run;
+  }
+
+  /** Runs a stream's queue until it is empty: a job alone, or the plain ones waiting together. */
+  private async drain(streamId: string): Promise<void> {
+    const queue = this.queues.get(streamId)!;
+    while (queue.length > 0) {
+      const batch = takeBatch(queue);
+      if (batch.length === 1) {
+        const job = batch[0]!;
+        try {
+          job.resolve(await this.decideAndAppend(job.aggregate, streamId, job.commands, job.context));
+        } catch (error) {
+          job.reject(error);
+        }
+      } else {
+        await this.appendTogether(batch[0]!.aggregate, streamId, batch);
+      }
+    }
+    this.queues.delete(streamId);
+  }
+
+  /**
+   * Several plain commands (no If-Match, no Idempotency-Key) of one stream, decided in
+   * their order, each on the state the ones before it leave, and appended as one: one
+   * round trip and one expected revision for all. No answer is given until the append
+   * that proves the state it was decided on has succeeded: a lost append decides every
+   * command again on the truth, the refused ones included, and a batch with nothing to
+   * append, decided on a cached state, is decided again on the truth first. A command that
+   * is refused writes nothing; the others' events are appended whole or not at all.
+   *
+   * Every command answers with its own revision and state, and with the position of the
+   * batch's last event: at or after its own, so a read with X-Min-Position waits for it
+   * (and at most for the few events appended with it).
+   */
+  private async appendTogether(aggregate: Aggregate<unknown, StockroomEvent, unknown>, streamId: string, jobs: readonly Job[]): Promise<void> {
+    const settleAll = (error: unknown) => {
+      for (const job of jobs) job.reject(error);
+    };
+    try {
+      const hit = this.cache.get<unknown>(streamId);
+      let fresh = !hit;
+      let current: Loaded<unknown> = hit ?? (await this.load(aggregate, streamId));
+      const deadline = Date.now() + this.contentionDeadlineMs;
+      let races = 0;
+      for (let attempt = 1; ; attempt += 1) {
+        const decided = this.decideInTurn(aggregate, streamId, jobs, current);
+        if (decided.envelopes.length === 0 && !fresh) {
+          // Only refusals and no-ops, on a cached state: nothing to append that would
+          // prove it current, so read the truth and decide again.
+          current = await this.catchUp(aggregate, streamId, current);
+          fresh = true;
+          continue;
+        }
+        if (decided.envelopes.length === 0) {
+          // Nothing to write: every command was refused or changed nothing, on the truth.
+          decided.outcomes.forEach((outcome, index) => {
+            const job = jobs[index]!;
+            if ('refusal' in outcome) job.reject(outcome.refusal);
+            else job.resolve({ ...current, events: [], written: false });
+          });
+          return;
+        }
+        const expected: ExpectedRevision = current.revision === -1 ? 'no_stream' : current.revision;
+        try {
+          const result = await this.store.append(streamId, decided.envelopes, expected);
+          // Fresh random event ids cannot be a repeat: a "duplicate" would be a broken store.
+          if (!result.written) throw new Error(`append to ${streamId}: fresh events were taken for a repeat`);
+          const next: Loaded<unknown> = { state: decided.state, revision: result.revision, position: result.position, hash: decided.hash };
+          this.cache.remember(streamId, next);
+          if (this.snapshots && Math.floor(next.revision / this.snapshots.every) > Math.floor(current.revision / this.snapshots.every)) {
+            this.takeSnapshot(aggregate, streamId, next);
+          }
+          const firstRevision = result.revision - decided.envelopes.length;
+          decided.outcomes.forEach((outcome, index) => {
+            const job = jobs[index]!;
+            if ('refusal' in outcome) {
+              job.reject(outcome.refusal);
+              return;
+            }
+            const position = outcome.appendedBefore + outcome.events.length > 0 ? result.position : current.position;
+            job.resolve({
+              state: outcome.state,
+              revision: firstRevision + outcome.appendedBefore + outcome.events.length,
+              position,
+              hash: outcome.hash,
+              events: outcome.events,
+              written: outcome.events.length > 0,
+            });
+          });
+          return;
+        } catch (error) {
+          if (!(error instanceof WrongExpectedRevision)) throw error;
+          // As for one command: a loss on a cached state decides again at once, a loss on the truth backs off.
+          if (Date.now() >= deadline) throw new Contended(streamId, attempt);
+          if (fresh) {
+            races += 1;
+            await sleep(Math.min(backoffDelayMs(races, CONTENTION_BACKOFF), Math.max(0, deadline - Date.now())));
+          }
+          current = await this.catchUp(aggregate, streamId, current);
+          fresh = true;
+        }
+      }
+    } catch (error) {
+      settleAll(error);
+    }
+  }
+
+  /**
+   * Each job decided on the state the ones before it leave, its events chained after
+   * theirs. Refusals and no-ops decided on a cached state need no read of the truth when
+   * the others' events are appended with them: the append's expected revision proves the
+   * state they were decided on was the stream's, as it proves it for the others.
+   */
+  private decideInTurn(
+    aggregate: Aggregate<unknown, StockroomEvent, unknown>,
+    streamId: string,
+    jobs: readonly Job[],
+    from: Loaded<unknown>,
+  ): { outcomes: Outcome[]; envelopes: EventToAppend[]; state: unknown; hash: string } {
+    let state = from.state;
+    let hash = from.hash;
+    const outcomes: Outcome[] = [];
+    const envelopes: EventToAppend[] = [];
+    for (const job of jobs) {
+      let events: StockroomEvent[];
+      try {
+        events = this.decideAll(aggregate, job.commands, state);
+      } catch (refusal) {
+        outcomes.push({ refusal });
+        continue;
+      }
+      const appendedBefore = envelopes.length;
+      if (events.length > 0) {
+        state = events.reduce(aggregate.decider.evolve, state);
+        const own = this.envelopes(streamId, events, job.context, hash);
+        hash = own.at(-1)!.metadata.hash!;
+        envelopes.push(...own);
+      }
+      outcomes.push({ events, state, hash, appendedBefore });
+    }
+    return { outcomes, envelopes, state, hash };
   }
 
   private async decideAndAppend<C, E extends StockroomEvent, S>(

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { InsufficientStock } from '../../src/shared/domain-errors.js';
 import { VersionConflict } from '../../src/shared/errors.js';
 import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
+import type { AppendResult, EventToAppend, ExpectedRevision } from '../../src/shared/event-store/port.js';
 import { newId } from '../../src/shared/ids.js';
 import { stockItems } from '../../src/write/aggregates.js';
 import { type CommandContext, CommandHandler, Contended } from '../../src/write/command-handler.js';
@@ -122,6 +123,97 @@ test('without If-Match, losing races past the deadline is a 503 Contended with R
     assert.is((error as Contended).extra.retryAfterSeconds, 1);
   }
   assert.is(await store.headPosition(), head, 'nothing written');
+});
+
+/** Counts the appends that reach the store, and the events in each. */
+class CountingStore extends PostgresEventStore {
+  readonly appends: number[] = [];
+  override async append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+    this.appends.push(events.length);
+    return super.append(streamId, events, expected);
+  }
+}
+
+test('commands queued on one stream are decided in turn and appended together; refusals write nothing', async ({ db }) => {
+  const store = new CountingStore(db.pool);
+  const handler = new CommandHandler(store);
+  const { storeId, skuId, stream } = await newItem(handler, 3);
+  store.appends.length = 0;
+  const adjust = (delta: number) =>
+    handler.handle(stockItems, stream, { type: 'AdjustStock', storeId, skuId, delta, reason: delta > 0 ? 'received' : 'sold', note: null }, context());
+  // 3 in stock: the sales beyond it are refused, whatever the batch they fall in.
+  const deltas = [-2, -2, 1, -2, 5, -9, -1, 2, -4, -4];
+  const results = await Promise.allSettled(deltas.map(adjust));
+  let quantity = 3;
+  let revision = 0;
+  results.forEach((result, index) => {
+    const delta = deltas[index]!;
+    if (quantity + delta < 0) {
+      assert.is(result.status, 'rejected', `delta ${delta} on ${quantity} must be refused`);
+      if (result.status === 'rejected') assert.instance(result.reason, InsufficientStock);
+      return;
+    }
+    quantity += delta;
+    revision += 1;
+    assert.is(result.status, 'fulfilled', `delta ${delta} must land`);
+    if (result.status === 'fulfilled') {
+      assert.is(result.value.revision, revision, 'each answer carries its own revision');
+      assert.equal(result.value.state.status === 'present' && result.value.state.quantity, quantity, 'and the state after its own events');
+      assert.ok(result.value.written);
+    }
+  });
+  assert.ok(store.appends.length < revision, `${revision} commands in ${store.appends.length} appends`);
+  assert.is(store.appends.reduce((sum, events) => sum + events, 0), revision, 'one event per command that landed');
+  const final = await new CommandHandler(store).load(stockItems, stream);
+  assert.is(final.revision, revision);
+  assert.equal(final.state.status === 'present' && final.state.quantity, quantity);
+});
+
+test('commands appended together that lose to another replica are all decided again on the truth', async ({ db }) => {
+  const store = new PostgresEventStore(db.pool);
+  const a = new CommandHandler(store);
+  const b = new CommandHandler(store);
+  const { storeId, skuId, stream } = await newItem(a, 4);
+  await b.load(stockItems, stream); // b believes 4
+  await a.handle(stockItems, stream, { type: 'AdjustStock', storeId, skuId, delta: -3, reason: 'sold', note: null }, context()); // truth: 1
+  const sell = () => b.handle(stockItems, stream, { type: 'AdjustStock', storeId, skuId, delta: -1, reason: 'sold', note: null }, context());
+  const results = await Promise.allSettled([sell(), sell(), sell(), sell()]);
+  assert.is(results.filter((r) => r.status === 'fulfilled').length, 1, 'only the one unit left is sold');
+  for (const r of results) if (r.status === 'rejected') assert.instance(r.reason, InsufficientStock);
+  const final = await new CommandHandler(store).load(stockItems, stream);
+  assert.equal(final.state.status === 'present' && final.state.quantity, 0);
+  assert.is(final.revision, 2);
+});
+
+test('a refusal decided with others on a stale cache is not answered until an append proves that state', async ({ db }) => {
+  const plain = new PostgresEventStore(db.pool);
+  const a = new CommandHandler(plain);
+  const { storeId, skuId, stream } = await newItem(a, 2);
+  const adjust = (handler: CommandHandler, delta: number) =>
+    handler.handle(stockItems, stream, { type: 'AdjustStock', storeId, skuId, delta, reason: delta > 0 ? 'received' : 'sold', note: null }, context());
+  // Right after b's first append, another replica receives 9: b's cache is then behind.
+  let moved = false;
+  class MovedOnStore extends PostgresEventStore {
+    override async append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+      const result = await super.append(streamId, events, expected);
+      if (!moved) {
+        moved = true;
+        await adjust(a, 9);
+      }
+      return result;
+    }
+  }
+  const b = new CommandHandler(new MovedOnStore(db.pool));
+  await b.load(stockItems, stream); // 2
+  // The first runs alone (b then believes 1); the next two queue behind it and go together:
+  // on b's stale 1, selling 5 would be refused, on the truth (10) both sales land.
+  const [first, five, one] = await Promise.allSettled([adjust(b, -1), adjust(b, -5), adjust(b, -1)]);
+  assert.is(first.status, 'fulfilled');
+  assert.is(five.status, 'fulfilled', five.status === 'rejected' ? String(five.reason) : '');
+  assert.is(one.status, 'fulfilled');
+  const final = await new CommandHandler(plain).load(stockItems, stream);
+  assert.equal(final.state.status === 'present' && final.state.quantity, 4);
+  assert.is(final.revision, 4);
 });
 
 test.run();

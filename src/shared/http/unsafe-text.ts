@@ -38,5 +38,13 @@ function check(request: FastifyRequest): void {
 
 /** For every route of the server: one place, so no route can forget it. */
 export function refuseUnsafeText(app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => check(request));
+  // A callback hook, not an async one: it runs on every request and has nothing to await.
+  app.addHook('preValidation', (request, _reply, done) => {
+    try {
+      check(request);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  });
 }
