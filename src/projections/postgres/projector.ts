@@ -3,7 +3,7 @@ import { z } from 'zod/v4';
 import type { BusBatch } from '../../shared/event-bus/port.js';
 import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js';
 import { parseEvent, type StockroomEvent, UnreadableEvent } from '../../shared/events/index.js';
-import type { AppliedEvent, ProjectedRow, ReadModelProjections, RowChange, RowProjection } from './projection.js';
+import type { AppliedEvent, ApplyOptions, ProjectedRow, ReadModelProjections, RowChange, RowProjection } from './projection.js';
 import { READ_MODEL } from './read-model-schema.js';
 
 /**
@@ -46,6 +46,12 @@ const category = (streamId: string) => streamId.slice(0, Math.max(0, streamId.in
 export const EVENTS_PER_TRANSACTION = 1_000;
 
 /**
+ * Rows an exclusive projector remembers at most; past it, it reads them back as a shared
+ * one does (a history of that many streams would hold too much memory).
+ */
+const REMEMBERED_ROWS = 1_000_000;
+
+/**
  * Applies batches of events to the PostgreSQL read model, set-wise: one read of the rows a
  * batch touches, the events folded in memory, one upsert per table, in one transaction with
  * the partition's progress. A repeat (revision at or below the row's) changes nothing; a
@@ -59,6 +65,14 @@ export class PostgresProjector {
   private readonly schema: string;
   /** Told of each stream marked stuck (after the batch commits or not: say it loudly either way). */
   private readonly onStuck: (failure: ProjectionFailed) => void;
+  private readonly options: ApplyOptions;
+  /**
+   * Exclusive only: every row this projector has written, by stream. The schema started
+   * empty and nobody else writes it, so a stream not here has no row and nothing need be
+   * read back. Null when not exclusive, past REMEMBERED_ROWS, or after a failed batch (what
+   * it remembers may then be ahead of what was committed).
+   */
+  private remembered: Map<string, ProjectedRow> | null;
 
   constructor(options: {
     pool: DatabasePool;
@@ -68,6 +82,13 @@ export class PostgresProjector {
     /** The schema of the read model it writes: the live one, or a rebuild's or replay's. */
     schema?: string;
     onStuck?: (failure: ProjectionFailed) => void;
+    /**
+     * The schema was just created empty and only this projector writes it until it is
+     * swapped in (a rebuild, under its rebuild lock): no live batch, no reader, no second
+     * projector. It then takes no advisory locks, applies a batch in one transaction however
+     * large, and remembers the rows it wrote instead of reading them back.
+     */
+    exclusive?: boolean;
   }) {
     this.pool = options.pool;
     this.store = options.store;
@@ -75,9 +96,16 @@ export class PostgresProjector {
     this.byCategory = new Map(options.projections.rows.map((projection) => [projection.category, projection]));
     this.schema = options.schema ?? READ_MODEL;
     this.onStuck = options.onStuck ?? (() => {});
+    this.options = { exclusive: options.exclusive ?? false };
+    this.remembered = this.options.exclusive ? new Map() : null;
   }
 
   async applyBatch(batch: BusBatch): Promise<void> {
+    if (this.options.exclusive) {
+      // Nobody else takes these rows' locks: the lock table is not at stake, whatever the size.
+      await this.pool.transaction((tx) => this.applyWithin(tx, batch));
+      return;
+    }
     // In transactions of at most EVENTS_PER_TRANSACTION events, the first ones first: each
     // records the partition through its own last event, the last one through the batch's.
     const { events } = batch;
@@ -93,7 +121,12 @@ export class PostgresProjector {
 
   /** The same, inside a transaction the caller holds (a rebuild's swap). */
   async applyWithin(tx: DatabaseTransactionConnection, batch: BusBatch): Promise<void> {
-    await this.applyEvents(tx, batch.events, null);
+    try {
+      await this.applyEvents(tx, batch.events, null);
+    } catch (error) {
+      this.remembered = null;
+      throw error;
+    }
     await tx.query(sql.unsafe`
       insert into ${sql.identifier([this.schema, 'progress'])} as t (partition, through)
       values (${batch.partition}, ${batch.through.toString()}::bigint)
@@ -132,7 +165,7 @@ export class PostgresProjector {
     }
     const failures = new Map<string, ProjectionFailed>();
     if (streams.size === 0) return failures;
-    await this.lockStreams(tx, [...streams.keys()]);
+    if (!this.options.exclusive) await this.lockStreams(tx, [...streams.keys()]);
     // Read under the stream locks: a retry that cleared a stream has committed, or waits for us.
     const stuck = new Set(
       z.array(z.string()).parse(
@@ -150,7 +183,7 @@ export class PostgresProjector {
       const changed: ProjectedRow[] = [];
       for (const streamId of ids) {
         const folded = await this.fold(projection, current.get(streamId) ?? null, streamId, streams.get(streamId) ?? []);
-        applied.push(...folded.applied);
+        for (const event of folded.applied) applied.push(event);
         if (folded.row && folded.row !== current.get(streamId)) {
           changed.push(folded.row);
           changes.push({ category: projection.category, before: current.get(streamId) ?? null, after: folded.row });
@@ -160,17 +193,33 @@ export class PostgresProjector {
           await this.markStuck(tx, folded.failure);
         }
       }
-      await projection.save(tx, this.schema, changed);
+      await projection.save(tx, this.schema, changed, this.options);
+      this.remember(projection, changed);
     }
     if (applied.length > 0) {
       applied.sort((a, b) => (a.recorded.position < b.recorded.position ? -1 : a.recorded.position > b.recorded.position ? 1 : 0));
-      for (const projection of this.projections.appliedEvents) await projection.apply(tx, this.schema, applied, changes);
+      for (const projection of this.projections.appliedEvents) await projection.apply(tx, this.schema, applied, changes, this.options);
     }
     return failures;
   }
 
+  private remember(projection: RowProjection<ProjectedRow>, rows: readonly ProjectedRow[]): void {
+    if (!this.remembered) return;
+    for (const row of rows) this.remembered.set(projection.streamOf(row), row);
+    if (this.remembered.size > REMEMBERED_ROWS) this.remembered = null;
+  }
+
   /** The stored rows of these streams, decoded, by stream id. */
   private async load(tx: DatabaseTransactionConnection, projection: RowProjection<ProjectedRow>, streamIds: readonly string[]): Promise<Map<string, ProjectedRow>> {
+    const remembered = this.remembered;
+    if (remembered) {
+      const rows = new Map<string, ProjectedRow>();
+      for (const streamId of streamIds) {
+        const row = remembered.get(streamId);
+        if (row) rows.set(streamId, row);
+      }
+      return rows;
+    }
     const stored = await tx.any(projection.select(this.schema, streamIds));
     return new Map(
       stored.map((raw) => {
@@ -233,17 +282,18 @@ export class PostgresProjector {
       events = await this.store.readStream(streamId, { fromRevision: after + 1, maxCount: last.revision - after });
     }
     const applied: AppliedEvent[] = [];
-    let failure: ProjectionFailed | undefined;
+    let row = start;
     for (const recorded of events) {
+      let event: StockroomEvent;
       try {
-        applied.push({ recorded, event: readForProjection(recorded) });
+        event = readForProjection(recorded);
       } catch (error) {
         if (!(error instanceof ProjectionFailed)) throw error;
-        failure = error;
-        break;
+        return { row, applied, failure: error };
       }
+      row = projection.evolve(row, event, recorded);
+      applied.push({ recorded, event, row });
     }
-    const row = applied.reduce<ProjectedRow | null>((current, { recorded, event }) => projection.evolve(current, event, recorded), start);
-    return failure ? { row, applied, failure } : { row, applied };
+    return { row, applied };
   }
 }

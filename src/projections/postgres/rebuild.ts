@@ -1,6 +1,6 @@
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod/v4';
-import type { EventStore } from '../../shared/event-store/port.js';
+import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js';
 import { catchUp } from '../../shared/event-store/catch-up.js';
 import type { ReadModelProjections } from './projection.js';
 import { PostgresProjector, READ_MODEL_LOCK } from './projector.js';
@@ -42,6 +42,53 @@ export function logRebuildProgress(log: { info(obj: object, msg?: string): void 
   };
 }
 
+/**
+ * Events a rebuild applies in one transaction: a stream's row is written once per such
+ * batch however many of its events it holds, so bigger batches write fewer row versions.
+ */
+const EVENTS_PER_APPLY = 20_000;
+
+/**
+ * Gathers the pages a subscription reads into batches of at least `eventsPerApply` events
+ * and applies each while the next is being read: reading (and PostgreSQL's work for it)
+ * overlaps the writes. One batch is applied at a time, in order; a batch that fails fails
+ * the next `add` (or `finish`), so the catch-up stops there and nothing after it is applied.
+ */
+export class PipelinedPages {
+  private pending: RecordedEvent[] = [];
+  private applying: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly apply: (events: RecordedEvent[]) => Promise<void>,
+    private readonly eventsPerApply: number,
+  ) {}
+
+  async add(events: readonly RecordedEvent[]): Promise<void> {
+    for (const event of events) this.pending.push(event);
+    if (this.pending.length >= this.eventsPerApply) await this.start();
+  }
+
+  /** Applies what is left; resolves when everything added is applied. */
+  async finish(): Promise<void> {
+    if (this.pending.length > 0) await this.start();
+    await this.applying;
+  }
+
+  /** Resolves once nothing is being applied, whether it succeeded or not. */
+  async settled(): Promise<void> {
+    await this.applying.catch(() => {});
+  }
+
+  private async start(): Promise<void> {
+    await this.applying; // one at a time, and the previous one's failure stops here
+    const events = this.pending;
+    this.pending = [];
+    this.applying = this.apply(events);
+    // Awaited by the next add or by finish; marked handled so that a failure is not reported twice.
+    this.applying.catch(() => {});
+  }
+}
+
 export interface RebuildOptions {
   databaseUrl: string;
   pool: DatabasePool;
@@ -66,21 +113,28 @@ export interface RebuildOptions {
 export async function rebuildReadModel(options: RebuildOptions): Promise<{ through: bigint; events: number }> {
   const { pool, store } = options;
   await ensureReadModelSchema(options.databaseUrl, READ_MODEL_NEXT, { replace: true });
-  const projector = new PostgresProjector({ pool, store, projections: options.projections, schema: READ_MODEL_NEXT });
+  // Exclusive: read_model_next was just created empty, and under the rebuild lock nothing
+  // else writes it or reads it until the swap below.
+  const projector = new PostgresProjector({ pool, store, projections: options.projections, schema: READ_MODEL_NEXT, exclusive: true });
   const head = await store.headPosition();
   const started = Date.now();
   let events = 0;
 
+  const pages = new PipelinedPages(async (batch) => {
+    const last = batch.at(-1)!.position;
+    await projector.applyBatch({ events: batch, partition: 0, through: last });
+    events += batch.length;
+    options.progress?.({ through: last, head, events, eventsPerSecond: Math.round(events / Math.max(0.001, (Date.now() - started) / 1000)) });
+  }, EVENTS_PER_APPLY);
   const through = await catchUp(store, {
     after: 0n,
     batchSize: options.batchSize ?? 5_000,
-    onEvents: async (batch) => {
-      const last = batch.at(-1)!.position;
-      await projector.applyBatch({ events: batch, partition: 0, through: last });
-      events += batch.length;
-      options.progress?.({ through: last, head, events, eventsPerSecond: Math.round(events / Math.max(0.001, (Date.now() - started) / 1000)) });
-    },
+    onEvents: (batch) => pages.add(batch),
+  }).catch(async (error: unknown) => {
+    await pages.settled(); // no write into read_model_next outlives the rebuild (and its lock)
+    throw error;
   });
+  await pages.finish();
 
   await pool.transaction(async (tx) => {
     await tx.query(sql.unsafe`select pg_advisory_xact_lock(hashtext(${READ_MODEL_LOCK}))`);
