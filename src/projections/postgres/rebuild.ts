@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js';
@@ -89,6 +90,55 @@ export class PipelinedPages {
   }
 }
 
+/**
+ * Secondary indexes the projector's own statements read while a rebuild loads: the SKU's
+ * stock items (the summary and the store totals of a price change), the hourly movements by
+ * hour (the top movers' windows). Kept; the others are dropped before the replay.
+ */
+const READ_WHILE_LOADING = ['stock_sku', 'sku_movements_hourly_hour'];
+
+/**
+ * Drops the indexes of a fresh schema that nothing reads until the swap, and answers the
+ * statements that create them again. Building an index once over the loaded rows costs a
+ * sort; keeping it row by row costs a descent per row version (every stock row is written
+ * again by each batch that moves it). The unique keys the upserts arbitrate on stay; the
+ * ledger's primary key goes too: rows are only added, each event once (an exclusive
+ * projector sees no repeat), so nothing conflicts on it, and a duplicate would still fail
+ * the rebuild when the key is built again.
+ */
+async function dropDeferredIndexes(pool: DatabasePool, schema: string): Promise<string[]> {
+  const indexes = z.array(z.object({ name: z.string(), definition: z.string() })).parse(
+    await pool.any(sql.unsafe`
+      select c.relname as name, pg_get_indexdef(i.indexrelid) as definition
+        from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = ${schema} and not i.indisunique and c.relname <> all(${sql.array(READ_WHILE_LOADING, 'text')})
+       order by c.relname`),
+  );
+  const ledgerKey = z.string().parse(
+    await pool.oneFirst(sql.unsafe`
+      select pg_get_constraintdef(oid) from pg_constraint
+       where conrelid = ${`${schema}.stock_ledger`}::regclass and contype = 'p'`),
+  );
+  const ledger = sql.identifier([schema, 'stock_ledger']);
+  await pool.query(sql.unsafe`alter table ${ledger} drop constraint stock_ledger_pkey`);
+  for (const { name } of indexes) await pool.query(sql.unsafe`drop index ${sql.identifier([schema, name])}`);
+  return [
+    ...indexes.map(({ definition }) => definition),
+    `alter table ${pg.escapeIdentifier(schema)}.stock_ledger add constraint stock_ledger_pkey ${ledgerKey}`,
+  ];
+}
+
+/** DDL read back from the catalog (pg_get_indexdef), run as it is on a connection of its own. */
+async function runStatements(databaseUrl: string, statements: readonly string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    for (const statement of statements) await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
 export interface RebuildOptions {
   databaseUrl: string;
   pool: DatabasePool;
@@ -116,6 +166,7 @@ export async function rebuildReadModel(options: RebuildOptions): Promise<{ throu
   // Exclusive: read_model_next was just created empty, and under the rebuild lock nothing
   // else writes it or reads it until the swap below.
   const projector = new PostgresProjector({ pool, store, projections: options.projections, schema: READ_MODEL_NEXT, exclusive: true });
+  const deferred = await dropDeferredIndexes(pool, READ_MODEL_NEXT);
   const head = await store.headPosition();
   const started = Date.now();
   let events = 0;
@@ -135,6 +186,8 @@ export async function rebuildReadModel(options: RebuildOptions): Promise<{ throu
     throw error;
   });
   await pages.finish();
+  // Before the swap's exclusive lock: the live model keeps answering while they are built.
+  await runStatements(options.databaseUrl, deferred);
 
   await pool.transaction(async (tx) => {
     await tx.query(sql.unsafe`select pg_advisory_xact_lock(hashtext(${READ_MODEL_LOCK}))`);
