@@ -27,6 +27,13 @@ export interface RowProjection<Row extends ProjectedRow> {
   streamOf(row: Row): string;
   /** The row after one event (null: the stream has no row yet). Pure. */
   evolve(row: Row | null, event: StockroomEvent, recorded: RecordedEvent): Row | null;
+  /**
+   * Whether an exclusive projector (a rebuild) may hold its rows back across batches and
+   * save only the last of each stream, at the next batch that changes a row of another
+   * projection or at the end. Only for a projection whose table (and what its save keeps
+   * beside it) no applied-events projection reads in a batch that changes no other row.
+   */
+  deferrable?: boolean;
   /** Upserts rows, each only over an older revision of itself. */
   save(tx: DatabaseTransactionConnection, schema: string, rows: readonly Row[], options: ApplyOptions): Promise<void>;
 }

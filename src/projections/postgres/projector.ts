@@ -73,6 +73,9 @@ export class PostgresProjector {
    * it remembers may then be ahead of what was committed).
    */
   private remembered: Map<string, ProjectedRow> | null;
+  /** Exclusive only: rows changed but not saved yet, by projection and stream (see save). */
+  private readonly held = new Map<RowProjection<ProjectedRow>, Map<string, ProjectedRow>>();
+  private failed = false;
 
   constructor(options: {
     pool: DatabasePool;
@@ -103,7 +106,7 @@ export class PostgresProjector {
   async applyBatch(batch: BusBatch): Promise<void> {
     if (this.options.exclusive) {
       // Nobody else takes these rows' locks: the lock table is not at stake, whatever the size.
-      await this.pool.transaction((tx) => this.applyWithin(tx, batch));
+      await this.pool.transaction((tx) => this.applyWithin(tx, batch, true));
       return;
     }
     // In transactions of at most EVENTS_PER_TRANSACTION events, the first ones first: each
@@ -120,11 +123,14 @@ export class PostgresProjector {
   }
 
   /** The same, inside a transaction the caller holds (a rebuild's swap). */
-  async applyWithin(tx: DatabaseTransactionConnection, batch: BusBatch): Promise<void> {
+  async applyWithin(tx: DatabaseTransactionConnection, batch: BusBatch, mayHoldBack = false): Promise<void> {
+    this.assertUsable();
     try {
-      await this.applyEvents(tx, batch.events, null);
+      await this.applyEvents(tx, batch.events, null, mayHoldBack);
     } catch (error) {
-      this.remembered = null;
+      // What it remembers and holds back may be ahead of what was committed, and held rows
+      // are not in the table: an exclusive projector stops for good (the rebuild fails).
+      if (this.options.exclusive) this.failed = true;
       throw error;
     }
     await tx.query(sql.unsafe`
@@ -155,7 +161,12 @@ export class PostgresProjector {
    * (a retry reads them from the store), and every other stream goes on. `retrying` is the
    * one stuck stream an operator's retry applies again.
    */
-  private async applyEvents(tx: DatabaseTransactionConnection, events: readonly RecordedEvent[], retrying: string | null): Promise<Map<string, ProjectionFailed>> {
+  private async applyEvents(
+    tx: DatabaseTransactionConnection,
+    events: readonly RecordedEvent[],
+    retrying: string | null,
+    mayHoldBack = false,
+  ): Promise<Map<string, ProjectionFailed>> {
     const streams = new Map<string, RecordedEvent[]>();
     for (const event of events) {
       if (!this.byCategory.has(category(event.streamId))) continue; // reservations have no read model
@@ -176,6 +187,7 @@ export class PostgresProjector {
     );
     const applied: AppliedEvent[] = [];
     const changes: RowChange[] = [];
+    const changedBy = new Map<RowProjection<ProjectedRow>, ProjectedRow[]>();
     for (const projection of this.projections.rows) {
       const ids = [...streams.keys()].filter((id) => category(id) === projection.category && !stuck.has(id));
       if (ids.length === 0) continue;
@@ -193,9 +205,9 @@ export class PostgresProjector {
           await this.markStuck(tx, folded.failure);
         }
       }
-      await projection.save(tx, this.schema, changed, this.options);
-      this.remember(projection, changed);
+      changedBy.set(projection, changed);
     }
+    await this.save(tx, changedBy, mayHoldBack);
     if (applied.length > 0) {
       applied.sort((a, b) => (a.recorded.position < b.recorded.position ? -1 : a.recorded.position > b.recorded.position ? 1 : 0));
       for (const projection of this.projections.appliedEvents) await projection.apply(tx, this.schema, applied, changes, this.options);
@@ -203,10 +215,55 @@ export class PostgresProjector {
     return failures;
   }
 
-  private remember(projection: RowProjection<ProjectedRow>, rows: readonly ProjectedRow[]): void {
-    if (!this.remembered) return;
-    for (const row of rows) this.remembered.set(projection.streamOf(row), row);
-    if (this.remembered.size > REMEMBERED_ROWS) this.remembered = null;
+  /**
+   * Saves the rows a batch changed, projection by projection. An exclusive projector holds
+   * back the rows of deferrable projections while a batch changes no other row (see
+   * RowProjection.deferrable) and saves them with the next batch that does, or on flush: a
+   * stock item moved by every batch of a rebuild is then written a few times, not once a batch.
+   */
+  private async save(tx: DatabaseTransactionConnection, changedBy: ReadonlyMap<RowProjection<ProjectedRow>, ProjectedRow[]>, mayHoldBack: boolean): Promise<void> {
+    const remembered = this.remembered;
+    if (remembered) for (const [projection, rows] of changedBy) for (const row of rows) remembered.set(projection.streamOf(row), row);
+    const holdBack = mayHoldBack && remembered !== null && [...changedBy].every(([projection, rows]) => rows.length === 0 || projection.deferrable === true);
+    if (holdBack) {
+      for (const [projection, rows] of changedBy) {
+        const held = this.held.get(projection) ?? new Map<string, ProjectedRow>();
+        for (const row of rows) held.set(projection.streamOf(row), row);
+        this.held.set(projection, held);
+      }
+      return;
+    }
+    for (const projection of this.projections.rows) {
+      const held = this.held.get(projection);
+      const changed = changedBy.get(projection) ?? [];
+      let rows: readonly ProjectedRow[] = changed;
+      if (held) {
+        for (const row of changed) held.set(projection.streamOf(row), row);
+        rows = [...held.values()];
+      }
+      if (rows.length > 0) await projection.save(tx, this.schema, rows, this.options);
+    }
+    this.held.clear();
+    // Past the bound, read rows back as a shared projector does; none is held back then.
+    if (remembered && remembered.size > REMEMBERED_ROWS) this.remembered = null;
+  }
+
+  /** Saves the rows an exclusive projector holds back; a rebuild calls it once it has read everything. */
+  async flush(): Promise<void> {
+    this.assertUsable();
+    if (this.held.size === 0) return;
+    await this.pool.transaction(async (tx) => {
+      try {
+        await this.save(tx, new Map(), false);
+      } catch (error) {
+        this.failed = true;
+        throw error;
+      }
+    });
+  }
+
+  private assertUsable(): void {
+    if (this.failed) throw new Error('an exclusive projector that failed cannot go on: the rows it held back are lost (rebuild again)');
   }
 
   /** The stored rows of these streams, decoded, by stream id. */

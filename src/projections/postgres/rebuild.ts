@@ -186,6 +186,7 @@ export async function rebuildReadModel(options: RebuildOptions): Promise<{ throu
     throw error;
   });
   await pages.finish();
+  await projector.flush();
   // Before the swap's exclusive lock: the live model keeps answering while they are built.
   await runStatements(options.databaseUrl, deferred);
 

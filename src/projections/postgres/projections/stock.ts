@@ -24,6 +24,9 @@ export const stockProjection: RowProjection<StockRow> = {
         on s.store_id = k.store_id and s.sku_id = k.sku_id`;
   },
   streamOf: (row) => stockItemStream(row.storeId, row.skuId),
+  // Read across batches only by the store totals of a change of price, which comes with a
+  // changed SKU row: such a batch saves every held row first.
+  deferrable: true,
 
   evolve: (row, event, recorded) => evolveStockLevel(row, event, recorded, { updatedAt: recorded.recordedAt }),
 
