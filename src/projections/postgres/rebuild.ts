@@ -146,6 +146,8 @@ export interface RebuildOptions {
   projections: ReadModelProjections;
   progress?: (report: RebuildProgress) => void;
   batchSize?: number;
+  /** Events applied in one transaction (default EVENTS_PER_APPLY); tests make it small to cross many batches. */
+  eventsPerApply?: number;
 }
 
 /**
@@ -176,7 +178,7 @@ export async function rebuildReadModel(options: RebuildOptions): Promise<{ throu
     await projector.applyBatch({ events: batch, partition: 0, through: last });
     events += batch.length;
     options.progress?.({ through: last, head, events, eventsPerSecond: Math.round(events / Math.max(0.001, (Date.now() - started) / 1000)) });
-  }, EVENTS_PER_APPLY);
+  }, options.eventsPerApply ?? EVENTS_PER_APPLY);
   const through = await catchUp(store, {
     after: 0n,
     batchSize: options.batchSize ?? 5_000,
