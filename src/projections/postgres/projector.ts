@@ -224,7 +224,11 @@ export class PostgresProjector {
   private async save(tx: DatabaseTransactionConnection, changedBy: ReadonlyMap<RowProjection<ProjectedRow>, ProjectedRow[]>, mayHoldBack: boolean): Promise<void> {
     const remembered = this.remembered;
     if (remembered) for (const [projection, rows] of changedBy) for (const row of rows) remembered.set(projection.streamOf(row), row);
-    const holdBack = mayHoldBack && remembered !== null && [...changedBy].every(([projection, rows]) => rows.length === 0 || projection.deferrable === true);
+    const holdBack =
+      mayHoldBack &&
+      remembered !== null &&
+      remembered.size <= REMEMBERED_ROWS && // past it, this batch saves everything and stops remembering
+      [...changedBy].every(([projection, rows]) => rows.length === 0 || projection.deferrable === true);
     if (holdBack) {
       for (const [projection, rows] of changedBy) {
         const held = this.held.get(projection) ?? new Map<string, ProjectedRow>();
