@@ -27,8 +27,15 @@ export interface RowProjection<Row extends ProjectedRow> {
   streamOf(row: Row): string;
   /** The row after one event (null: the stream has no row yet). Pure. */
   evolve(row: Row | null, event: StockroomEvent, recorded: RecordedEvent): Row | null;
+  /**
+   * Whether an exclusive projector (a rebuild) may hold its rows back across batches and
+   * save only the last of each stream, at the next batch that changes a row of another
+   * projection or at the end. Only for a projection whose table (and what its save keeps
+   * beside it) no applied-events projection reads in a batch that changes no other row.
+   */
+  deferrable?: boolean;
   /** Upserts rows, each only over an older revision of itself. */
-  save(tx: DatabaseTransactionConnection, schema: string, rows: readonly Row[]): Promise<void>;
+  save(tx: DatabaseTransactionConnection, schema: string, rows: readonly Row[], options: ApplyOptions): Promise<void>;
 }
 
 /** The usual `select`: every column of a table keyed by the id its streams are named after. */
@@ -47,10 +54,21 @@ export interface ReadModelProjections {
   appliedEvents: readonly AppliedEventsProjection[];
 }
 
+/**
+ * How a batch is applied. `exclusive`: the schema is private to this projector (a rebuild
+ * or a replay fills a fresh schema nobody reads or writes until it is swapped in), so the
+ * advisory locks that order concurrent projectors are not needed.
+ */
+export interface ApplyOptions {
+  exclusive: boolean;
+}
+
 /** An event the projector folded into its row: new to the read model, never a repeat. */
 export interface AppliedEvent {
   recorded: RecordedEvent;
   event: StockroomEvent;
+  /** Its stream's row right after it, as the row projection folded it (null: the stream has no row). */
+  row: ProjectedRow | null;
 }
 
 /**
@@ -69,7 +87,7 @@ export interface AppliedEventsProjection {
    * same folds as `applied`, so also once only): what a projection keeping sums over rows
    * adds the difference of, instead of summing the rows again.
    */
-  apply(tx: DatabaseTransactionConnection, schema: string, applied: readonly AppliedEvent[], changes: readonly RowChange[]): Promise<void>;
+  apply(tx: DatabaseTransactionConnection, schema: string, applied: readonly AppliedEvent[], changes: readonly RowChange[], options: ApplyOptions): Promise<void>;
 }
 
 /** A row a batch changed: its stream's category, the row before the batch (null: none yet) and after it. */

@@ -3,7 +3,7 @@ import { z } from 'zod/v4';
 import type { BusBatch } from '../../shared/event-bus/port.js';
 import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js';
 import { parseEvent, type StockroomEvent, UnreadableEvent } from '../../shared/events/index.js';
-import type { AppliedEvent, ProjectedRow, ReadModelProjections, RowChange, RowProjection } from './projection.js';
+import type { AppliedEvent, ApplyOptions, ProjectedRow, ReadModelProjections, RowChange, RowProjection } from './projection.js';
 import { READ_MODEL } from './read-model-schema.js';
 
 /**
@@ -46,6 +46,12 @@ const category = (streamId: string) => streamId.slice(0, Math.max(0, streamId.in
 export const EVENTS_PER_TRANSACTION = 1_000;
 
 /**
+ * Rows an exclusive projector remembers at most; past it, it reads them back as a shared
+ * one does (a history of that many streams would hold too much memory).
+ */
+const REMEMBERED_ROWS = 1_000_000;
+
+/**
  * Applies batches of events to the PostgreSQL read model, set-wise: one read of the rows a
  * batch touches, the events folded in memory, one upsert per table, in one transaction with
  * the partition's progress. A repeat (revision at or below the row's) changes nothing; a
@@ -59,6 +65,17 @@ export class PostgresProjector {
   private readonly schema: string;
   /** Told of each stream marked stuck (after the batch commits or not: say it loudly either way). */
   private readonly onStuck: (failure: ProjectionFailed) => void;
+  private readonly options: ApplyOptions;
+  /**
+   * Exclusive only: every row this projector has written, by stream. The schema started
+   * empty and nobody else writes it, so a stream not here has no row and nothing need be
+   * read back. Null when not exclusive, past REMEMBERED_ROWS, or after a failed batch (what
+   * it remembers may then be ahead of what was committed).
+   */
+  private remembered: Map<string, ProjectedRow> | null;
+  /** Exclusive only: rows changed but not saved yet, by projection and stream (see save). */
+  private readonly held = new Map<RowProjection<ProjectedRow>, Map<string, ProjectedRow>>();
+  private failed = false;
 
   constructor(options: {
     pool: DatabasePool;
@@ -68,6 +85,13 @@ export class PostgresProjector {
     /** The schema of the read model it writes: the live one, or a rebuild's or replay's. */
     schema?: string;
     onStuck?: (failure: ProjectionFailed) => void;
+    /**
+     * The schema was just created empty and only this projector writes it until it is
+     * swapped in (a rebuild, under its rebuild lock): no live batch, no reader, no second
+     * projector. It then takes no advisory locks, applies a batch in one transaction however
+     * large, and remembers the rows it wrote instead of reading them back.
+     */
+    exclusive?: boolean;
   }) {
     this.pool = options.pool;
     this.store = options.store;
@@ -75,9 +99,16 @@ export class PostgresProjector {
     this.byCategory = new Map(options.projections.rows.map((projection) => [projection.category, projection]));
     this.schema = options.schema ?? READ_MODEL;
     this.onStuck = options.onStuck ?? (() => {});
+    this.options = { exclusive: options.exclusive ?? false };
+    this.remembered = this.options.exclusive ? new Map() : null;
   }
 
   async applyBatch(batch: BusBatch): Promise<void> {
+    if (this.options.exclusive) {
+      // Nobody else takes these rows' locks: the lock table is not at stake, whatever the size.
+      await this.pool.transaction((tx) => this.applyWithin(tx, batch, true));
+      return;
+    }
     // In transactions of at most EVENTS_PER_TRANSACTION events, the first ones first: each
     // records the partition through its own last event, the last one through the batch's.
     const { events } = batch;
@@ -112,8 +143,16 @@ export class PostgresProjector {
   }
 
   /** The same, inside a transaction the caller holds (a rebuild's swap). */
-  async applyWithin(tx: DatabaseTransactionConnection, batch: BusBatch): Promise<void> {
-    await this.applyEvents(tx, batch.events, null);
+  async applyWithin(tx: DatabaseTransactionConnection, batch: BusBatch, mayHoldBack = false): Promise<void> {
+    this.assertUsable();
+    try {
+      await this.applyEvents(tx, batch.events, null, mayHoldBack);
+    } catch (error) {
+      // What it remembers and holds back may be ahead of what was committed, and held rows
+      // are not in the table: an exclusive projector stops for good (the rebuild fails).
+      if (this.options.exclusive) this.failed = true;
+      throw error;
+    }
     await tx.query(sql.unsafe`
       insert into ${sql.identifier([this.schema, 'progress'])} as t (partition, through)
       values (${batch.partition}, ${batch.through.toString()}::bigint)
@@ -142,7 +181,12 @@ export class PostgresProjector {
    * (a retry reads them from the store), and every other stream goes on. `retrying` is the
    * one stuck stream an operator's retry applies again.
    */
-  private async applyEvents(tx: DatabaseTransactionConnection, events: readonly RecordedEvent[], retrying: string | null): Promise<Map<string, ProjectionFailed>> {
+  private async applyEvents(
+    tx: DatabaseTransactionConnection,
+    events: readonly RecordedEvent[],
+    retrying: string | null,
+    mayHoldBack = false,
+  ): Promise<Map<string, ProjectionFailed>> {
     const streams = new Map<string, RecordedEvent[]>();
     for (const event of events) {
       if (!this.byCategory.has(category(event.streamId))) continue; // reservations have no read model
@@ -152,7 +196,7 @@ export class PostgresProjector {
     }
     const failures = new Map<string, ProjectionFailed>();
     if (streams.size === 0) return failures;
-    await this.lockStreams(tx, [...streams.keys()]);
+    if (!this.options.exclusive) await this.lockStreams(tx, [...streams.keys()]);
     // Read under the stream locks: a retry that cleared a stream has committed, or waits for us.
     const stuck = new Set(
       z.array(z.string()).parse(
@@ -163,6 +207,7 @@ export class PostgresProjector {
     );
     const applied: AppliedEvent[] = [];
     const changes: RowChange[] = [];
+    const changedBy = new Map<RowProjection<ProjectedRow>, ProjectedRow[]>();
     for (const projection of this.projections.rows) {
       const ids = [...streams.keys()].filter((id) => category(id) === projection.category && !stuck.has(id));
       if (ids.length === 0) continue;
@@ -170,7 +215,7 @@ export class PostgresProjector {
       const changed: ProjectedRow[] = [];
       for (const streamId of ids) {
         const folded = await this.fold(projection, current.get(streamId) ?? null, streamId, streams.get(streamId) ?? []);
-        applied.push(...folded.applied);
+        for (const event of folded.applied) applied.push(event);
         if (folded.row && folded.row !== current.get(streamId)) {
           changed.push(folded.row);
           changes.push({ category: projection.category, before: current.get(streamId) ?? null, after: folded.row });
@@ -180,17 +225,82 @@ export class PostgresProjector {
           await this.markStuck(tx, folded.failure);
         }
       }
-      await projection.save(tx, this.schema, changed);
+      changedBy.set(projection, changed);
     }
+    await this.save(tx, changedBy, mayHoldBack);
     if (applied.length > 0) {
       applied.sort((a, b) => (a.recorded.position < b.recorded.position ? -1 : a.recorded.position > b.recorded.position ? 1 : 0));
-      for (const projection of this.projections.appliedEvents) await projection.apply(tx, this.schema, applied, changes);
+      for (const projection of this.projections.appliedEvents) await projection.apply(tx, this.schema, applied, changes, this.options);
     }
     return failures;
   }
 
+  /**
+   * Saves the rows a batch changed, projection by projection. An exclusive projector holds
+   * back the rows of deferrable projections while a batch changes no other row (see
+   * RowProjection.deferrable) and saves them with the next batch that does, or on flush: a
+   * stock item moved by every batch of a rebuild is then written a few times, not once a batch.
+   */
+  private async save(tx: DatabaseTransactionConnection, changedBy: ReadonlyMap<RowProjection<ProjectedRow>, ProjectedRow[]>, mayHoldBack: boolean): Promise<void> {
+    const remembered = this.remembered;
+    if (remembered) for (const [projection, rows] of changedBy) for (const row of rows) remembered.set(projection.streamOf(row), row);
+    const holdBack =
+      mayHoldBack &&
+      remembered !== null &&
+      remembered.size <= REMEMBERED_ROWS && // past it, this batch saves everything and stops remembering
+      [...changedBy].every(([projection, rows]) => rows.length === 0 || projection.deferrable === true);
+    if (holdBack) {
+      for (const [projection, rows] of changedBy) {
+        const held = this.held.get(projection) ?? new Map<string, ProjectedRow>();
+        for (const row of rows) held.set(projection.streamOf(row), row);
+        this.held.set(projection, held);
+      }
+      return;
+    }
+    for (const projection of this.projections.rows) {
+      const held = this.held.get(projection);
+      const changed = changedBy.get(projection) ?? [];
+      let rows: readonly ProjectedRow[] = changed;
+      if (held) {
+        for (const row of changed) held.set(projection.streamOf(row), row);
+        rows = [...held.values()];
+      }
+      if (rows.length > 0) await projection.save(tx, this.schema, rows, this.options);
+    }
+    this.held.clear();
+    // Past the bound, read rows back as a shared projector does; none is held back then.
+    if (remembered && remembered.size > REMEMBERED_ROWS) this.remembered = null;
+  }
+
+  /** Saves the rows an exclusive projector holds back; a rebuild calls it once it has read everything. */
+  async flush(): Promise<void> {
+    this.assertUsable();
+    if (this.held.size === 0) return;
+    await this.pool.transaction(async (tx) => {
+      try {
+        await this.save(tx, new Map(), false);
+      } catch (error) {
+        this.failed = true;
+        throw error;
+      }
+    });
+  }
+
+  private assertUsable(): void {
+    if (this.failed) throw new Error('an exclusive projector that failed cannot go on: the rows it held back are lost (rebuild again)');
+  }
+
   /** The stored rows of these streams, decoded, by stream id. */
   private async load(tx: DatabaseTransactionConnection, projection: RowProjection<ProjectedRow>, streamIds: readonly string[]): Promise<Map<string, ProjectedRow>> {
+    const remembered = this.remembered;
+    if (remembered) {
+      const rows = new Map<string, ProjectedRow>();
+      for (const streamId of streamIds) {
+        const row = remembered.get(streamId);
+        if (row) rows.set(streamId, row);
+      }
+      return rows;
+    }
     const stored = await tx.any(projection.select(this.schema, streamIds));
     return new Map(
       stored.map((raw) => {
@@ -253,17 +363,18 @@ export class PostgresProjector {
       events = await this.store.readStream(streamId, { fromRevision: after + 1, maxCount: last.revision - after });
     }
     const applied: AppliedEvent[] = [];
-    let failure: ProjectionFailed | undefined;
+    let row = start;
     for (const recorded of events) {
+      let event: StockroomEvent;
       try {
-        applied.push({ recorded, event: readForProjection(recorded) });
+        event = readForProjection(recorded);
       } catch (error) {
         if (!(error instanceof ProjectionFailed)) throw error;
-        failure = error;
-        break;
+        return { row, applied, failure: error };
       }
+      row = projection.evolve(row, event, recorded);
+      applied.push({ recorded, event, row });
     }
-    const row = applied.reduce<ProjectedRow | null>((current, { recorded, event }) => projection.evolve(current, event, recorded), start);
-    return failure ? { row, applied, failure } : { row, applied };
+    return { row, applied };
   }
 }

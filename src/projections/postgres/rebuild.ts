@@ -1,6 +1,7 @@
+import pg from 'pg';
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod/v4';
-import type { EventStore } from '../../shared/event-store/port.js';
+import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js';
 import { catchUp } from '../../shared/event-store/catch-up.js';
 import type { ReadModelProjections } from './projection.js';
 import { PostgresProjector, READ_MODEL_LOCK } from './projector.js';
@@ -42,6 +43,102 @@ export function logRebuildProgress(log: { info(obj: object, msg?: string): void 
   };
 }
 
+/**
+ * Events a rebuild applies in one transaction: a stream's row is written once per such
+ * batch however many of its events it holds, so bigger batches write fewer row versions.
+ */
+const EVENTS_PER_APPLY = 20_000;
+
+/**
+ * Gathers the pages a subscription reads into batches of at least `eventsPerApply` events
+ * and applies each while the next is being read: reading (and PostgreSQL's work for it)
+ * overlaps the writes. One batch is applied at a time, in order; a batch that fails fails
+ * the next `add` (or `finish`), so the catch-up stops there and nothing after it is applied.
+ */
+export class PipelinedPages {
+  private pending: RecordedEvent[] = [];
+  private applying: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly apply: (events: RecordedEvent[]) => Promise<void>,
+    private readonly eventsPerApply: number,
+  ) {}
+
+  async add(events: readonly RecordedEvent[]): Promise<void> {
+    for (const event of events) this.pending.push(event);
+    if (this.pending.length >= this.eventsPerApply) await this.start();
+  }
+
+  /** Applies what is left; resolves when everything added is applied. */
+  async finish(): Promise<void> {
+    if (this.pending.length > 0) await this.start();
+    await this.applying;
+  }
+
+  /** Resolves once nothing is being applied, whether it succeeded or not. */
+  async settled(): Promise<void> {
+    await this.applying.catch(() => {});
+  }
+
+  private async start(): Promise<void> {
+    await this.applying; // one at a time, and the previous one's failure stops here
+    const events = this.pending;
+    this.pending = [];
+    this.applying = this.apply(events);
+    // Awaited by the next add or by finish; marked handled so that a failure is not reported twice.
+    this.applying.catch(() => {});
+  }
+}
+
+/**
+ * Secondary indexes the projector's own statements read while a rebuild loads: the SKU's
+ * stock items (the summary and the store totals of a price change), the hourly movements by
+ * hour (the top movers' windows). Kept; the others are dropped before the replay.
+ */
+const READ_WHILE_LOADING = ['stock_sku', 'sku_movements_hourly_hour'];
+
+/**
+ * Drops the indexes of a fresh schema that nothing reads until the swap, and answers the
+ * statements that create them again. Building an index once over the loaded rows costs a
+ * sort; keeping it row by row costs a descent per row version (every stock row is written
+ * again by each batch that moves it). The unique keys the upserts arbitrate on stay; the
+ * ledger's primary key goes too: rows are only added, each event once (an exclusive
+ * projector sees no repeat), so nothing conflicts on it, and a duplicate would still fail
+ * the rebuild when the key is built again.
+ */
+async function dropDeferredIndexes(pool: DatabasePool, schema: string): Promise<string[]> {
+  const indexes = z.array(z.object({ name: z.string(), definition: z.string() })).parse(
+    await pool.any(sql.unsafe`
+      select c.relname as name, pg_get_indexdef(i.indexrelid) as definition
+        from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = ${schema} and not i.indisunique and c.relname <> all(${sql.array(READ_WHILE_LOADING, 'text')})
+       order by c.relname`),
+  );
+  const ledgerKey = z.string().parse(
+    await pool.oneFirst(sql.unsafe`
+      select pg_get_constraintdef(oid) from pg_constraint
+       where conrelid = ${`${schema}.stock_ledger`}::regclass and contype = 'p'`),
+  );
+  const ledger = sql.identifier([schema, 'stock_ledger']);
+  await pool.query(sql.unsafe`alter table ${ledger} drop constraint stock_ledger_pkey`);
+  for (const { name } of indexes) await pool.query(sql.unsafe`drop index ${sql.identifier([schema, name])}`);
+  return [
+    ...indexes.map(({ definition }) => definition),
+    `alter table ${pg.escapeIdentifier(schema)}.stock_ledger add constraint stock_ledger_pkey ${ledgerKey}`,
+  ];
+}
+
+/** DDL read back from the catalog (pg_get_indexdef), run as it is on a connection of its own. */
+async function runStatements(databaseUrl: string, statements: readonly string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    for (const statement of statements) await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
 export interface RebuildOptions {
   databaseUrl: string;
   pool: DatabasePool;
@@ -49,6 +146,8 @@ export interface RebuildOptions {
   projections: ReadModelProjections;
   progress?: (report: RebuildProgress) => void;
   batchSize?: number;
+  /** Events applied in one transaction (default EVENTS_PER_APPLY); tests make it small to cross many batches. */
+  eventsPerApply?: number;
 }
 
 /**
@@ -66,21 +165,32 @@ export interface RebuildOptions {
 export async function rebuildReadModel(options: RebuildOptions): Promise<{ through: bigint; events: number }> {
   const { pool, store } = options;
   await ensureReadModelSchema(options.databaseUrl, READ_MODEL_NEXT, { replace: true });
-  const projector = new PostgresProjector({ pool, store, projections: options.projections, schema: READ_MODEL_NEXT });
+  // Exclusive: read_model_next was just created empty, and under the rebuild lock nothing
+  // else writes it or reads it until the swap below.
+  const projector = new PostgresProjector({ pool, store, projections: options.projections, schema: READ_MODEL_NEXT, exclusive: true });
+  const deferred = await dropDeferredIndexes(pool, READ_MODEL_NEXT);
   const head = await store.headPosition();
   const started = Date.now();
   let events = 0;
 
+  const pages = new PipelinedPages(async (batch) => {
+    const last = batch.at(-1)!.position;
+    await projector.applyBatch({ events: batch, partition: 0, through: last });
+    events += batch.length;
+    options.progress?.({ through: last, head, events, eventsPerSecond: Math.round(events / Math.max(0.001, (Date.now() - started) / 1000)) });
+  }, options.eventsPerApply ?? EVENTS_PER_APPLY);
   const through = await catchUp(store, {
     after: 0n,
     batchSize: options.batchSize ?? 5_000,
-    onEvents: async (batch) => {
-      const last = batch.at(-1)!.position;
-      await projector.applyBatch({ events: batch, partition: 0, through: last });
-      events += batch.length;
-      options.progress?.({ through: last, head, events, eventsPerSecond: Math.round(events / Math.max(0.001, (Date.now() - started) / 1000)) });
-    },
+    onEvents: (batch) => pages.add(batch),
+  }).catch(async (error: unknown) => {
+    await pages.settled(); // no write into read_model_next outlives the rebuild (and its lock)
+    throw error;
   });
+  await pages.finish();
+  await projector.flush();
+  // Before the swap's exclusive lock: the live model keeps answering while they are built.
+  await runStatements(options.databaseUrl, deferred);
 
   await pool.transaction(async (tx) => {
     await tx.query(sql.unsafe`select pg_advisory_xact_lock(hashtext(${READ_MODEL_LOCK}))`);

@@ -30,13 +30,23 @@ const storedValue = (value: unknown): StoredValue => {
 
 export function rowCodec<Row extends object>(columns: Columns<Row>): RowCodec<Row> {
   const fields = Object.keys(columns) as (keyof Row & string)[];
-  const stored = z.object(Object.fromEntries(fields.map((field) => [snakeCase(field), columns[field]])));
+  // Named once: a projector encodes every row it writes, a rebuild millions of them.
+  const names = fields.map((field) => [field, snakeCase(field)] as const);
+  const stored = z.object(Object.fromEntries(names.map(([field, name]) => [name, columns[field]])));
   // Built from columns typed field by field against Row: the object it makes is a Row.
-  const schema = stored.transform((raw) => Object.fromEntries(fields.map((field) => [field, raw[snakeCase(field)]])) as Row);
+  const schema = stored.transform((raw) => {
+    const row: Record<string, unknown> = {};
+    for (const [field, name] of names) row[field] = raw[name];
+    return row as Row;
+  });
   return {
     schema,
     decode: (raw) => schema.parse(raw),
-    encode: (row) => Object.fromEntries(fields.map((field) => [snakeCase(field), storedValue(row[field])])),
+    encode: (row) => {
+      const encoded: Record<string, StoredValue> = {};
+      for (const [field, name] of names) encoded[name] = storedValue(row[field]);
+      return encoded;
+    },
   };
 }
 

@@ -15,8 +15,15 @@ export interface Movement {
 
 /** The units one stock-item event moves, or null when it moves none. */
 export function movementOf(event: StockroomEvent, streamId: string): Movement | null {
-  const units = (reason: MovementReason, delta: number): Movement | null =>
-    delta === 0 ? null : { ...itemOfStream(streamId), reason, unitsIn: Math.max(delta, 0), unitsOut: Math.max(-delta, 0) };
+  const units = unitsMoved(event);
+  return units && { ...itemOfStream(streamId), ...units };
+}
+
+type UnitsMoved = Omit<Movement, 'storeId' | 'skuId'>;
+
+function unitsMoved(event: StockroomEvent): UnitsMoved | null {
+  const units = (reason: MovementReason, delta: number): UnitsMoved | null =>
+    delta === 0 ? null : { reason, unitsIn: Math.max(delta, 0), unitsOut: Math.max(-delta, 0) };
   switch (event.type) {
     case 'StockItemAdded':
       return units('added', event.data.quantity);
@@ -39,11 +46,12 @@ interface Counter {
   unitsOut: number;
 }
 
-const addTo = (counters: Map<string, Counter>, key: string, movement: Movement) => {
-  const counter = counters.get(key) ?? { unitsIn: 0, unitsOut: 0 };
-  counter.unitsIn += movement.unitsIn;
-  counter.unitsOut += movement.unitsOut;
-  counters.set(key, counter);
+const addTo = (counters: Map<string, Counter>, key: string, movement: UnitsMoved) => {
+  const counter = counters.get(key);
+  if (counter) {
+    counter.unitsIn += movement.unitsIn;
+    counter.unitsOut += movement.unitsOut;
+  } else counters.set(key, { unitsIn: movement.unitsIn, unitsOut: movement.unitsOut });
 };
 
 /**
@@ -55,23 +63,44 @@ export const movementsProjection: AppliedEventsProjection = {
   name: 'movements',
 
   async apply(tx, schema, applied) {
+    // Keyed by whole days and hours since the epoch, named as dates once per key at the end:
+    // a rebuild passes millions of events through here.
     const daily = new Map<string, Counter>();
     const hourly = new Map<string, Counter>();
     const hourlySince = Date.now() - HOURLY_KEPT_MS;
     for (const { event, recorded } of applied) {
-      const movement = movementOf(event, recorded.streamId);
+      const movement = unitsMoved(event);
       if (!movement) continue;
-      const at = recorded.recordedAt.toISOString();
-      addTo(daily, `${at.slice(0, 10)}|${movement.reason}`, movement);
+      const at = recorded.recordedAt.getTime();
+      addTo(daily, `${Math.floor(at / DAY_MS)}|${movement.reason}`, movement);
       // A rebuild replays years: hours nobody will read are not written at all.
-      if (recorded.recordedAt.getTime() >= hourlySince) addTo(hourly, `${movement.skuId}|${at.slice(0, 13)}:00:00Z`, movement);
+      if (at >= hourlySince) addTo(hourly, `${skuOfStream(recorded.streamId)}|${Math.floor(at / HOUR_MS)}`, movement);
     }
+    const named = (counters: Map<string, Counter>, name: (key: string) => string) => new Map([...counters].map(([key, counter]) => [name(key), counter]));
+    const iso = (units: string, unitMs: number) => new Date(Number(units) * unitMs).toISOString();
+    const hours = named(hourly, (key) => {
+      const [skuId = '', hour = ''] = key.split('|');
+      return `${skuId}|${iso(hour, HOUR_MS).slice(0, 13)}:00:00Z`;
+    });
     // The windows first: they read the hourly rows that leave them before any is pruned.
-    await addToWindows(tx, schema, hourly);
-    await addDaily(tx, schema, daily);
-    await addHourly(tx, schema, hourly);
+    await addToWindows(tx, schema, hours);
+    await addDaily(
+      tx,
+      schema,
+      named(daily, (key) => {
+        const [day = '', reason = ''] = key.split('|');
+        return `${iso(day, DAY_MS).slice(0, 10)}|${reason}`;
+      }),
+    );
+    await addHourly(tx, schema, hours);
   },
 };
+
+const DAY_MS = 24 * 3600_000;
+const HOUR_MS = 3600_000;
+
+/** `stockitem-<storeId>_<skuId>` → the SKU id, without the object itemOfStream makes. */
+const skuOfStream = (streamId: string): string => streamId.slice(streamId.lastIndexOf('_') + 1);
 
 const rowsOf = (counters: Map<string, Counter>, names: [string, string]) =>
   [...counters.entries()].map(([key, counter]) => {

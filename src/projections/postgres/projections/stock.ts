@@ -24,10 +24,13 @@ export const stockProjection: RowProjection<StockRow> = {
         on s.store_id = k.store_id and s.sku_id = k.sku_id`;
   },
   streamOf: (row) => stockItemStream(row.storeId, row.skuId),
+  // Read across batches only by the store totals of a change of price, which comes with a
+  // changed SKU row: such a batch saves every held row first.
+  deferrable: true,
 
   evolve: (row, event, recorded) => evolveStockLevel(row, event, recorded, { updatedAt: recorded.recordedAt }),
 
-  async save(tx, schema, rows) {
+  async save(tx, schema, rows, { exclusive }) {
     if (rows.length === 0) return;
     const payload = JSON.stringify(rows.map(stockRows.encode));
     const stock = sql.identifier([schema, 'stock']);
@@ -40,16 +43,17 @@ export const stockProjection: RowProjection<StockRow> = {
         quantity = excluded.quantity, low_stock_threshold = excluded.low_stock_threshold, removed = excluded.removed,
         revision = excluded.revision, position = excluded.position, updated_at = excluded.updated_at
       where t.revision < excluded.revision`);
-    await refreshSummary(tx, schema, [...new Set(rows.map((row) => row.skuId))]);
+    await refreshSummary(tx, schema, [...new Set(rows.map((row) => row.skuId))], exclusive);
   },
 };
 
 /** The summary is a sum over many streams, so it is recomputed from the stock rows, not evolved. */
-async function refreshSummary(tx: DatabaseTransactionConnection, schema: string, skuIds: string[]): Promise<void> {
+async function refreshSummary(tx: DatabaseTransactionConnection, schema: string, skuIds: string[], exclusive: boolean): Promise<void> {
   // Two replicas apply items of one SKU from different partitions at once; each would sum
   // without the other's uncommitted row. A lock per SKU (taken in one order, so no
   // deadlock) makes the second wait, and its next statement then sees the first's rows.
-  await tx.query(sql.unsafe`
+  // An exclusive projector has no other replica.
+  if (!exclusive) await tx.query(sql.unsafe`
     select pg_advisory_xact_lock(h) from (
       select distinct hashtext('stockroom.summary:' || s) as h from unnest(${sql.array(skuIds, 'text')}) s
     ) locks order by h`);

@@ -18,7 +18,7 @@ const SKU_CATEGORY = 'sku';
 export const storeTotalsProjection: AppliedEventsProjection = {
   name: 'store totals',
 
-  async apply(tx, schema, _applied, changes) {
+  async apply(tx, schema, _applied, changes, { exclusive }) {
     const items: ItemDelta[] = [];
     const prices: PriceDelta[] = [];
     for (const change of changes) {
@@ -34,7 +34,7 @@ export const storeTotalsProjection: AppliedEventsProjection = {
       }
     }
     if (items.length === 0 && prices.length === 0) return;
-    await addStoreTotals(tx, schema, items, prices);
+    await addStoreTotals(tx, schema, items, prices, exclusive);
   },
 };
 
@@ -83,8 +83,9 @@ function itemDelta(before: StockRow | null, after: StockRow): ItemDelta | null {
  * statement in one order, then the store rows in store order, after every other lock of the
  * batch: every transaction climbs the same ladder, so none waits for another in a cycle.
  */
-async function addStoreTotals(tx: DatabaseTransactionConnection, schema: string, items: readonly ItemDelta[], prices: readonly PriceDelta[]): Promise<void> {
-  await lockAll(tx, `stockroom.store_totals.sku:${schema}:`, [...items.map((item) => item.sku_id), ...prices.map((price) => price.sku_id)]);
+async function addStoreTotals(tx: DatabaseTransactionConnection, schema: string, items: readonly ItemDelta[], prices: readonly PriceDelta[], exclusive: boolean): Promise<void> {
+  // An exclusive projector has no other replica to order against.
+  if (!exclusive) await lockAll(tx, `stockroom.store_totals.sku:${schema}:`, [...items.map((item) => item.sku_id), ...prices.map((price) => price.sku_id)]);
   await tx.query(sql.unsafe`
     with item as (
       select * from jsonb_to_recordset(${JSON.stringify(items)}::jsonb)
