@@ -41,7 +41,7 @@ export interface GroupCommitOptions {
   maxBatch: number;
 }
 
-export const GROUP_COMMIT_DEFAULTS: GroupCommitOptions = { maxInFlight: 4, maxBatch: 50 };
+export const GROUP_COMMIT_DEFAULTS: GroupCommitOptions = { maxInFlight: 1, maxBatch: 50 };
 
 interface Pending {
   request: AppendRequest;
