@@ -72,7 +72,7 @@ export interface PostgresEventStoreOptions {
 
 const columns = sql.fragment`position, stream_id, revision, event_id, type, data, metadata, recorded_at`;
 
-/** The PostgreSQL adapter of the event store port. Its schema is migrations 001 and 004. */
+/** The PostgreSQL adapter of the event store port. Its schema is migrations 001, 004, 008 and 024 (group commit). */
 export class PostgresEventStore implements EventStore {
   /**
    * @param appendPool a plain `pg` pool for `append` alone. The append is one statement on
