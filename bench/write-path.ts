@@ -8,7 +8,10 @@
  *   classic    the design this replaces: BEGIN; UPDATE stock ... WHERE version = $expected;
  *              INSERT into an outbox; COMMIT (four round trips);
  *   emmett     Emmett's PostgreSQL event store, appendToStream with expectedStreamVersion;
- *   stockroom  our PostgresEventStore.append with an exact expected revision.
+ *   stockroom  our PostgresEventStore.append with an exact expected revision, group commit
+ *              on (concurrent appends share a trip: es_append_many, as the app runs it);
+ *   stockroom/one-per-trip  the same with group commit off (every append its own
+ *              es_append call and transaction): what group commit changes.
  *
  * Each writer cycles over its own streams (100 by default) with the exact expected
  * revision of each, as a stock adjustment does, so writers never contend on a row.
@@ -42,6 +45,8 @@ interface AppenderSetup {
 interface OpenAppender {
   /** Writer i's operation: each call appends one event to the next of its streams. */
   writer(index: number): Operation;
+  /** A note for the row, read after the run (e.g. appends per trip). */
+  note?(): string | null;
   close(): Promise<void>;
 }
 
@@ -197,14 +202,26 @@ const emmett: Appender = {
   },
 };
 
-const stockroom: Appender = {
-  subject: 'stockroom',
+/** Trips in flight before group commit gathers appends (BENCH_GROUP_COMMIT_TRIPS; default the adapter's). */
+const groupCommitTrips = (): number | null => {
+  const raw = process.env.BENCH_GROUP_COMMIT_TRIPS?.trim();
+  if (!raw) return null;
+  const trips = Number(raw);
+  if (!Number.isInteger(trips) || trips < 1) throw new Error(`BENCH_GROUP_COMMIT_TRIPS must be a positive integer, not ${raw}`);
+  return trips;
+};
+
+const stockroomAppender = (subject: string, groupCommit: boolean): Appender => ({
+  subject,
   async open({ url, poolSize, streamsPerWriter }) {
     await migrate(url);
     const pool = await createDatabasePool(url, { maximumPoolSize: poolSize });
     // As main.ts builds it: the append through plain pg, everything else through slonik.
     const appendPool = createAppendPool(url, poolSize);
-    const store = new PostgresEventStore(pool, appendPool);
+    const trips = groupCommitTrips();
+    const store = new PostgresEventStore(pool, appendPool, {
+      groupCommit: groupCommit ? (trips === null ? {} : { maxInFlight: trips }) : false,
+    });
     return {
       writer() {
         const cycle = new StreamCycle(stockItemStreams(streamsPerWriter), -1);
@@ -217,13 +234,23 @@ const stockroom: Appender = {
           cycle.set(index, result.revision);
         };
       },
+      note() {
+        const stats = store.groupCommitStats;
+        if (stats === null) return 'group commit off: one es_append per append';
+        const perTrip = stats.trips === 0 ? 0 : stats.appends / stats.trips;
+        return `group commit${trips === null ? '' : ` over ${trips} trip(s)`}: ${perTrip.toFixed(1)} appends per trip (warm-up included)` +
+          (stats.fallbacks > 0 ? `, ${stats.fallbacks} batches sent again one by one` : '');
+      },
       close: async () => {
         await appendPool.end();
         await pool.end();
       },
     };
   },
-};
+});
+
+const stockroom = stockroomAppender('stockroom', true);
+const stockroomAlone = stockroomAppender('stockroom/one-per-trip', false);
 
 const esAppendRow = z.object({
   outcome: z.string(),
@@ -264,8 +291,8 @@ const stockroomOverPg: Appender = {
 };
 
 /** In the order of the table. Emmett runs last: it changes pg's global type parsers while open. */
-const appenders: Appender[] = [bare, classic, emmett, stockroom, stockroomOverPg];
-const runOrder: Appender[] = [bare, classic, stockroom, stockroomOverPg, emmett];
+const appenders: Appender[] = [bare, classic, emmett, stockroom, stockroomAlone, stockroomOverPg];
+const runOrder: Appender[] = [bare, classic, stockroom, stockroomAlone, stockroomOverPg, emmett];
 
 const describeResult = (result: TimedRunResult): string =>
   `${Math.round(result.operationsPerSecond).toLocaleString('en-US')} ops/s, p50 ${result.latency.p50.toFixed(2)} ms, ` +
@@ -295,8 +322,9 @@ async function measureAppender(appender: Appender, writers: number, config: Benc
           createWorker: (index) => open.writer(index),
           serverCpu,
         }).finally(() => serverCpu.end());
-        progress(`${SECTION}: ${appender.subject}, ${writers} writer(s): ${describeResult(result)}`);
-        return toRow({ ...input, result });
+        const note = open.note?.() ?? null;
+        progress(`${SECTION}: ${appender.subject}, ${writers} writer(s): ${describeResult(result)}${note ? `; ${note}` : ''}`);
+        return toRow({ ...input, result, ...(note ? { note } : {}) });
       } finally {
         await open.close();
       }

@@ -24,7 +24,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { z } from 'zod/v4';
 import { buildApp } from '../../src/app.js';
 import { createAppendPool, createDatabasePool } from '../../src/shared/db/pool.js';
-import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
+import { PostgresEventStore, type PostgresEventStoreOptions } from '../../src/shared/event-store/postgres/index.js';
 import { newId } from '../../src/shared/ids.js';
 import { createRedis } from '../../src/shared/redis.js';
 import { type AppendResult, type EventToAppend, type ExpectedRevision, WrongExpectedRevision } from '../../src/shared/event-store/port.js';
@@ -76,10 +76,23 @@ class CountingEventStore extends PostgresEventStore {
   }
 }
 
+/**
+ * Group commit of the app's appends, as the app runs it unless BENCH_GROUP_COMMIT says
+ * `off` (one es_append per append, for an A/B in one run of this cell) or a number of trips.
+ */
+const groupCommit = (): PostgresEventStoreOptions['groupCommit'] => {
+  const raw = (process.env.BENCH_GROUP_COMMIT ?? '').trim().toLowerCase();
+  if (raw === '') return {};
+  if (raw === 'off') return false;
+  const trips = Number(raw);
+  if (!Number.isInteger(trips) || trips < 1) throw new Error(`BENCH_GROUP_COMMIT must be off or a number of trips, not ${raw}`);
+  return { maxInFlight: trips };
+};
+
 async function appServer(spec: Extract<ServerSpec, { kind: 'app' }>) {
   const pool = await createDatabasePool(spec.databaseUrl, spec.poolSize === undefined ? {} : { maximumPoolSize: spec.poolSize });
   const appendPool = createAppendPool(spec.databaseUrl, spec.poolSize);
-  const eventStore = new CountingEventStore(pool, appendPool);
+  const eventStore = new CountingEventStore(pool, appendPool, { groupCommit: groupCommit() });
   const redis = spec.redis ? createRedis(spec.redis.url, { keyPrefix: spec.redis.keyPrefix }) : null;
   const app = await buildApp({ config: benchConfig(spec.roles), pool, eventStore, jwtSecret: JWT_SECRET, logger: false, redis });
   return {

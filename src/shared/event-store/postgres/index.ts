@@ -14,6 +14,7 @@ import {
   type Subscription,
   WrongExpectedRevision,
 } from '../port.js';
+import { type AppendRequest, AppendBatcher, type AppendTransport, GROUP_COMMIT_DEFAULTS, type GroupCommitOptions } from './append-batcher.js';
 import { appendOutcomeSchema, eventRowSchema, toRecordedEvent } from './rows.js';
 import { subscribeToAll } from './subscription.js';
 
@@ -32,29 +33,75 @@ const expectedCode = (expected: ExpectedRevision): number => {
 };
 
 const APPEND = 'select outcome, revision::text, last_position::text from es_append($1, $2, $3::jsonb)';
+const APPEND_MANY =
+  'select outcome, revision::text, last_position::text from es_append_many($1::text[], $2::bigint[], $3::jsonb[]) order by ord';
+
+/** es_append and es_append_many through plain pg (prepared once per connection). */
+const pgTransport = (pool: pg.Pool): AppendTransport => ({
+  one: async ({ streamId, expected, payload }) =>
+    (await pool.query({ name: 'es_append', text: APPEND, values: [streamId, expected, payload] })).rows[0],
+  many: async (requests) =>
+    (
+      await pool.query({
+        name: 'es_append_many',
+        text: APPEND_MANY,
+        values: [requests.map((r) => r.streamId), requests.map((r) => r.expected), requests.map((r) => r.payload)],
+      })
+    ).rows,
+});
+
+/** The same through slonik. */
+const slonikTransport = (pool: DatabasePool): AppendTransport => ({
+  one: ({ streamId, expected, payload }) => pool.one(sql.unsafe`select * from es_append(${streamId}, ${expected}, ${payload}::jsonb)`),
+  many: async (requests: readonly AppendRequest[]) => [
+    ...(await pool.any(sql.unsafe`
+      select outcome, revision, last_position from es_append_many(
+        ${sql.array(requests.map((r) => r.streamId), 'text')},
+        ${sql.array(requests.map((r) => r.expected), 'int8')},
+        ${sql.array(requests.map((r) => r.payload), 'jsonb')}) order by ord`)),
+  ],
+});
+
+export interface PostgresEventStoreOptions {
+  /**
+   * Group commit of concurrent appends (append-batcher.ts, docs/decisions.md), on by
+   * default; false sends every append alone, as before it.
+   */
+  groupCommit?: Partial<GroupCommitOptions> | false;
+}
 
 const columns = sql.fragment`position, stream_id, revision, event_id, type, data, metadata, recorded_at`;
 
-/** The PostgreSQL adapter of the event store port. Its schema is migrations 001 and 004. */
+/** The PostgreSQL adapter of the event store port. Its schema is migrations 001, 004, 008 and 024 (group commit). */
 export class PostgresEventStore implements EventStore {
   /**
    * @param appendPool a plain `pg` pool for `append` alone. The append is one statement on
    *   the hottest path; slonik's per-query work costs about a quarter of its throughput
    *   there (docs/benchmarks.md), so that one statement may skip it. Without it, slonik.
    */
+  private readonly transport: AppendTransport;
+  private readonly batcher: AppendBatcher | null;
+
   constructor(
     private readonly pool: DatabasePool,
-    private readonly appendPool: pg.Pool | null = null,
-  ) {}
+    appendPool: pg.Pool | null = null,
+    options: PostgresEventStoreOptions = {},
+  ) {
+    this.transport = appendPool ? pgTransport(appendPool) : slonikTransport(pool);
+    this.batcher =
+      options.groupCommit === false ? null : new AppendBatcher(this.transport, { ...GROUP_COMMIT_DEFAULTS, ...options.groupCommit });
+  }
+
+  /** Trips and appends so far (null without group commit): for benches and tests. */
+  get groupCommitStats(): Readonly<{ trips: number; appends: number; fallbacks: number }> | null {
+    return this.batcher ? { ...this.batcher.stats } : null;
+  }
 
   async append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
     if (events.length === 0) throw new RangeError('append needs at least one event');
     const payload = JSON.stringify(events.map(({ id, type, data, metadata }) => ({ id, type, data, metadata })));
-    const row = appendOutcomeSchema.parse(
-      this.appendPool
-        ? (await this.appendPool.query({ name: 'es_append', text: APPEND, values: [streamId, expectedCode(expected), payload] })).rows[0]
-        : await this.pool.one(sql.unsafe`select * from es_append(${streamId}, ${expectedCode(expected)}, ${payload}::jsonb)`),
-    );
+    const request = { streamId, expected: expectedCode(expected), payload };
+    const row = appendOutcomeSchema.parse(this.batcher ? await this.batcher.append(request) : await this.transport.one(request));
     if (row.outcome === 'conflict') throw new WrongExpectedRevision(streamId, expected, Number(row.revision));
     if (row.last_position === null) throw new Error('es_append wrote events without a position');
     return { revision: Number(row.revision), position: row.last_position, written: row.outcome === 'written' };

@@ -1,0 +1,157 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type pg from 'pg';
+import { createAppendPool } from '../../../src/shared/db/pool.js';
+import { WrongExpectedRevision } from '../../../src/shared/event-store/port.js';
+import { PostgresEventStore } from '../../../src/shared/event-store/postgres/index.js';
+import { event } from '../../contract/event-store.contract.js';
+import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+
+/**
+ * Group commit (append-batcher.ts, migration 024) against real PostgreSQL. With one trip at
+ * a time, an append sent while another is out waits for it and leaves with every other
+ * append that came meanwhile, in one es_append_many call: each test starts one append, then
+ * the ones it wants in one batch, and checks by the trip count that they shared a trip.
+ */
+const test = suite<{ db: TestDatabase; appendPool: pg.Pool; store: PostgresEventStore }>('event store: group commit');
+
+test.before.each(async (context) => {
+  context.db = await createTestDatabase('group_commit');
+  context.appendPool = createAppendPool(context.db.url);
+  context.store = new PostgresEventStore(context.db.pool, context.appendPool, { groupCommit: { maxInFlight: 1 } });
+});
+test.after.each(async ({ db, appendPool }) => {
+  await appendPool.end();
+  await db.drop();
+});
+
+const trips = (store: PostgresEventStore): number => store.groupCommitStats?.trips ?? Number.NaN;
+
+test('a lone writer never waits: each append is its own trip', async ({ store }) => {
+  for (let i = 0; i < 5; i += 1) await store.append('thing-alone', [event()], i === 0 ? 'no_stream' : i - 1);
+  assert.equal(store.groupCommitStats, { trips: 5, appends: 5, fallbacks: 0 });
+});
+
+test('appends sent while one is out go together, each with its own revision and position', async ({ store }) => {
+  const first = store.append('thing-0', [event()], 'no_stream');
+  const rest = Array.from({ length: 9 }, (_, i) => store.append(`thing-${i + 1}`, [event(), event()], 'no_stream'));
+  const results = await Promise.all([first, ...rest]);
+  assert.is(trips(store), 2, 'the first alone, the nine others in one trip');
+  assert.ok(results.every((result) => result.written));
+  assert.equal(results.slice(1).map((result) => result.revision), Array.from({ length: 9 }, () => 1));
+  const positions = results.map((result) => result.position);
+  assert.is(new Set(positions).size, 10);
+  const all = await store.readAll({ after: 0n });
+  assert.is(all.length, 19);
+  for (const result of results) assert.ok(all.some((e) => e.position === result.position));
+});
+
+test('concurrent appends to one stream in one batch: exactly one wins per expected revision', async ({ store }) => {
+  await store.append('thing-hot', [event()], 'no_stream');
+  for (let round = 0; round < 3; round += 1) {
+    const lead = store.append('thing-lead', [event()], 'any');
+    const contenders = Array.from({ length: 8 }, () => store.append('thing-hot', [event()], round));
+    const before = trips(store);
+    const results = await Promise.allSettled(contenders);
+    await lead;
+    assert.ok(trips(store) - before <= 1, 'the contenders shared one trip');
+    const won = results.filter((r) => r.status === 'fulfilled');
+    assert.is(won.length, 1, `round ${round}: one winner`);
+    for (const r of results) {
+      if (r.status === 'rejected') {
+        assert.instance(r.reason, WrongExpectedRevision);
+        assert.is((r.reason as WrongExpectedRevision).actual, round + 1);
+      }
+    }
+  }
+  assert.equal((await store.readStream('thing-hot')).map((e) => e.revision), [0, 1, 2, 3]);
+  // 'any' in one batch: all land, one after the other.
+  const lead = store.append('thing-lead', [event()], 'any');
+  await Promise.all([lead, ...Array.from({ length: 6 }, () => store.append('thing-hot', [event()], 'any'))]);
+  assert.equal((await store.readStream('thing-hot')).map((e) => e.revision), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+});
+
+test('a conflict in one append of a batch fails that one alone, and it writes nothing', async ({ store }) => {
+  await store.append('thing-a', [event()], 'no_stream');
+  await store.append('thing-b', [event()], 'no_stream');
+  const lead = store.append('thing-lead', [event()], 'no_stream');
+  const stale = store.append('thing-a', [event('Stale')], 5);
+  const good = store.append('thing-b', [event('Good')], 0);
+  const created = store.append('thing-c', [event('Created')], 'no_stream');
+  const [, staleResult, goodResult, createdResult] = await Promise.allSettled([lead, stale, good, created]);
+  assert.is(trips(store), 4, 'two setup trips, the lead, then one for the three');
+  assert.is(staleResult?.status, 'rejected');
+  assert.instance((staleResult as PromiseRejectedResult).reason, WrongExpectedRevision);
+  assert.is(((staleResult as PromiseRejectedResult).reason as WrongExpectedRevision).actual, 0);
+  assert.is(goodResult?.status, 'fulfilled');
+  assert.is(createdResult?.status, 'fulfilled');
+  assert.equal((await store.readStream('thing-a')).map((e) => e.type), ['ThingHappened']);
+  assert.equal((await store.readStream('thing-b')).map((e) => e.type), ['ThingHappened', 'Good']);
+  assert.equal((await store.readStream('thing-c')).map((e) => e.type), ['Created']);
+  assert.is(store.groupCommitStats?.fallbacks, 0);
+});
+
+test('an error in one append (a bad payload) fails that one alone; the others of its batch are written', async ({ store }) => {
+  const lead = store.append('thing-lead', [event()], 'no_stream');
+  const before = store.append('thing-1', [event('Before')], 'no_stream');
+  const bad = store.append('thing-2', [{ ...event('Bad'), id: 'not-a-uuid' }], 'no_stream');
+  const after = store.append('thing-3', [event('After')], 'no_stream');
+  const [, beforeResult, badResult, afterResult] = await Promise.allSettled([lead, before, bad, after]);
+  assert.is(badResult?.status, 'rejected');
+  assert.match(String((badResult as PromiseRejectedResult).reason), /uuid/);
+  assert.is(beforeResult?.status, 'fulfilled');
+  assert.is(afterResult?.status, 'fulfilled');
+  assert.is(store.groupCommitStats?.fallbacks, 1, 'the batch failed once and went again one by one');
+  assert.equal((await store.readStream('thing-1')).map((e) => e.type), ['Before']);
+  assert.equal(await store.readStream('thing-2'), []);
+  assert.is(await store.streamRevision('thing-2'), -1, 'nothing of the bad append, not even its stream row');
+  assert.equal((await store.readStream('thing-3')).map((e) => e.type), ['After']);
+});
+
+test('an event id taken by another stream fails its append alone', async ({ store }) => {
+  const taken = event('Taken');
+  await store.append('thing-owner', [taken], 'no_stream');
+  const lead = store.append('thing-lead', [event()], 'no_stream');
+  const thief = store.append('thing-thief', [taken], 'no_stream');
+  const honest = store.append('thing-honest', [event()], 'no_stream');
+  const [, thiefResult, honestResult] = await Promise.allSettled([lead, thief, honest]);
+  assert.is(thiefResult?.status, 'rejected');
+  assert.is(honestResult?.status, 'fulfilled');
+  assert.is(await store.streamRevision('thing-thief'), -1);
+});
+
+test('a retried append in a batch answers its first result and writes nothing; two copies in one batch write once', async ({ store }) => {
+  const events = [event('A'), event('B')];
+  const first = await store.append('thing-retried', events, 'no_stream');
+  const lead = store.append('thing-lead', [event()], 'no_stream');
+  const retry = store.append('thing-retried', events, 'no_stream');
+  const other = store.append('thing-other', [event()], 'no_stream');
+  const [, retryResult, otherResult] = await Promise.all([lead, retry, other]);
+  assert.equal(retryResult, { ...first, written: false });
+  assert.ok(otherResult?.written);
+
+  const twice = [event('C')];
+  const lead2 = store.append('thing-lead', [event()], 'any');
+  const copies = await Promise.all([store.append('thing-twice', twice, 'no_stream'), store.append('thing-twice', twice, 'no_stream')]);
+  await lead2;
+  assert.equal(copies.map((result) => result.written), [true, false]);
+  assert.is(copies[0]?.position, copies[1]?.position);
+  assert.is((await store.readStream('thing-twice')).length, 1);
+  assert.is((await store.readStream('thing-retried')).length, 2);
+});
+
+test('two stores batching over the same streams in opposite orders do not deadlock', async ({ db, appendPool, store }) => {
+  const other = new PostgresEventStore(db.pool, appendPool, { groupCommit: { maxInFlight: 1 } });
+  const streams = Array.from({ length: 12 }, (_, i) => `thing-shared-${i}`);
+  await Promise.all(streams.map((id) => store.append(id, [event()], 'no_stream')));
+  for (let round = 0; round < 10; round += 1) {
+    await Promise.all([
+      ...streams.map((id) => store.append(id, [event()], 'any')),
+      ...[...streams].reverse().map((id) => other.append(id, [event()], 'any')),
+    ]);
+  }
+  for (const id of streams) assert.is(await store.streamRevision(id), 20);
+  assert.is((store.groupCommitStats?.fallbacks ?? 0) + (other.groupCommitStats?.fallbacks ?? 0), 0, 'no batch failed (no deadlock)');
+});
+
+test.run();
