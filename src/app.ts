@@ -80,9 +80,9 @@ export async function buildApp(deps: AppDependencies) {
   registerProblemHandlers(app);
   refuseUnsafeText(app);
   refuseUnexpectedBodies(app);
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-correlation-id', request.id);
-    return payload;
+    done(null, payload);
   });
 
   await app.register(swagger, {

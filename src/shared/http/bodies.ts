@@ -8,9 +8,11 @@ import { ValidationFailed } from '../errors.js';
  */
 export function refuseUnexpectedBodies(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     if (!request.is404 && request.body !== undefined && request.body !== null && !request.routeOptions.schema?.body) {
-      throw new ValidationFailed([{ field: 'body', reason: 'must be empty: this request takes no body' }], 'This request takes no body.');
+      done(new ValidationFailed([{ field: 'body', reason: 'must be empty: this request takes no body' }], 'This request takes no body.'));
+      return;
     }
+    done();
   });
 }
