@@ -199,29 +199,31 @@ async function catchUp(config: BenchConfig, database: BenchDatabase, history: St
     const batchSize = config.catchupBatch;
 
     // Diagnostic: the subscription alone (catchUp, as the rebuilds read), delivering to a no-op.
-    await checkpoint(database.url);
-    progress(`${SECTION}: reading every event through the subscription (batches of ${count(batchSize)}), applying nothing`);
-    let read = 0;
-    const reading = await measured(database.url, () => read, async (latency) => {
-      let last = performance.now();
-      let next = total / 5;
-      await catchUpStore(store, {
-        after: 0n,
-        batchSize,
-        onEvents: async (batch) => {
-          const now = performance.now();
-          latency.record(now - last);
-          last = now;
-          read += batch.length;
-          if (read >= next) {
-            progress(`${SECTION}: read ${count(read)} / ${count(total)} events`);
-            next += total / 5;
-          }
-        },
+    if (!config.pointReadsOnly) {
+      await checkpoint(database.url);
+      progress(`${SECTION}: reading every event through the subscription (batches of ${count(batchSize)}), applying nothing`);
+      let read = 0;
+      const reading = await measured(database.url, () => read, async (latency) => {
+        let last = performance.now();
+        let next = total / 5;
+        await catchUpStore(store, {
+          after: 0n,
+          batchSize,
+          onEvents: async (batch) => {
+            const now = performance.now();
+            latency.record(now - last);
+            last = now;
+            read += batch.length;
+            if (read >= next) {
+              progress(`${SECTION}: read ${count(read)} / ${count(total)} events`);
+              next += total / 5;
+            }
+          },
+        });
       });
-    });
-    progress(`${SECTION}: subscription read: ${describeRate(reading.result)}`);
-    rows.push(toRow({ ...input('subscription, reading only', true), result: reading.result, note: `p50/p99 per batch of ${count(batchSize)}` }));
+      progress(`${SECTION}: subscription read: ${describeRate(reading.result)}`);
+      rows.push(toRow({ ...input('subscription, reading only', true), result: reading.result, note: `p50/p99 per batch of ${count(batchSize)}` }));
+    }
 
     // The projector: rebuildReadModel, the real subscription into PostgresProjector.applyBatch.
     await checkpoint(database.url);
@@ -319,6 +321,8 @@ async function catchUp(config: BenchConfig, database: BenchDatabase, history: St
     await pool.end();
   }
 
+  // BENCH_POINT_READS_ONLY: the model the point reads need is built; its peers are skipped.
+  if (config.pointReadsOnly) return rows;
   rows.push(await naiveRow(config, database, input(NAIVE), { items: history.items.length, units: history.totalQuantity() }));
   rows.unshift(await copyBaselineRow(database, total, input(COPY_BASELINE)));
   return compareTo(rows, () => COPY_BASELINE);
@@ -536,13 +540,15 @@ async function pointReads(config: BenchConfig, database: BenchDatabase, history:
     redis?: boolean;
   }
   // Each Stockroom cell beside its peer, the pair's order alternating.
-  const cells: ReadCell[] = [
-    { subject: ITEM_PG, kind: 'stockroom', paths: itemPaths, check: anItem, note: itemNote },
-    { subject: PAGE_PG, kind: 'stockroom', paths: pagePaths, check: aPage, note: pageNote },
-    { subject: PAGE_PEER, kind: 'classic', paths: pagePaths, check: aPage, note: `${pageNote}; pg, the read API's query shape (stock join skus, limit 51), JSON.stringify` },
-    { subject: REDIS_PEER, kind: 'classic', paths: itemPaths, check: anItem, note: `${itemNote}; HGETALL of the hot model's hash, JSON.stringify`, redis: true },
-    { subject: ITEM_REDIS, kind: 'stockroom-redis', paths: itemPaths, check: anItem, note: `${itemNote}; denylist from Redis too`, redis: true },
+  // BENCH_READ_CELLS picks pairs: item (PostgreSQL), page (with its peer), redis (with its peer).
+  const allCells: (ReadCell & { pair: string })[] = [
+    { pair: 'item', subject: ITEM_PG, kind: 'stockroom', paths: itemPaths, check: anItem, note: itemNote },
+    { pair: 'page', subject: PAGE_PG, kind: 'stockroom', paths: pagePaths, check: aPage, note: pageNote },
+    { pair: 'page', subject: PAGE_PEER, kind: 'classic', paths: pagePaths, check: aPage, note: `${pageNote}; pg, the read API's query shape (stock join skus, limit 51), JSON.stringify` },
+    { pair: 'redis', subject: REDIS_PEER, kind: 'classic', paths: itemPaths, check: anItem, note: `${itemNote}; HGETALL of the hot model's hash, JSON.stringify`, redis: true },
+    { pair: 'redis', subject: ITEM_REDIS, kind: 'stockroom-redis', paths: itemPaths, check: anItem, note: `${itemNote}; denylist from Redis too`, redis: true },
   ];
+  const cells: ReadCell[] = allCells.filter((cell) => !config.readCells || config.readCells.includes(cell.pair));
 
   try {
     const token = await managerTokenAt(database.url);
@@ -944,7 +950,7 @@ export async function runProjections(config: BenchConfig): Promise<BenchRow[]> {
     client.disconnect();
     await deleteKeys(config.redisUrl, keyPrefix, SECTION);
   }
-  if (config.catchupAppended > 0) rows.push(...(await catchUpAppended(config)));
+  if (config.catchupAppended > 0 && !config.pointReadsOnly) rows.push(...(await catchUpAppended(config)));
   return rows;
 }
 

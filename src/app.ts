@@ -56,6 +56,9 @@ export interface AppDependencies {
   liveOptions?: Omit<LiveOptions, 'feed'>;
 }
 
+/** The revocations mirror's lease: what a logout waits, and how long a silent Redis is believed. */
+export const DENYLIST_LEASE_MS = 150;
+
 /**
  * The composition root of the HTTP server: shared services are decorated once here and
  * each feature registers as a plugin. Tests build the same app against real services.
@@ -104,7 +107,13 @@ export async function buildApp(deps: AppDependencies) {
 
   const redis = deps.redis ?? null;
   const denylist = redis
-    ? new RedisBackedDenylist({ pool: deps.pool, redis, onError: (error) => app.log.warn({ err: error }, 'token denylist: Redis unavailable, asking PostgreSQL') })
+    ? new RedisBackedDenylist({
+        pool: deps.pool,
+        redis,
+        onError: (error) => app.log.warn({ err: error }, 'token denylist: Redis unavailable, asking PostgreSQL'),
+        // Requests answered from memory; a logout waits about this long (revocation-mirror.ts).
+        mirrorLeaseMs: DENYLIST_LEASE_MS,
+      })
     : new PostgresTokenDenylist(deps.pool);
   if (denylist instanceof RedisBackedDenylist) app.addHook('onClose', async () => denylist.close());
   const hot = redis ? new RedisReadModel(redis) : null;

@@ -40,6 +40,10 @@ export interface BenchConfig {
   catchupAppended: number;
   /** Events per batch of the catch-up, as the rebuild reads them (BENCH_CATCHUP_BATCH, default 5000). */
   catchupBatch: number;
+  /** Only what the point reads need of the projections section: no subscription-only read, naive peer, COPY baseline or appended catch-up (BENCH_POINT_READS_ONLY, default off). */
+  pointReadsOnly: boolean;
+  /** The point-read cells to run, by pair: item, page, redis (BENCH_READ_CELLS, default all). */
+  readCells: string[] | null;
   /** Commands timed from answer to readable (BENCH_FRESHNESS_SAMPLES, default 300). */
   freshnessSamples: number;
   /** Commands per second offered beside the timed ones in the loaded freshness cells (BENCH_FRESHNESS_LOAD, default 200). */
@@ -128,6 +132,8 @@ export function loadConfig(): BenchConfig {
     catchupEvents: Math.round(positiveNumber('BENCH_CATCHUP_EVENTS', 1_000_000)),
     catchupAppended: ['0', 'off'].includes((process.env.BENCH_CATCHUP_APPENDED ?? '').trim()) ? 0 : Math.round(positiveNumber('BENCH_CATCHUP_APPENDED', 100_000)),
     catchupBatch: Math.round(positiveNumber('BENCH_CATCHUP_BATCH', 5_000)),
+    pointReadsOnly: ['1', 'on', 'true', 'yes'].includes((process.env.BENCH_POINT_READS_ONLY ?? '').trim().toLowerCase()),
+    readCells: list('BENCH_READ_CELLS'),
     freshnessSamples: Math.round(positiveNumber('BENCH_FRESHNESS_SAMPLES', 300)),
     freshnessLoad: positiveNumber('BENCH_FRESHNESS_LOAD', 200),
     watermarkIntervals: list('BENCH_WATERMARK_INTERVALS')?.map((text) => {

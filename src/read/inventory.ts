@@ -8,6 +8,7 @@ import { stockItemStream } from '../shared/streams.js';
 import { asOfParam, awaitLedger, itemLevelAsOf, positionOf, storeLevelsAsOf } from './as-of.js';
 import { type ListSpec, listPage, textSearch } from './list.js';
 import { minPositionHeaders, minPositionOf } from './min-position.js';
+import { fastSerializerCompiler } from '../shared/http/fast-serializer.js';
 import { itemParams, storeParam } from '../shared/http/contract.js';
 import { booleanFlag, etag, filtersOf, int8, listQuery, pageOf, quantityFilter, type ReadContext, noQuery, readErrors } from './schemas.js';
 
@@ -208,6 +209,8 @@ export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (ap
         }),
         response: { 200: pageOf(storeRowView).extend({ position: z.string().optional().describe('With asOf: the global position the quantities reflect') }), ...readErrors },
       },
+      // The store page and the point read are the hot reads: their 200 skips zod's second parse.
+      serializerCompiler: fastSerializerCompiler,
     },
     async (request) => {
       const { storeId } = request.params;
@@ -264,6 +267,7 @@ export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (ap
         querystring: z.strictObject({ asOf: asOfParam.optional() }),
         response: { 200: itemView.extend({ position: z.string().optional().describe('With asOf: the global position the level reflects') }), ...readErrors },
       },
+      serializerCompiler: fastSerializerCompiler,
     },
     async (request, reply) => {
       const { storeId, skuId } = request.params;

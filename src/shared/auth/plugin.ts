@@ -6,6 +6,7 @@ import { Unauthorized } from '../errors.js';
 import { newId } from '../ids.js';
 import type { TokenDenylist } from './denylist.js';
 import type { CredentialsSource, Principal, UserCredentials } from './principal.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 const tokenClaims = z.object({
   sub: z.uuid(),
@@ -13,13 +14,26 @@ const tokenClaims = z.object({
   /** credentialsVersion of the user when the token was issued. */
   cv: z.int().nonnegative(),
   exp: z.number(),
+  nbf: z.number().optional(),
 });
+type TokenClaims = z.infer<typeof tokenClaims>;
+
+/**
+ * The token of `Authorization: Bearer <token>`, exactly as @fastify/jwt takes it (the scheme
+ * in any case, one space, no other space); null for any other shape, which jwtVerify refuses.
+ */
+export const bearerToken = (header: string | undefined): string | null =>
+  header !== undefined && header.length > 7 && header.charCodeAt(6) === 32 && /^bearer$/i.test(header.slice(0, 6)) && header.indexOf(' ', 7) === -1
+    ? header.slice(7)
+    : null;
 
 export interface AuthOptions {
   secret: string;
   tokenTtlSeconds: number;
   denylist: TokenDenylist;
   credentials: CredentialsSource;
+  /** Verified tokens kept (verified-tokens.ts); 0 verifies every request. Default 10,000. */
+  verifiedTokens?: number;
 }
 
 export interface IssuedToken {
@@ -48,7 +62,17 @@ export const authPlugin = fp<AuthOptions>(
     await app.register(fastifyJwt, { secret: options.secret });
     app.decorateRequest('principal', null);
 
-    const principalFor = async (claims: z.infer<typeof tokenClaims>): Promise<Principal> => {
+    const verified = new VerifiedTokens<TokenClaims>(options.verifiedTokens ?? 10_000);
+    /** The token's claims: from the cache of verified tokens, or verified now (and kept). */
+    const claimsOf = (token: string): TokenClaims => {
+      const known = verified.get(token);
+      if (known) return known;
+      const claims = tokenClaims.parse(app.jwt.verify(token));
+      verified.set(token, claims);
+      return claims;
+    };
+
+    const principalFor = async (claims: TokenClaims): Promise<Principal> => {
       const [isRevoked, user] = await Promise.all([options.denylist.isRevoked(claims.jti), options.credentials(claims.sub)]);
       // A password change or a deletion moves credentialsVersion on: every older token dies with it.
       if (isRevoked || !user || !user.active || user.credentialsVersion !== claims.cv) throw revoked();
@@ -67,9 +91,11 @@ export const authPlugin = fp<AuthOptions>(
     };
 
     app.decorate('authenticate', async (request: FastifyRequest) => {
-      let claims: z.infer<typeof tokenClaims>;
+      let claims: TokenClaims;
       try {
-        claims = tokenClaims.parse(await request.jwtVerify());
+        const token = bearerToken(request.headers.authorization);
+        // Any other shape: jwtVerify refuses it, with its own reason.
+        claims = token === null ? tokenClaims.parse(await request.jwtVerify()) : claimsOf(token);
       } catch (error) {
         throw invalid(error);
       }
@@ -77,9 +103,9 @@ export const authPlugin = fp<AuthOptions>(
     });
 
     app.decorate('verifyToken', async (token: string): Promise<Principal> => {
-      let claims: z.infer<typeof tokenClaims>;
+      let claims: TokenClaims;
       try {
-        claims = tokenClaims.parse(app.jwt.verify(token));
+        claims = claimsOf(token);
       } catch (error) {
         throw invalid(error);
       }

@@ -3,6 +3,7 @@ import { z } from 'zod/v4';
 import type { DatabasePool } from '../db/pool.js';
 import { assertKeepsEveryKey, execAll, isRedisReady, type Redis } from '../redis.js';
 import { PostgresTokenDenylist, type TokenDenylist } from './denylist.js';
+import { RESYNC_MESSAGE, revocationMessage, RevocationMirror, revocationsChannel } from './revocation-mirror.js';
 
 /** A sorted set: member jti, score = expiry in epoch milliseconds. */
 export const REVOKED_TOKENS_KEY = 'auth:revoked';
@@ -26,7 +27,16 @@ export interface RedisBackedDenylistOptions {
   checkIntervalMs?: number;
   /** A failed check or copy (Redis or PostgreSQL away); the next one retries. */
   onError?: (error: unknown) => void;
+  /**
+   * Answer from memory (revocation-mirror.ts) while a lease of this many ms holds; each
+   * revocation then waits about as long before it answers. 0 (default): every request asks Redis.
+   * Every process sharing the Redis must use the same value.
+   */
+  mirrorLeaseMs?: number;
 }
+
+/** What a revocation waits beyond the lease: clock drift and a PONG's delivery. */
+const LEASE_MARGIN_MS = 25;
 
 const COPY_CHUNK = 500;
 const RECOUNT_AFTER_MS = 50;
@@ -68,6 +78,9 @@ export class RedisBackedDenylist implements TokenDenylist {
   private epoch = 0;
   private reconciling: Promise<void> | null = null;
   private reconcileAgain = false;
+  private readonly mirror: RevocationMirror | null;
+  private readonly revokeWaitMs: number;
+  private readonly channel: string;
 
   private readonly onClose = () => this.distrust();
   private readonly onReady = () => void this.reconcile();
@@ -77,6 +90,11 @@ export class RedisBackedDenylist implements TokenDenylist {
     this.redis = options.redis;
     this.postgres = options.postgres ?? new PostgresTokenDenylist(options.pool);
     this.onError = options.onError ?? (() => {});
+    this.channel = revocationsChannel(this.redis);
+    const lease = options.mirrorLeaseMs ?? 0;
+    this.mirror =
+      lease > 0 ? new RevocationMirror({ redis: this.redis, key: REVOKED_TOKENS_KEY, completeMember: COMPLETE_MEMBER, leaseMs: lease, onError: this.onError }) : null;
+    this.revokeWaitMs = lease > 0 ? Math.ceil(lease * 1.1) + LEASE_MARGIN_MS : 0;
     this.redis.on('close', this.onClose);
     this.redis.on('ready', this.onReady);
     const interval = options.checkIntervalMs ?? 1_000;
@@ -91,16 +109,24 @@ export class RedisBackedDenylist implements TokenDenylist {
 
   async revoke(jti: string, expiresAt: Date): Promise<void> {
     await this.postgres.revoke(jti, expiresAt);
+    this.mirror?.add(jti, expiresAt.getTime());
     try {
-      await this.redis.zadd(REVOKED_TOKENS_KEY, expiresAt.getTime(), jti);
+      // One transaction: a revocation in the set has been published to every mirror, and the reverse.
+      await execAll(this.redis.multi().zadd(REVOKED_TOKENS_KEY, expiresAt.getTime(), jti).publish(this.channel, revocationMessage(jti, expiresAt.getTime())));
     } catch {
       // Redis may now lack a revocation PostgreSQL has: not believed until copied again.
       this.distrust();
       void this.reconcile();
+      return;
     }
+    // Until every mirror's lease has moved past the publication, one may still answer without
+    // it: the revocation is not done before then (revocation-mirror.ts says why this suffices).
+    if (this.revokeWaitMs > 0) await new Promise((resolve) => setTimeout(resolve, this.revokeWaitMs));
   }
 
   async isRevoked(jti: string): Promise<boolean> {
+    // From memory while its lease holds: no round trip (revocation-mirror.ts).
+    if (this.mirror && this.trusted && this.mirror.covers()) return this.mirror.has(jti);
     if (this.trusted && isRedisReady(this.redis)) {
       const epoch = this.epoch;
       try {
@@ -129,7 +155,13 @@ export class RedisBackedDenylist implements TokenDenylist {
     return this.reconcile();
   }
 
+  /** True while requests are answered from memory (tests, metrics). */
+  get mirrored(): boolean {
+    return this.mirror !== null && this.trusted && this.mirror.covers();
+  }
+
   close(): void {
+    this.mirror?.close();
     if (this.timer) clearInterval(this.timer);
     this.redis.off('close', this.onClose);
     this.redis.off('ready', this.onReady);
@@ -204,6 +236,8 @@ export class RedisBackedDenylist implements TokenDenylist {
     }
     multi.zadd(REVOKED_TOKENS_KEY, '+inf', COMPLETE_MEMBER);
     multi.zremrangebyscore(REVOKED_TOKENS_KEY, '-inf', Date.now() - KEEP_AFTER_EXPIRY_MS);
+    // The set was rewritten without a message per member: every mirror reads it again.
+    multi.publish(this.channel, RESYNC_MESSAGE);
     await execAll(multi);
   }
 }
