@@ -293,12 +293,8 @@ export class CommandHandler {
           return;
         } catch (error) {
           if (!(error instanceof WrongExpectedRevision)) throw error;
-          // As for one command: a loss on a cached state decides again at once, a loss on the truth backs off.
-          if (Date.now() >= deadline) throw new Contended(streamId, attempt);
-          if (fresh) {
-            races += 1;
-            await sleep(Math.min(backoffDelayMs(races, CONTENTION_BACKOFF), Math.max(0, deadline - Date.now())));
-          }
+          if (fresh) races += 1;
+          await this.afterLoss(streamId, attempt, deadline, fresh ? races : null);
           current = await this.catchUp(aggregate, streamId, current);
           fresh = true;
         }
@@ -342,6 +338,17 @@ export class CommandHandler {
       outcomes.push({ events, state, hash, appendedBefore });
     }
     return { outcomes, envelopes, state, hash };
+  }
+
+  /**
+   * After an append lost without If-Match: past the deadline it gives up. A loss on a
+   * cached state that another process had moved past is no race (the cache was behind):
+   * catch up and decide again at once (`race` null). Only a loss on the truth is a race,
+   * and the nth race backs off longer.
+   */
+  private async afterLoss(streamId: string, attempt: number, deadline: number, race: number | null): Promise<void> {
+    if (Date.now() >= deadline) throw new Contended(streamId, attempt);
+    if (race !== null) await sleep(Math.min(backoffDelayMs(race, CONTENTION_BACKOFF), Math.max(0, deadline - Date.now())));
   }
 
   private async decideAndAppend<C, E extends StockroomEvent, S>(
@@ -412,15 +419,9 @@ export class CommandHandler {
         return { ...next, events, written: true };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevision)) throw error;
-        // Decided on a cached state that another process had moved past: no one is racing
-        // us, the cache was behind. Catch up and decide again at once. Only a loss on the
-        // truth is a race, and races back off.
         if (context.ifMatch === undefined) {
-          if (Date.now() >= deadline) throw new Contended(streamId, attempt);
-          if (fresh) {
-            races += 1;
-            await sleep(Math.min(backoffDelayMs(races, CONTENTION_BACKOFF), Math.max(0, deadline - Date.now())));
-          }
+          if (fresh) races += 1;
+          await this.afterLoss(streamId, attempt, deadline, fresh ? races : null);
         }
         current = await this.catchUp(aggregate, streamId, current);
         fresh = true;

@@ -9,6 +9,7 @@ import { readDashboardFigures } from '../../../src/read/inventory-dashboard.js';
 import type { RecordedEvent } from '../../../src/shared/event-store/port.js';
 import { ADMIN, type Client, type Harness, login, startHarness } from '../../support/app.js';
 import { unique } from '../../support/http-assertions.js';
+import { stockTwoStores } from '../../support/two-stores.js';
 
 /**
  * The dashboard's figures the projector keeps by difference (store_totals) and by counting
@@ -75,28 +76,7 @@ test.before(async (context) => {
   context.harness = await startHarness('kept-rows');
   context.manager = await login(context.harness, ADMIN.username, ADMIN.password);
   const { manager } = context;
-  const id = async (response: ReturnType<Client['post']>) => {
-    const answer = await response;
-    assert.ok(answer.statusCode === 200 || answer.statusCode === 201, answer.body);
-    return answer.json<{ id: string }>().id;
-  };
-  const ok = async (response: ReturnType<Client['post']>) => {
-    const answer = await response;
-    assert.ok(answer.statusCode === 200 || answer.statusCode === 201 || answer.statusCode === 204, answer.body);
-  };
-  const north = await id(manager.post('/api/stores', { name: 'North' }));
-  const south = await id(manager.post('/api/stores', { name: 'South' }));
-  const tea = await id(manager.post('/api/skus', { code: unique('T'), name: 'Tea', lowStockThreshold: 3, price: '4.50' }));
-  const rope = await id(manager.post('/api/skus', { code: unique('R'), name: 'Rope', lowStockThreshold: 3, price: '2.125' }));
-  const salt = await id(manager.post('/api/skus', { code: unique('S'), name: 'Salt', lowStockThreshold: 3 }));
-  const gone = await id(manager.post('/api/skus', { code: unique('G'), name: 'Gone', lowStockThreshold: 3, price: '1.00' }));
-  const item = (storeId: string, skuId: string) => `/api/inventory/stores/${storeId}/items/${skuId}`;
-  const add = (storeId: string, skuId: string, quantity: number) => ok(manager.post(`/api/inventory/stores/${storeId}/items`, { skuId, quantity, lowStockThreshold: 3 }));
-  await add(north, tea, 20);
-  await add(north, rope, 2);
-  await add(north, salt, 0);
-  await add(south, tea, 7);
-  await add(south, rope, 10);
+  const { north, south, tea, rope, salt, gone, item, ok } = await stockTwoStores(manager);
   await ok(manager.patch(item(north, tea), { delta: -5, reason: 'sold' }));
   await ok(manager.patch(item(south, rope), { countedQuantity: 1 }));
   await ok(manager.patch(item(north, salt), { delta: 4, reason: 'received' }));
