@@ -5,6 +5,7 @@ import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { jsonCaller } from '../support/json-call.js';
 import { TestSocket } from '../support/ws-client.js';
 
 /**
@@ -45,17 +46,8 @@ test('live frames, an .eml file and both dashboards after a day of changes', asy
   const base = /listening on (http:\/\/\S+)/.exec(output)![1]!;
   const password = /Password:\s+(\S+)/.exec(output)![1]!;
 
-  const call = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${base}${url}`, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (response.status >= 300) throw new Error(`${method} ${url}: ${response.status} ${text}`);
-    return (text ? JSON.parse(text) : {}) as Record<string, unknown> & { id: string; position: string };
-  };
   let token = '';
+  const call = jsonCaller(base, () => token);
   token = String((await call('POST', '/api/auth/login', { username: 'admin', password })).token);
   await call('PATCH', '/api/auth/me', { email: 'manager@example.com' });
 

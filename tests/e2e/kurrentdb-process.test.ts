@@ -7,6 +7,7 @@ import { sql } from 'slonik';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { jsonCaller } from '../support/json-call.js';
 import { type KurrentDbGrpcDouble, startKurrentDbGrpcDouble } from '../support/kurrentdb-grpc-double.js';
 
 /**
@@ -81,16 +82,7 @@ test('the newcomer\'s walk: store, SKU, stock item, adjustment, read back with X
   const output = start(context, double.url, 0);
   const base = await listening(context.child!, output);
   let token = '';
-  const call = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${base}${url}`, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (response.status >= 300) throw new Error(`${method} ${url}: ${response.status} ${text}`);
-    return (text ? JSON.parse(text) : {}) as Record<string, unknown> & { id: string; position: string };
-  };
+  const call = jsonCaller(base, () => token);
   token = String((await call('POST', '/api/auth/login', { username: 'admin', password: PASSWORD })).token);
   const appendsBefore = double.calls.batchAppend;
   const store = await call('POST', '/api/stores', { name: 'Harbour' });
