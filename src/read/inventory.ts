@@ -6,7 +6,8 @@ import { requireStoreReadAccess } from '../shared/auth/principal.js';
 import { NotFound, ValidationFailed } from '../shared/errors.js';
 import { stockItemStream } from '../shared/streams.js';
 import { asOfParam, awaitLedger, itemLevelAsOf, positionOf, storeLevelsAsOf } from './as-of.js';
-import { type ListSpec, listPage, textSearch } from './list.js';
+import { type ListSpec, indexedTextSearch, listPage } from './list.js';
+import { skuSearchColumns } from './skus.js';
 import { minPositionHeaders, minPositionOf } from './min-position.js';
 import { fastSerializerCompiler } from '../shared/http/fast-serializer.js';
 import { itemParams, storeParam } from '../shared/http/contract.js';
@@ -167,7 +168,7 @@ export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (ap
           : sql.fragment`(select sku_id, total_quantity, store_count, low_stock_store_count
                             from ${table('stock_summary')} where store_count > 0)`;
       const where: FragmentSqlToken[] = [];
-      const search = textSearch(query.q, [sql.fragment`k.code`, sql.fragment`k.name`]);
+      const search = await indexedTextSearch(query.q, skuSearchColumns, context.trigramSamples);
       if (search) where.push(search);
       if (query.category !== undefined) where.push(sql.fragment`k.category = ${query.category}`);
       if (query.lowStock !== undefined) {
@@ -218,7 +219,7 @@ export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (ap
       const query = request.query;
       if (query.asOf !== undefined) return storeAsOf(context, storeId, query);
       const where: FragmentSqlToken[] = [sql.fragment`s.store_id = ${storeId}`, sql.fragment`not s.removed`];
-      const search = textSearch(query.q, [sql.fragment`k.code`, sql.fragment`k.name`]);
+      const search = await indexedTextSearch(query.q, skuSearchColumns, context.trigramSamples);
       if (search) where.push(search);
       if (query.category !== undefined) where.push(sql.fragment`k.category = ${query.category}`);
       if (query.lowStock !== undefined) {

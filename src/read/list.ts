@@ -3,6 +3,8 @@ import { z } from 'zod/v4';
 import type { DatabasePool } from '../shared/db/pool.js';
 import { ValidationFailed } from '../shared/errors.js';
 import { type CursorCodec, type CursorPosition, cursorContext } from './cursor.js';
+import { uncommonWords } from './search-words.js';
+import type { TrigramSamples } from './trigram-samples.js';
 
 /** The SQL type a sort value is compared as (it travels in the cursor as text). */
 export type SortType = 'text' | 'numeric' | 'bigint' | 'integer';
@@ -201,6 +203,36 @@ export const containsPattern = (needle: string): string => `%${needle.replace(/[
 export function textSearch(q: string | undefined, columns: readonly FragmentSqlToken[]): FragmentSqlToken | null {
   const needle = q?.trim();
   if (!needle) return null;
-  const pattern = containsPattern(needle);
-  return or(columns.map((column) => sql.fragment`lower(${column}) like lower(${pattern})`));
+  return or(columns.map((column) => contains(column, needle)));
+}
+
+const contains = (column: FragmentSqlToken, needle: string) => sql.fragment`lower(${column}) like lower(${containsPattern(needle)})`;
+
+export interface IndexedColumn {
+  expr: FragmentSqlToken;
+  /** Its trigram index on `lower(expr)` (schema.sql), whose statistics tell the needle's common words. */
+  trigramIndex: string;
+}
+
+/**
+ * `q` as textSearch answers it, for columns with a trigram index: a needle of several words
+ * looks up only its uncommon ones in the index and checks the whole needle on the rows found
+ * (search-words.ts says why). `strpos` is that check: the same test as the `like`, which the
+ * index cannot answer, so the planner keeps it out of the index lookup.
+ */
+export async function indexedTextSearch(
+  q: string | undefined,
+  columns: readonly IndexedColumn[],
+  samples: TrigramSamples,
+): Promise<FragmentSqlToken | null> {
+  const needle = q?.trim();
+  if (!needle) return null;
+  const lookups = await Promise.all(
+    columns.map(async ({ expr, trigramIndex }) => {
+      const words = uncommonWords(needle, await samples.of(trigramIndex));
+      if (words === null) return contains(expr, needle);
+      return and([...words.map((word) => contains(expr, word)), sql.fragment`strpos(lower(${expr}), lower(${needle})) > 0`]);
+    }),
+  );
+  return or(lookups);
 }

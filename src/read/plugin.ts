@@ -12,6 +12,7 @@ import { reportReadRoutes } from './reports.js';
 import { type ReadContext, tableIn } from './schemas.js';
 import { skuReadRoutes } from './skus.js';
 import { storeReadRoutes } from './stores.js';
+import { TrigramSamples } from './trigram-samples.js';
 import { userReadRoutes } from './users.js';
 
 export interface ReadApiOptions {
@@ -45,6 +46,7 @@ export const readApi: FastifyPluginAsyncZod<ReadApiOptions> = async (app, option
     hot: options.hot ?? null,
     table: tableIn(schema),
     schema,
+    trigramSamples: new TrigramSamples(options.pool, schema),
   };
   await app.register(async (scope) => {
     scope.addHook('onRequest', scope.authenticate);

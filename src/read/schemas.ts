@@ -5,6 +5,7 @@ import type { DatabasePool } from '../shared/db/pool.js';
 import type { CursorCodec } from './cursor.js';
 import { problemSchema } from '../shared/http/contract.js';
 import { queryInteger } from '../shared/http/query-integer.js';
+import type { TrigramSamples } from './trigram-samples.js';
 
 /** What every route module of the read API is given. */
 export interface ReadContext {
@@ -16,6 +17,8 @@ export interface ReadContext {
   table(name: string): FragmentSqlToken;
   /** The read model's schema (to ask whether a table exists: a model made by another release may lack one). */
   schema: string;
+  /** What ANALYZE sampled of the trigram indexes, for `q` (list.ts indexedTextSearch). */
+  trigramSamples: TrigramSamples;
 }
 
 export const tableIn =

@@ -4,7 +4,7 @@ import { z } from 'zod/v4';
 import { principalOf } from '../shared/auth/plugin.js';
 import { NotFound } from '../shared/errors.js';
 import { skuStream } from '../shared/streams.js';
-import { type ListSpec, listPage, textSearch } from './list.js';
+import { type IndexedColumn, type ListSpec, indexedTextSearch, listPage } from './list.js';
 import { minPositionHeaders } from './min-position.js';
 import { idParam } from '../shared/http/contract.js';
 import { booleanFlag, etag, filtersOf, int8, listQuery, pageOf, priceText, noQuery, type ReadContext, readErrors } from './schemas.js';
@@ -64,7 +64,13 @@ const spec: ListSpec = {
   id: sql.fragment`k.id`,
 };
 
-export const skuReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, { pool, cursors, table }) => {
+/** `q` on SKUs (and on the inventories, which join them): code or name, each with its trigram index. */
+export const skuSearchColumns: readonly IndexedColumn[] = [
+  { expr: sql.fragment`k.code`, trigramIndex: 'skus_code_trgm' },
+  { expr: sql.fragment`k.name`, trigramIndex: 'skus_name_trgm' },
+];
+
+export const skuReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, { pool, cursors, table, trigramSamples }) => {
   app.get(
     '/api/skus',
     {
@@ -84,7 +90,7 @@ export const skuReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, { p
       principalOf(request);
       const query = request.query;
       const where: FragmentSqlToken[] = [query.deleted ? sql.fragment`k.deleted` : sql.fragment`not k.deleted`];
-      const search = textSearch(query.q, [sql.fragment`k.code`, sql.fragment`k.name`]);
+      const search = await indexedTextSearch(query.q, skuSearchColumns, trigramSamples);
       if (search) where.push(search);
       if (query.category !== undefined) where.push(sql.fragment`k.category = ${query.category}`);
       return listPage(
