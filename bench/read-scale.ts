@@ -36,7 +36,7 @@ import { describeError, progress } from './support/progress.js';
 import type { BenchConfig } from './support/config.js';
 import { type BenchRow, failedRow, type Section, toRow } from './support/report.js';
 import { ES_EVENTS_COPY, stockHistory } from './support/stock-history.js';
-import { managerToken } from './support/stockroom.js';
+import { managerAndStaffTokens } from './support/stockroom.js';
 import { availableParallelism } from 'node:os';
 
 const SECTION = 'read-scale';
@@ -58,9 +58,13 @@ interface Query {
   name: string;
   path: (ids: { storeId: string }) => string;
   goalMs: number;
+  /** Who asks: the manager (every store), or a staff member assigned to the one store. */
+  as?: 'staff';
 }
 
 const list = (name: string, path: string): Query => ({ name, path: () => path, goalMs: LIST_GOAL_MS });
+/** Staff see `/api/inventory` summed over their own stores, not the kept summary. */
+const staffList = (name: string, path: string): Query => ({ ...list(name, path), as: 'staff' });
 const storeList = (name: string, query: string): Query => ({
   name,
   path: ({ storeId }) => `/api/inventory/stores/${storeId}${query}`,
@@ -92,6 +96,14 @@ const QUERIES: Query[] = [
   list('inventory q=9999', '/api/inventory?q=9999'),
   list('inventory category=tea', '/api/inventory?category=tea'),
   list('inventory minQuantity=200', '/api/inventory?minQuantity=200'),
+  staffList('inventory (staff)', '/api/inventory'),
+  staffList('inventory (staff) sort=name', '/api/inventory?sort=name'),
+  staffList('inventory (staff) sort=-totalQuantity', '/api/inventory?sort=-totalQuantity'),
+  staffList('inventory (staff) sort=storeCount', '/api/inventory?sort=storeCount'),
+  staffList('inventory (staff) sort=-lowStockStoreCount', '/api/inventory?sort=-lowStockStoreCount'),
+  staffList('inventory (staff) lowStock=true', '/api/inventory?lowStock=true'),
+  staffList('inventory (staff) q=9999', '/api/inventory?q=9999'),
+  staffList('inventory (staff) minQuantity=200', '/api/inventory?minQuantity=200'),
   storeList('store inventory', ''),
   storeList('store inventory sort=name', '?sort=name'),
   storeList('store inventory sort=category', '?sort=category'),
@@ -112,6 +124,11 @@ const QUERIES: Query[] = [
   { name: 'dashboard (/api/reports/inventory)', path: () => '/api/reports/inventory', goalMs: DASHBOARD_GOAL_MS },
 ];
 
+interface Tokens {
+  manager: string;
+  staff: string;
+}
+
 interface Timed {
   latency: LatencyHistogram;
   errors: number;
@@ -120,7 +137,7 @@ interface Timed {
 }
 
 /** Seeds a read model of `rows` SKUs and stock items through the event store and the projector. */
-export async function seedReadScale(database: BenchDatabase, rows: number): Promise<{ storeId: string; token: string; note: string }> {
+export async function seedReadScale(database: BenchDatabase, rows: number): Promise<{ storeId: string; tokens: Tokens; note: string }> {
   await migrate(database.url);
   const adjustments = Math.max(100, Math.floor(rows / 10));
   const history = stockHistory({ stores: 1, skus: rows, events: 1 + 2 * rows + adjustments, spanDays: 730, lowStockShare: 0.05 });
@@ -151,8 +168,10 @@ export async function seedReadScale(database: BenchDatabase, rows: number): Prom
   const loadSeconds = (performance.now() - began) / 1000;
   const pool = await createDatabasePool(database.url, { maximumPoolSize: 4 });
   try {
-    // Through the API (es_append): the users list has a row, and the bench a token.
-    const token = await managerToken(pool);
+    // Through the API (es_append): the users list has rows, and the bench its tokens.
+    const { manager, staff } = await managerAndStaffTokens(pool, history.storeIds.slice(0, 1));
+    if (staff === null) throw new Error('read-scale: the seeded history has no store for the staff member');
+    const tokens: Tokens = { manager, staff };
     await ensureReadModelSchema(database.url);
     progress(`${SECTION}: ${count(rows)} rows: the projector builds the read model (rebuildReadModel, batches of ${count(BATCH)})`);
     const rebuilt = performance.now();
@@ -181,7 +200,7 @@ export async function seedReadScale(database: BenchDatabase, rows: number): Prom
         `${sizes.skus} SKUs, ${sizes.stock} stock items; ${count(total)} events COPY-loaded in ${loadSeconds.toFixed(0)} s, ` +
         `projected in ${rebuildSeconds.toFixed(0)} s (${count(result.events / rebuildSeconds)} events/s)`;
       progress(`${SECTION}: ${count(rows)} rows: ${note}`);
-      return { storeId: history.storeIds[0] ?? '', token, note };
+      return { storeId: history.storeIds[0] ?? '', tokens, note };
     } finally {
       await admin.end();
     }
@@ -197,7 +216,7 @@ interface Prepared {
   note: string;
   database: BenchDatabase;
   server: ServerProcess;
-  token: string;
+  tokens: Tokens;
   storeId: string;
 }
 
@@ -224,7 +243,7 @@ async function timeInterleaved(prepared: readonly Prepared[], samples: number): 
       for (const [index, side] of prepared.entries()) {
         const timed = measured[index]!.results.get(query.name)!;
         const began = performance.now();
-        const response = await fetch(`${side.server.url}${query.path({ storeId: side.storeId })}`, { headers: { authorization: `Bearer ${side.token}` } });
+        const response = await fetch(`${side.server.url}${query.path({ storeId: side.storeId })}`, { headers: { authorization: `Bearer ${side.tokens[query.as ?? 'manager']}` } });
         const text = await response.text();
         const elapsed = performance.now() - began;
         if (response.status !== 200) {
@@ -275,7 +294,7 @@ export const readScaleSection: Section = {
         try {
           const seeded = await seedReadScale(database, size);
           const server = await startServer({ kind: 'app', databaseUrl: database.url, roles: 'read-api' });
-          prepared.push({ rows: size, note: seeded.note, database, server, token: seeded.token, storeId: seeded.storeId });
+          prepared.push({ rows: size, note: seeded.note, database, server, tokens: seeded.tokens, storeId: seeded.storeId });
         } catch (error) {
           await database.drop().catch(() => {});
           throw error;

@@ -35,13 +35,34 @@ export async function managerTokenAt(databaseUrl: string): Promise<string> {
 }
 
 export async function managerToken(pool: DatabasePool): Promise<string> {
+  return (await managerAndStaffTokens(pool, [])).manager;
+}
+
+/**
+ * The first manager's token and, when `staffStoreIds` is not empty, a staff member's assigned
+ * to those stores (registered by the manager through the API; the stores must be in the event store).
+ */
+export async function managerAndStaffTokens(pool: DatabasePool, staffStoreIds: readonly string[]): Promise<{ manager: string; staff: string | null }> {
   const eventStore = new PostgresEventStore(pool);
   const app = await buildApp({ config: benchConfig('write-api'), pool, eventStore, jwtSecret: JWT_SECRET, logger: false });
-  try {
-    await ensureFirstManager(app.commands, ADMIN);
-    const response = await app.inject({ method: 'POST', url: '/api/auth/login', payload: ADMIN });
+  const login = async (credentials: { username: string; password: string }) => {
+    const response = await app.inject({ method: 'POST', url: '/api/auth/login', payload: credentials });
     if (response.statusCode !== 200) throw new Error(`login: ${response.statusCode} ${response.body}`);
     return response.json<{ token: string }>().token;
+  };
+  try {
+    await ensureFirstManager(app.commands, ADMIN);
+    const manager = await login(ADMIN);
+    if (staffStoreIds.length === 0) return { manager, staff: null };
+    const staffMember = { username: 'bench-staff', password: 'bench-staff-password' };
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/users',
+      headers: { authorization: `Bearer ${manager}` },
+      payload: { ...staffMember, role: 'staff', storeIds: staffStoreIds },
+    });
+    if (created.statusCode !== 201) throw new Error(`register staff: ${created.statusCode} ${created.body}`);
+    return { manager, staff: await login(staffMember) };
   } finally {
     await app.close();
   }

@@ -135,6 +135,36 @@ const inventoryFilters = {
   maxQuantity: quantityFilter.optional(),
 };
 
+/** Every store's sums: the rows the projector keeps (stock_summary), each sort an index. */
+const managerInventory = (table: ReadContext['table']) =>
+  sql.fragment`(select sku_id, total_quantity, store_count, low_stock_store_count
+                  from ${table('stock_summary')} where store_count > 0)`;
+
+/**
+ * Staff see sums over their own stores only. Of one store (most staff) the sums are its
+ * stock rows themselves: a plain select the planner merges into the page's query, so each
+ * sort walks an index of `stock` (schema.sql) and a page costs the same at a million items.
+ * Of several stores they are summed on read, over every item of those stores.
+ */
+function staffInventory(table: ReadContext['table'], storeIds: readonly string[]) {
+  const [only] = storeIds;
+  if (storeIds.length === 1 && only !== undefined) {
+    return sql.fragment`(select sku_id,
+                                quantity as total_quantity,
+                                1 as store_count,
+                                (quantity <= low_stock_threshold)::integer as low_stock_store_count
+                           from ${table('stock')}
+                          where store_id = ${only} and not removed)`;
+  }
+  return sql.fragment`(select sku_id,
+                              sum(quantity)::bigint as total_quantity,
+                              count(*)::integer as store_count,
+                              (count(*) filter (where quantity <= low_stock_threshold))::integer as low_stock_store_count
+                         from ${table('stock')}
+                        where store_id = any(${sql.array([...storeIds], 'uuid')}) and not removed
+                        group by sku_id)`;
+}
+
 export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, context) => {
   const { pool, cursors, table } = context;
   app.get(
@@ -155,18 +185,7 @@ export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (ap
     async (request) => {
       const principal = principalOf(request);
       const query = request.query;
-      // Staff see sums over their own stores only: computed from `stock` (bounded by their stores' items).
-      const source =
-        principal.role === 'staff'
-          ? sql.fragment`(select sku_id,
-                                 sum(quantity)::bigint as total_quantity,
-                                 count(*)::integer as store_count,
-                                 (count(*) filter (where quantity <= low_stock_threshold))::integer as low_stock_store_count
-                            from ${table('stock')}
-                           where store_id = any(${sql.array([...principal.storeIds], 'uuid')}) and not removed
-                           group by sku_id)`
-          : sql.fragment`(select sku_id, total_quantity, store_count, low_stock_store_count
-                            from ${table('stock_summary')} where store_count > 0)`;
+      const source = principal.role === 'staff' ? staffInventory(table, principal.storeIds) : managerInventory(table);
       const where: FragmentSqlToken[] = [];
       const search = await indexedTextSearch(query.q, skuSearchColumns, context.trigramSamples);
       if (search) where.push(search);

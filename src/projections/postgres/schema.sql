@@ -97,6 +97,9 @@ create index stock_sku on stock (sku_id);
 create index stock_store_quantity on stock (store_id, quantity, sku_id);
 create index stock_low on stock (store_id, sku_id) where not removed and quantity <= low_stock_threshold;
 create index stock_store_threshold on stock (store_id, low_stock_threshold, sku_id);
+-- A staff member of one store sorting /api/inventory by lowStockStoreCount (read/inventory.ts
+-- staffInventory): their store's items, low ones apart, in id order.
+create index stock_store_low_flag on stock (store_id, ((quantity <= low_stock_threshold)::integer), sku_id) where not removed;
 -- The dashboard's `lowest`: items by margin to their threshold, read from the front.
 create index stock_margin on stock ((quantity - low_stock_threshold), quantity, store_id, sku_id) where not removed;
 

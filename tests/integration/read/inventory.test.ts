@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Harness } from '../../support/app.js';
-import { assertProblem } from '../../support/http-assertions.js';
+import { type Harness, login } from '../../support/app.js';
+import { assertProblem, createUser, unique } from '../../support/http-assertions.js';
 import { collect, type Getters, lower, ok, referenceSort, type Seed, type SeedSku, seedReadModel, startReadHarness, upper } from './support.js';
 
 interface Context {
@@ -137,6 +137,30 @@ test('GET /api/inventory for staff: sums over their own stores only', async ({ s
   const low = await collect<OverallRow>(seed.staff, '/api/inventory?lowStock=true&minQuantity=1');
   assert.equal(low.items, referenceSort(expected.filter((r) => r.lowStockStoreCount > 0 && r.totalQuantity >= 1), 'code', overallGetters, (r) => r.skuId));
   assert.ok(items.some((row) => overall(seed).find((r) => r.skuId === row.skuId)!.totalQuantity !== row.totalQuantity), 'differs from the sum over every store');
+});
+
+// Of one store, the staff sums are that store's rows read straight from `stock` (no sum on read).
+test('GET /api/inventory for a staff member of one store: that store\'s items in every sort and filter, every row once across pages', async ({ harness, seed }) => {
+  const storeId = seed.staffStoreIds[0]!;
+  const username = unique('one-store');
+  await createUser(seed.manager, { username, password: 'one-store-password-1', role: 'staff', storeIds: [storeId] });
+  const staff = await login(harness, username, 'one-store-password-1');
+  const expected = overall(seed, [storeId]);
+  assert.ok(expected.length > 20, 'enough rows to cross pages');
+  assert.equal((await collect<OverallRow>(staff, '/api/inventory?limit=7')).items, referenceSort(expected, 'code', overallGetters, (r) => r.skuId));
+  for (const sort of ['-totalQuantity', 'totalQuantity,code', '-lowStockStoreCount,name', 'lowStockStoreCount', 'storeCount', '-storeCount,-totalQuantity', 'category,-totalQuantity', '-name']) {
+    const { items } = await collect<OverallRow>(staff, `/api/inventory?sort=${sort}&limit=7`);
+    assert.equal(items.map((r) => r.skuId), referenceSort(expected, sort, overallGetters, (r) => r.skuId).map((r) => r.skuId), sort);
+  }
+  const check = async (query: string, keep: (row: OverallRow) => boolean) => {
+    const { items } = await collect<OverallRow>(staff, `/api/inventory?${query}&sort=-lowStockStoreCount,totalQuantity&limit=5`);
+    assert.equal(items, referenceSort(expected.filter(keep), '-lowStockStoreCount,totalQuantity', overallGetters, (r) => r.skuId), query);
+  };
+  await check('lowStock=true', (r) => r.lowStockStoreCount > 0);
+  await check('lowStock=false', (r) => r.lowStockStoreCount === 0);
+  await check('minQuantity=40', (r) => r.totalQuantity >= 40);
+  await check('maxQuantity=30&category=dairy', (r) => r.totalQuantity <= 30 && r.category === 'dairy');
+  await check('q=GRAPES', (r) => r.name.includes('grapes'));
 });
 
 test('GET /api/inventory/stores/:storeId: the stock of one store, removed items left out; sorts and filters', async ({ seed }) => {
