@@ -24,6 +24,7 @@ import { z } from 'zod/v4';
 import { ensureReadModelSchema } from '../src/projections/postgres/read-model-schema.js';
 import { readModelProjections } from '../src/projections/postgres/read-model-projections.js';
 import { rebuildReadModel } from '../src/projections/postgres/rebuild.js';
+import { CursorCodec, cursorContext } from '../src/read/cursor.js';
 import { migrate } from '../src/shared/db/migrate.js';
 import { createDatabasePool } from '../src/shared/db/pool.js';
 import { PostgresEventStore } from '../src/shared/event-store/postgres/index.js';
@@ -36,7 +37,7 @@ import { describeError, progress } from './support/progress.js';
 import type { BenchConfig } from './support/config.js';
 import { type BenchRow, failedRow, type Section, toRow } from './support/report.js';
 import { ES_EVENTS_COPY, stockHistory } from './support/stock-history.js';
-import { managerAndStaffTokens } from './support/stockroom.js';
+import { JWT_SECRET, managerAndStaffTokens } from './support/stockroom.js';
 import { availableParallelism } from 'node:os';
 
 const SECTION = 'read-scale';
@@ -56,7 +57,7 @@ const count = (value: number): string => Math.round(value).toLocaleString('en-US
 
 interface Query {
   name: string;
-  path: (ids: { storeId: string }) => string;
+  path: (ids: { storeId: string; cursors: CursorCodec }) => string;
   goalMs: number;
   /** Who asks: the manager (every store), or a staff member assigned to the one store. */
   as?: 'staff';
@@ -71,7 +72,18 @@ const storeList = (name: string, query: string): Query => ({
   goalMs: LIST_GOAL_MS,
 });
 
-/** Every documented list query, filter and sort (docs: the HTTP contract), first pages of 50. */
+/**
+ * A page of /api/skus from the middle of a sort on a nullable field, as a client paging that
+ * far would ask for it: its cursor made here with the server's key (for the bench only).
+ */
+const skusFromTheMiddle = (sort: 'price' | 'category', value: string): Query => ({
+  name: `skus sort=${sort}, a page from the middle`,
+  path: ({ cursors }) =>
+    `/api/skus?sort=${sort}&cursor=${cursors.encode(cursorContext('skus', sort, { deleted: false }), { values: [value], id: '80000000-0000-4000-8000-000000000000' })}`,
+  goalMs: LIST_GOAL_MS,
+});
+
+/** Every documented list query, filter and sort (docs: the HTTP contract), first pages of 50, and two pages deep in a list. */
 const QUERIES: Query[] = [
   list('skus', '/api/skus'),
   list('skus sort=name', '/api/skus?sort=name'),
@@ -85,6 +97,8 @@ const QUERIES: Query[] = [
   list('skus category=tea', '/api/skus?category=tea'),
   list('skus category=tea sort=-price', '/api/skus?category=tea&sort=-price'),
   list('skus deleted=true', '/api/skus?deleted=true'),
+  skusFromTheMiddle('price', '25.50'),
+  skusFromTheMiddle('category', 'snacks'),
   list('inventory', '/api/inventory'),
   list('inventory sort=name', '/api/inventory?sort=name'),
   list('inventory sort=category', '/api/inventory?sort=category'),
@@ -232,6 +246,7 @@ interface Measured {
  * alike instead of on whichever size ran during a busy minute.
  */
 async function timeInterleaved(prepared: readonly Prepared[], samples: number): Promise<Measured[]> {
+  const cursors = new CursorCodec(JWT_SECRET);
   const measured = prepared.map((side) => ({
     rows: side.rows,
     note: side.note,
@@ -243,7 +258,7 @@ async function timeInterleaved(prepared: readonly Prepared[], samples: number): 
       for (const [index, side] of prepared.entries()) {
         const timed = measured[index]!.results.get(query.name)!;
         const began = performance.now();
-        const response = await fetch(`${side.server.url}${query.path({ storeId: side.storeId })}`, { headers: { authorization: `Bearer ${side.tokens[query.as ?? 'manager']}` } });
+        const response = await fetch(`${side.server.url}${query.path({ storeId: side.storeId, cursors })}`, { headers: { authorization: `Bearer ${side.tokens[query.as ?? 'manager']}` } });
         const text = await response.text();
         const elapsed = performance.now() - began;
         if (response.status !== 200) {

@@ -88,13 +88,13 @@ export const and = (conditions: readonly FragmentSqlToken[]): FragmentSqlToken =
 const or = (conditions: readonly FragmentSqlToken[]): FragmentSqlToken =>
   conditions.length === 0 ? sql.fragment`false` : sql.fragment`${sql.join(conditions.map((condition) => sql.fragment`(${condition})`), sql.fragment` or `)}`;
 
-/** Rows strictly after `value` on one key; null when no row can be (after a NULL, ascending). */
-function afterOn(key: SortKey, value: string | null): FragmentSqlToken | null {
+/** Rows strictly after `value` on one key, as index ranges: none after a NULL, ascending. */
+function afterOn(key: SortKey, value: string | null): FragmentSqlToken[] {
   const { expr, type, nullable } = key.sortField;
   const bound = sql.fragment`${value}::${casts[type]}`;
-  if (key.descending) return value === null ? sql.fragment`${expr} is not null` : sql.fragment`${expr} < ${bound}`;
-  if (value === null) return null;
-  return nullable ? sql.fragment`${expr} > ${bound} or ${expr} is null` : sql.fragment`${expr} > ${bound}`;
+  if (key.descending) return [value === null ? sql.fragment`${expr} is not null` : sql.fragment`${expr} < ${bound}`];
+  if (value === null) return [];
+  return nullable ? [sql.fragment`${expr} > ${bound}`, sql.fragment`${expr} is null`] : [sql.fragment`${expr} > ${bound}`];
 }
 
 const equalOn = (key: SortKey, value: string | null): FragmentSqlToken =>
@@ -102,10 +102,13 @@ const equalOn = (key: SortKey, value: string | null): FragmentSqlToken =>
 
 /**
  * The keyset predicate "after the cursor" for any mix of directions and NULLs, consistent
- * with `orderBy`. When every key has one direction and no key is nullable it is a row
- * comparison, `(a, b, id) > (x, y, z)`, which PostgreSQL answers from a (a, b, id) index.
+ * with `orderBy`, as disjuncts whose union is every row after it. When every key has one
+ * direction and no key is nullable it is one row comparison, `(a, b, id) > (x, y, z)`,
+ * which PostgreSQL answers from a (a, b, id) index. Otherwise each disjunct is a range of
+ * such an index ("a = x and b > y", "a is null"), which listPage reads apart: an OR of them is
+ * no index condition, and a page deep in the list would walk every page before it.
  */
-export function keysetAfter(spec: ListSpec, keys: readonly SortKey[], position: CursorPosition): FragmentSqlToken {
+export function keysetAfter(spec: ListSpec, keys: readonly SortKey[], position: CursorPosition): FragmentSqlToken[] {
   const idDesc = idDescending(keys);
   const id = idOf(spec, keys);
   const uniform = keys.every((key) => key.descending === idDesc && !key.sortField.nullable);
@@ -115,19 +118,49 @@ export function keysetAfter(spec: ListSpec, keys: readonly SortKey[], position: 
       [...keys.map((key, index) => sql.fragment`${position.values[index] ?? null}::${casts[key.sortField.type]}`), sql.fragment`${position.id}::uuid`],
       sql.fragment`, `,
     );
-    return idDesc ? sql.fragment`(${left}) < (${right})` : sql.fragment`(${left}) > (${right})`;
+    return [idDesc ? sql.fragment`(${left}) < (${right})` : sql.fragment`(${left}) > (${right})`];
   }
   const disjuncts: FragmentSqlToken[] = [];
   const equalSoFar: FragmentSqlToken[] = [];
   for (const [index, key] of keys.entries()) {
     const value = position.values[index] ?? null;
-    const after = afterOn(key, value);
-    if (after) disjuncts.push(and([...equalSoFar, after]));
+    for (const after of afterOn(key, value)) disjuncts.push(and([...equalSoFar, after]));
     equalSoFar.push(equalOn(key, value));
   }
   const idAfter = idDesc ? sql.fragment`${id} < ${position.id}::uuid` : sql.fragment`${id} > ${position.id}::uuid`;
   disjuncts.push(and([...equalSoFar, idAfter]));
-  return or(disjuncts);
+  return disjuncts;
+}
+
+/**
+ * A page after the cursor read range by range: each disjunct of the keyset its own index walk
+ * of at most a page, merged and cut to a page. The sort values are selected once more as they
+ * are (`page_key_N`, `page_id`): the merge orders by them, not by their text.
+ */
+function unionOfRanges(
+  spec: ListSpec,
+  keys: readonly SortKey[],
+  ranges: readonly FragmentSqlToken[],
+  select: (conditions: readonly FragmentSqlToken[], extra: FragmentSqlToken) => FragmentSqlToken,
+  limit: number,
+): FragmentSqlToken {
+  const keyName = (index: number) => sql.identifier([`page_key_${index}`]);
+  const raw = sql.fragment`, ${sql.join(
+    [...keys.map((key, index) => sql.fragment`${key.sortField.expr} as ${keyName(index)}`), sql.fragment`${idOf(spec, keys)} as page_id`],
+    sql.fragment`, `,
+  )}`;
+  const order = sql.join(
+    [
+      ...keys.map((key, index) => (key.descending ? sql.fragment`${keyName(index)} desc nulls first` : sql.fragment`${keyName(index)} asc nulls last`)),
+      idDescending(keys) ? sql.fragment`page_id desc` : sql.fragment`page_id asc`,
+    ],
+    sql.fragment`, `,
+  );
+  const parts = sql.join(
+    ranges.map((range) => sql.fragment`(${select([range], raw)})`),
+    sql.fragment` union all `,
+  );
+  return sql.fragment`select * from (${parts}) page order by ${order} limit ${limit}`;
 }
 
 /** Selects each sort value as text (`sort_0`, ...) and the id (`cursor_id`) to build the next cursor from. */
@@ -159,7 +192,7 @@ export interface ListQuery {
   limit: number;
   /** Every filter of the request (q included, path parameters too): the cursor is bound to them. */
   filters: Record<string, unknown>;
-  /** Columns of the item; must not be named sort_N or cursor_id. */
+  /** Columns of the item; must not be named sort_N, cursor_id, page_key_N or page_id. */
   select: FragmentSqlToken;
   /** `from` clause: tables and joins. */
   from: FragmentSqlToken;
@@ -174,14 +207,14 @@ export async function listPage<T>(query: ListQuery, toItem: (row: Record<string,
   const { spec, limit } = query;
   const keys = parseSort(spec, query.sort);
   const context = cursorContext(spec.resource, sortSpec(keys), query.filters);
-  const conditions = [...query.where];
-  if (query.cursor !== undefined) conditions.push(keysetAfter(spec, keys, query.cursors.decode(context, query.cursor, keys.length)));
-  const rows = await query.pool.any(sql.unsafe`
-    select ${query.select}, ${cursorColumns(spec, keys)}
+  const after = query.cursor === undefined ? [] : keysetAfter(spec, keys, query.cursors.decode(context, query.cursor, keys.length));
+  const select = (conditions: readonly FragmentSqlToken[], extra: FragmentSqlToken = sql.fragment``) => sql.fragment`
+    select ${query.select}, ${cursorColumns(spec, keys)}${extra}
       from ${query.from}
-     where ${and(conditions)}
+     where ${and([...query.where, ...conditions])}
      order by ${orderBy(spec, keys)}
-     limit ${limit + 1}`);
+     limit ${limit + 1}`;
+  const rows = await query.pool.any(after.length <= 1 ? sql.unsafe`${select(after)}` : sql.unsafe`${unionOfRanges(spec, keys, after, select, limit + 1)}`);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   let next: string | null = null;

@@ -51,7 +51,7 @@ const toSku = (raw: Record<string, unknown>): z.infer<typeof skuView> => {
 // NUMERIC is cast to text: slonik would parse it into a float.
 const columns = sql.fragment`k.id, k.code, k.name, k.category, k.unit, k.price::text as price, k.low_stock_threshold, k.deleted, k.revision`;
 
-const spec: ListSpec = {
+export const skuList: ListSpec = {
   resource: 'skus',
   fields: {
     code: { expr: sql.fragment`upper(k.code)`, type: 'text' },
@@ -79,7 +79,7 @@ export const skuReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, { p
         summary: 'List SKUs; deleted ones only with deleted=true',
         headers: minPositionHeaders,
         querystring: z.strictObject({
-          ...listQuery(Object.keys(spec.fields), spec.defaultSort),
+          ...listQuery(Object.keys(skuList.fields), skuList.defaultSort),
           category: z.string().max(100).optional(),
           deleted: booleanFlag.optional().describe('true: only deleted SKUs; false (default): only live ones'),
         }),
@@ -97,7 +97,7 @@ export const skuReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (app, { p
         {
           pool,
           cursors,
-          spec,
+          spec: skuList,
           sort: query.sort,
           cursor: query.cursor,
           limit: query.limit,
