@@ -135,7 +135,7 @@ export async function runHttpWrite(config: BenchConfig): Promise<BenchRow[]> {
   const spreadScenario = `PATCH, ${count(config.httpItems)} items`;
   const hotScenario = 'PATCH, one hot item';
   const input = (scenario: string, subject: string) => ({ section: SECTION, scenario, subject, workers: connections });
-  const cell = { connections, warmupSeconds: config.warmupSeconds, seconds: config.seconds };
+  const cell = { connections, warmupSeconds: config.httpWarmupSeconds, seconds: config.seconds };
   const rows: BenchRow[] = [];
 
   // The limit of the HTTP part first, in its own process, while nothing else runs.
@@ -192,7 +192,7 @@ export async function runHttpWrite(config: BenchConfig): Promise<BenchRow[]> {
                 [hotScenario, () => hot, 'one item'],
               ] as const) {
                 await checkpoint(database.url);
-                progress(`${SECTION}: ${scenario}: ${subject}: ${config.warmupSeconds} s warm-up + ${config.seconds} s`);
+                progress(`${SECTION}: ${scenario}: ${subject}: ${config.httpWarmupSeconds} s warm-up + ${config.seconds} s`);
                 let conflictsBefore = 0;
                 const conflicts = async () => (await Promise.all(servers.map((server) => server.conflicts()))).reduce((sum, value) => sum + value, 0);
                 const result = await runCannon({

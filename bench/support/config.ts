@@ -28,6 +28,12 @@ export interface BenchConfig {
   serverUrl: string;
   /** Concurrent HTTP connections of every autocannon cell (BENCH_HTTP_CONNECTIONS, default 64). */
   httpConnections: number;
+  /**
+   * Warm-up seconds of each HTTP write cell (BENCH_HTTP_WARMUP_SECONDS, default 10): long
+   * enough for the first command on each of the 1,000 items (a cold load, measured apart by
+   * the cold-start section) to fall before the measured seconds, for every subject alike.
+   */
+  httpWarmupSeconds: number;
   /** Stock items the HTTP write cells spread their adjustments over (BENCH_HTTP_ITEMS, default 1000). */
   httpItems: number;
   /** Write-API process counts of the HTTP write cells, the same database behind them all (BENCH_HTTP_PROCESSES, default "1,2,3"). */
@@ -126,6 +132,7 @@ export function loadConfig(): BenchConfig {
     sections: list('BENCH_SECTIONS'),
     serverUrl,
     httpConnections: Math.round(positiveNumber('BENCH_HTTP_CONNECTIONS', 64)),
+    httpWarmupSeconds: positiveNumber('BENCH_HTTP_WARMUP_SECONDS', 10),
     httpItems: Math.max(10, Math.round(positiveNumber('BENCH_HTTP_ITEMS', 1_000))),
     httpProcesses: wholeNumbers('BENCH_HTTP_PROCESSES', [1, 2, 3]),
     httpPoolSize: Math.round(positiveNumber('BENCH_HTTP_POOL_SIZE', 20)),
