@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyBaseLogger } from 'fastify';
-import { PostgresTokenDenylist } from './shared/auth/denylist.js';
+import { MirroredPostgresDenylist, PostgresTokenDenylist } from './shared/auth/denylist.js';
 import { RedisBackedDenylist } from './shared/auth/redis-denylist.js';
 import { RedisReadModel } from './shared/hot-model/redis-read-model.js';
 import type { Redis } from './shared/redis.js';
@@ -40,6 +40,12 @@ export interface AppDependencies {
   eventStore: EventStore;
   jwtSecret: string;
   logger?: FastifyBaseLogger | false;
+  /**
+   * The database's connection string, for sessions the pool cannot lend for good: without
+   * Redis, the denylist's mirror LISTENs on one (denylist.ts). Without it, every request asks
+   * PostgreSQL whether its token was revoked.
+   */
+  databaseUrl?: string;
   /** Redis (REDIS_URL): the token denylist's fast copy and the hot read model. */
   redis?: Redis | null;
   /** This process's forwarder, when it runs one (for the cluster report). */
@@ -56,7 +62,7 @@ export interface AppDependencies {
   liveOptions?: Omit<LiveOptions, 'feed'>;
 }
 
-/** The revocations mirror's lease: what a logout waits, and how long a silent Redis is believed. */
+/** The revocations mirror's lease: what a logout waits, and how long a silent Redis (or PostgreSQL) is believed. */
 export const DENYLIST_LEASE_MS = 150;
 
 /**
@@ -114,8 +120,15 @@ export async function buildApp(deps: AppDependencies) {
         // Requests answered from memory; a logout waits about this long (revocation-mirror.ts).
         mirrorLeaseMs: DENYLIST_LEASE_MS,
       })
-    : new PostgresTokenDenylist(deps.pool);
-  if (denylist instanceof RedisBackedDenylist) app.addHook('onClose', async () => denylist.close());
+    : deps.databaseUrl
+      ? new MirroredPostgresDenylist({
+          pool: deps.pool,
+          connectionString: deps.databaseUrl,
+          leaseMs: DENYLIST_LEASE_MS,
+          onError: (error) => app.log.warn({ err: error }, 'token denylist: its LISTEN session failed, asking PostgreSQL per request'),
+        })
+      : new PostgresTokenDenylist(deps.pool);
+  if (denylist instanceof RedisBackedDenylist || denylist instanceof MirroredPostgresDenylist) app.addHook('onClose', async () => denylist.close());
   const hot = redis ? new RedisReadModel(redis) : null;
 
   // Snapshots live in PostgreSQL whichever store holds the events (docs/decisions.md, "Snapshots").
