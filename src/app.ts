@@ -19,7 +19,7 @@ import { refuseUnexpectedBodies } from './shared/http/bodies.js';
 import { DOCS_CSP, securityHeaders } from './shared/http/security-headers.js';
 import { openApiObjectTransform, openApiRouteTransform } from './shared/http/openapi.js';
 import { clientErrorHandler, frameworkErrors } from './shared/http/client-errors.js';
-import { newId } from './shared/ids.js';
+import { newRequestId } from './shared/ids.js';
 import { PostgresSnapshotStore } from './shared/snapshots/postgres.js';
 import { CommandHandler } from './write/command-handler.js';
 import { credentialsFromStreams } from './write/credentials.js';
@@ -76,7 +76,7 @@ export async function buildApp(deps: AppDependencies) {
     // A client may pass its own correlation id; every log line of the request carries it.
     requestIdHeader: 'x-correlation-id',
     logController: new LogController({ requestIdLogLabel: 'correlationId' }),
-    genReqId: () => newId(),
+    genReqId: newRequestId,
     bodyLimit: 64 * 1024,
     // Behind the proxies of TRUST_PROXY, request.ip is the client X-Forwarded-For names.
     trustProxy: deps.config.TRUST_PROXY.length > 0 ? deps.config.TRUST_PROXY : false,
