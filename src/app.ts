@@ -2,9 +2,10 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { fastValidatorCompiler } from './shared/http/fast-validator.js';
 import type { FastifyBaseLogger } from 'fastify';
-import { PostgresTokenDenylist } from './shared/auth/denylist.js';
+import { MirroredPostgresDenylist, PostgresTokenDenylist } from './shared/auth/denylist.js';
 import { RedisBackedDenylist } from './shared/auth/redis-denylist.js';
 import { RedisReadModel } from './shared/hot-model/redis-read-model.js';
 import type { Redis } from './shared/redis.js';
@@ -18,7 +19,7 @@ import { refuseUnexpectedBodies } from './shared/http/bodies.js';
 import { DOCS_CSP, securityHeaders } from './shared/http/security-headers.js';
 import { openApiObjectTransform, openApiRouteTransform } from './shared/http/openapi.js';
 import { clientErrorHandler, frameworkErrors } from './shared/http/client-errors.js';
-import { newId } from './shared/ids.js';
+import { newRequestId } from './shared/ids.js';
 import { PostgresSnapshotStore } from './shared/snapshots/postgres.js';
 import { CommandHandler } from './write/command-handler.js';
 import { credentialsFromStreams } from './write/credentials.js';
@@ -40,6 +41,12 @@ export interface AppDependencies {
   eventStore: EventStore;
   jwtSecret: string;
   logger?: FastifyBaseLogger | false;
+  /**
+   * The database's connection string, for sessions the pool cannot lend for good: without
+   * Redis, the denylist's mirror LISTENs on one (denylist.ts). Without it, every request asks
+   * PostgreSQL whether its token was revoked.
+   */
+  databaseUrl?: string;
   /** Redis (REDIS_URL): the token denylist's fast copy and the hot read model. */
   redis?: Redis | null;
   /** This process's forwarder, when it runs one (for the cluster report). */
@@ -56,7 +63,7 @@ export interface AppDependencies {
   liveOptions?: Omit<LiveOptions, 'feed'>;
 }
 
-/** The revocations mirror's lease: what a logout waits, and how long a silent Redis is believed. */
+/** The revocations mirror's lease: what a logout waits, and how long a silent Redis (or PostgreSQL) is believed. */
 export const DENYLIST_LEASE_MS = 150;
 
 /**
@@ -69,7 +76,7 @@ export async function buildApp(deps: AppDependencies) {
     // A client may pass its own correlation id; every log line of the request carries it.
     requestIdHeader: 'x-correlation-id',
     logController: new LogController({ requestIdLogLabel: 'correlationId' }),
-    genReqId: () => newId(),
+    genReqId: newRequestId,
     bodyLimit: 64 * 1024,
     // Behind the proxies of TRUST_PROXY, request.ip is the client X-Forwarded-For names.
     trustProxy: deps.config.TRUST_PROXY.length > 0 ? deps.config.TRUST_PROXY : false,
@@ -78,7 +85,8 @@ export async function buildApp(deps: AppDependencies) {
     clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
-  app.setValidatorCompiler(validatorCompiler);
+  // zod's own, with a fast path for the simplest shapes (path ids, X-Min-Position): fast-validator.ts.
+  app.setValidatorCompiler(fastValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
   refuseUnsafeText(app);
@@ -114,8 +122,15 @@ export async function buildApp(deps: AppDependencies) {
         // Requests answered from memory; a logout waits about this long (revocation-mirror.ts).
         mirrorLeaseMs: DENYLIST_LEASE_MS,
       })
-    : new PostgresTokenDenylist(deps.pool);
-  if (denylist instanceof RedisBackedDenylist) app.addHook('onClose', async () => denylist.close());
+    : deps.databaseUrl
+      ? new MirroredPostgresDenylist({
+          pool: deps.pool,
+          connectionString: deps.databaseUrl,
+          leaseMs: DENYLIST_LEASE_MS,
+          onError: (error) => app.log.warn({ err: error }, 'token denylist: its LISTEN session failed, asking PostgreSQL per request'),
+        })
+      : new PostgresTokenDenylist(deps.pool);
+  if (denylist instanceof RedisBackedDenylist || denylist instanceof MirroredPostgresDenylist) app.addHook('onClose', async () => denylist.close());
   const hot = redis ? new RedisReadModel(redis) : null;
 
   // Snapshots live in PostgreSQL whichever store holds the events (docs/decisions.md, "Snapshots").

@@ -127,6 +127,7 @@ async function main(): Promise<void> {
     eventStore,
     jwtSecret: await jwtSecret(config.JWT_SECRET, config.DATA_DIR),
     logger,
+    databaseUrl,
     redis,
     forwarder: background.forwarder ? () => background.forwarder!.status() : null,
     busHealth: bus instanceof KafkaBus ? () => bus.health() : null,

@@ -94,7 +94,7 @@ async function appServer(spec: Extract<ServerSpec, { kind: 'app' }>) {
   const appendPool = createAppendPool(spec.databaseUrl, spec.poolSize);
   const eventStore = new CountingEventStore(pool, appendPool, { groupCommit: groupCommit() });
   const redis = spec.redis ? createRedis(spec.redis.url, { keyPrefix: spec.redis.keyPrefix }) : null;
-  const app = await buildApp({ config: benchConfig(spec.roles), pool, eventStore, jwtSecret: JWT_SECRET, logger: false, redis });
+  const app = await buildApp({ config: benchConfig(spec.roles), pool, eventStore, jwtSecret: JWT_SECRET, logger: false, databaseUrl: spec.databaseUrl, redis });
   return {
     app,
     close: async () => {

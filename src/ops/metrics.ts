@@ -61,14 +61,16 @@ export const metricsPlugin = fp(
     });
     app.decorate('metrics', registry);
     // One child per series, kept: observe(labels, value) hashes the labels on every call.
-    const series = new Map<string, Histogram.Internal<(typeof latencyLabels)[number]>>();
-    const seriesOf = (histogram: Histogram<(typeof latencyLabels)[number]>, method: string, route: string, status: number) => {
-      const key = `${method} ${status} ${route}`;
-      let child = series.get(key);
-      if (!child) {
-        child = histogram.labels({ method, route, status_code: String(status) });
-        series.set(key, child);
-      }
+    // Found by method, route and status in nested maps: no key string, no label object per answer.
+    type Child = Histogram.Internal<(typeof latencyLabels)[number]>;
+    const series = new Map<string, Map<string, Map<number, Child>>>();
+    const seriesOf = (histogram: Histogram<(typeof latencyLabels)[number]>, method: string, route: string, status: number): Child => {
+      let routes = series.get(method);
+      if (!routes) series.set(method, (routes = new Map()));
+      let statuses = routes.get(route);
+      if (!statuses) routes.set(route, (statuses = new Map()));
+      let child = statuses.get(status);
+      if (!child) statuses.set(status, (child = histogram.labels({ method, route, status_code: String(status) })));
       return child;
     };
     // A callback hook, not an async one: it runs on every answer and has nothing to await.

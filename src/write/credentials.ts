@@ -20,8 +20,12 @@ export const CREDENTIALS_DURING_OUTAGE_MS = 5 * 60_000;
  * a database round trip on every request; see docs/benchmarks.md.
  */
 export const credentialsFromStreams = (commands: CommandHandler, maxAgeMs = 1_000, outageMs = CREDENTIALS_DURING_OUTAGE_MS): CredentialsSource => {
-  const lastKnown = new Map<string, { credentials: UserCredentials | null; at: number }>();
-  return async (userId) => {
+  const lastKnown = new Map<string, { credentials: UserCredentials | null; state: unknown; at: number }>();
+  // One read of a user's stream at a time: when the cached state goes stale, the requests
+  // in flight then (64 on a busy connection pool) share one read instead of making one each.
+  // A request that joins a read began before it came: no older than a cache hit would be.
+  const reading = new Map<string, Promise<UserCredentials | null>>();
+  const lookup = async (userId: string): Promise<UserCredentials | null> => {
     let state;
     try {
       ({ state } = await commands.loadRecent(users, userStream(userId), maxAgeMs));
@@ -30,21 +34,36 @@ export const credentialsFromStreams = (commands: CommandHandler, maxAgeMs = 1_00
       if (known && isDatabaseUnreachable(error) && Date.now() - known.at <= outageMs) return known.credentials;
       throw error;
     }
+    const known = lastKnown.get(userId);
+    // The same state as last time (the cache's own object): the same answer, not rebuilt.
     const credentials: UserCredentials | null =
-      state.status === 'absent'
-        ? null
-        : {
-            userId: state.userId,
-            username: state.username,
-            role: state.role,
-            storeIds: state.storeIds,
-            active: state.status === 'active',
-            credentialsVersion: state.credentialsVersion,
-          };
+      known !== undefined && known.state === state
+        ? known.credentials
+        : state.status === 'absent'
+          ? null
+          : {
+              userId: state.userId,
+              username: state.username,
+              role: state.role,
+              storeIds: state.storeIds,
+              active: state.status === 'active',
+              credentialsVersion: state.credentialsVersion,
+            };
+    if (known !== undefined && known.state === state) {
+      known.at = Date.now();
+      return credentials;
+    }
     // Re-inserted so the oldest entry comes first; bounded like the command handler's cache.
     lastKnown.delete(userId);
-    lastKnown.set(userId, { credentials, at: Date.now() });
+    lastKnown.set(userId, { credentials, state, at: Date.now() });
     if (lastKnown.size > 50_000) lastKnown.delete(lastKnown.keys().next().value!);
     return credentials;
+  };
+  return (userId) => {
+    const pending = reading.get(userId);
+    if (pending) return pending;
+    const read = lookup(userId).finally(() => reading.delete(userId));
+    reading.set(userId, read);
+    return read;
   };
 };

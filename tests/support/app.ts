@@ -46,7 +46,7 @@ export async function startHarness(
   const dataDir = await mkdtemp(path.join(tmpdir(), `stockroom-${label}-`));
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET, DATA_DIR: dataDir, ...env });
   const build = () =>
-    buildApp({ config, pool: db.pool, eventStore, jwtSecret: JWT_SECRET, logger: false, redis, forwarder: forwarderInApp && background?.forwarder ? () => background.forwarder!.status() : null });
+    buildApp({ config, pool: db.pool, eventStore, jwtSecret: JWT_SECRET, logger: false, databaseUrl: db.url, redis, forwarder: forwarderInApp && background?.forwarder ? () => background.forwarder!.status() : null });
   const quiet = { info() {}, warn() {}, error() {} };
   const background = projections
     ? await startBackground({ config, pool: db.pool, databaseUrl: db.url, eventStore, bus: testBus(label), log: quiet, redis, groupSuffix: `${label}-${randomBytes(3).toString('hex')}` })

@@ -1,5 +1,6 @@
 import { sql } from 'slonik';
 import type { DatabasePool } from '../db/pool.js';
+import { PostgresRevocationMirror } from './postgres-revocation-mirror.js';
 
 /**
  * Tokens revoked before they expire (logout). Checked on every request, so that a
@@ -10,10 +11,14 @@ export interface TokenDenylist {
   isRevoked(jti: string): Promise<boolean>;
 }
 
+/** What a revocation waits beyond the lease of the mirrors: clock drift and a notification's delivery. */
+export const LEASE_MARGIN_MS = 25;
+
 export class PostgresTokenDenylist implements TokenDenylist {
   constructor(private readonly pool: DatabasePool) {}
 
   async revoke(jti: string, expiresAt: Date): Promise<void> {
+    // Announced by the table's trigger (migration 026) in the same transaction.
     await this.pool.query(sql.unsafe`
       insert into revoked_tokens (jti, expires_at) values (${jti}, ${expiresAt.toISOString()})
       on conflict (jti) do nothing`);
@@ -23,5 +28,61 @@ export class PostgresTokenDenylist implements TokenDenylist {
 
   async isRevoked(jti: string): Promise<boolean> {
     return this.pool.exists(sql.unsafe`select 1 from revoked_tokens where jti = ${jti}`);
+  }
+}
+
+export interface MirroredPostgresDenylistOptions {
+  pool: DatabasePool;
+  /** The mirror's own session (LISTEN) is opened on it. */
+  connectionString: string;
+  /** Requests answered from memory while a confirmation this recent holds; each revocation waits about as long. */
+  leaseMs: number;
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * The PostgreSQL denylist answered from memory while its mirror's lease holds (no query per
+ * request), for a deployment without Redis. A revocation waits out the lease before it
+ * answers, so that no process's mirror can still answer without it (postgres-revocation-mirror.ts).
+ * Every process sharing the database must use the same lease.
+ */
+export class MirroredPostgresDenylist implements TokenDenylist {
+  private readonly postgres: PostgresTokenDenylist;
+  private readonly mirror: PostgresRevocationMirror;
+  private readonly revokeWaitMs: number;
+
+  constructor(options: MirroredPostgresDenylistOptions) {
+    this.postgres = new PostgresTokenDenylist(options.pool);
+    this.mirror = new PostgresRevocationMirror({
+      connectionString: options.connectionString,
+      leaseMs: options.leaseMs,
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
+    this.revokeWaitMs = Math.ceil(options.leaseMs * 1.1) + LEASE_MARGIN_MS;
+  }
+
+  async revoke(jti: string, expiresAt: Date): Promise<void> {
+    await this.postgres.revoke(jti, expiresAt);
+    this.mirror.add(jti, expiresAt.getTime());
+    await new Promise((resolve) => setTimeout(resolve, this.revokeWaitMs));
+  }
+
+  async isRevoked(jti: string): Promise<boolean> {
+    if (this.mirror.covers()) return this.mirror.has(jti);
+    return this.postgres.isRevoked(jti);
+  }
+
+  /** True while requests are answered from memory (tests, metrics). */
+  get mirrored(): boolean {
+    return this.mirror.covers();
+  }
+
+  /** Sessions its mirror has opened (tests). */
+  get sessions(): number {
+    return this.mirror.sessions;
+  }
+
+  close(): Promise<void> {
+    return this.mirror.close();
   }
 }

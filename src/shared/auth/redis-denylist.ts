@@ -2,7 +2,7 @@ import { sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { DatabasePool } from '../db/pool.js';
 import { assertKeepsEveryKey, execAll, isRedisReady, type Redis } from '../redis.js';
-import { PostgresTokenDenylist, type TokenDenylist } from './denylist.js';
+import { LEASE_MARGIN_MS, PostgresTokenDenylist, type TokenDenylist } from './denylist.js';
 import { RESYNC_MESSAGE, revocationMessage, RevocationMirror, revocationsChannel } from './revocation-mirror.js';
 
 /** A sorted set: member jti, score = expiry in epoch milliseconds. */
@@ -35,8 +35,6 @@ export interface RedisBackedDenylistOptions {
   mirrorLeaseMs?: number;
 }
 
-/** What a revocation waits beyond the lease: clock drift and a PONG's delivery. */
-const LEASE_MARGIN_MS = 25;
 
 const COPY_CHUNK = 500;
 const RECOUNT_AFTER_MS = 50;

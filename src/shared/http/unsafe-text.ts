@@ -31,7 +31,26 @@ export function unsafeText(value: unknown, field: string): FieldError[] {
   return [];
 }
 
+/**
+ * Whether a parsed value holds no bad string, without building anything: the answer for
+ * nearly every request, which then costs no arrays and no field names (unsafeText builds them).
+ */
+function clean(value: unknown): boolean {
+  if (typeof value === 'string') return reasonFor(value) === null;
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!clean(item)) return false;
+    return true;
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (reasonFor(key) !== null || !clean((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
 function check(request: FastifyRequest): void {
+  if (clean(request.params) && clean(request.query) && clean(request.body)) return;
   const errors = [...unsafeText(request.params, 'params'), ...unsafeText(request.query, 'query'), ...unsafeText(request.body, 'body')];
   if (errors.length > 0) throw new ValidationFailed(errors, errors.map((error) => `${error.field}: ${error.reason}`).join('; '));
 }
