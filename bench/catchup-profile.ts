@@ -44,7 +44,7 @@ for (let run = 0; run < runs; run += 1) {
   await probe.open();
   const cpu = process.cpuUsage();
   const began = performance.now();
-  const result = await rebuildReadModel({ databaseUrl: url, pool, store, projections: readModelProjections, batchSize: 5_000 });
+  const result = await rebuildReadModel({ databaseUrl: url, pool, store, projections: readModelProjections, batchSize: 5_000, eventsPerApply: process.env['PROFILE_APPLY'] ? Number(process.env['PROFILE_APPLY']) : undefined });
   const seconds = (performance.now() - began) / 1000;
   const used = process.cpuUsage(cpu);
   const server = await probe.close();

@@ -54,8 +54,7 @@ export async function serverCpuProbe(url: string): Promise<ServerCpuProbe> {
   const sample = async (): Promise<void> => {
     for (const pid of await backends()) {
       const ticks = backendTicks(pid);
-      if (ticks === null) usable = false;
-      else seen.set(pid, ticks);
+      if (ticks !== null) seen.set(pid, ticks); // null: it ended since the listing; its last reading stands
     }
   };
   return {
