@@ -17,6 +17,7 @@ export interface ServerCpuProbe {
 }
 
 const TICK_MICROS = 10_000; // USER_HZ is 100 on Linux
+const SAMPLE_MS = 200;
 
 const pidRows = z.array(z.object({ pid: z.number() }));
 
@@ -45,27 +46,42 @@ export async function serverCpuProbe(url: string): Promise<ServerCpuProbe> {
     return pidRows.parse(rows).map((row) => row.pid);
   };
   let opened = new Map<number, number>();
+  // The last reading of every backend seen since open(): one that ends before close() (a
+  // COPY or an index build on a connection of its own) still counts up to that reading.
+  let seen = new Map<number, number>();
   let usable = true;
+  let sampler: NodeJS.Timeout | null = null;
+  const sample = async (): Promise<void> => {
+    for (const pid of await backends()) {
+      const ticks = backendTicks(pid);
+      if (ticks !== null) seen.set(pid, ticks); // null: it ended since the listing; its last reading stands
+    }
+  };
   return {
     async open() {
       opened = new Map();
+      seen = new Map();
       for (const pid of await backends()) {
         const ticks = backendTicks(pid);
         if (ticks === null) usable = false;
         else opened.set(pid, ticks);
       }
+      sampler = setInterval(() => void sample().catch(() => {}), SAMPLE_MS);
+      sampler.unref();
     },
     async close() {
+      if (sampler) clearInterval(sampler);
+      sampler = null;
+      await sample();
       if (!usable) return null;
       let ticks = 0;
-      for (const pid of await backends()) {
-        const now = backendTicks(pid);
-        if (now === null) return null;
-        ticks += now - (opened.get(pid) ?? 0);
-      }
+      for (const [pid, now] of seen) ticks += now - (opened.get(pid) ?? 0);
       return ticks * TICK_MICROS;
     },
-    end: () => client.end(),
+    end: () => {
+      if (sampler) clearInterval(sampler);
+      return client.end();
+    },
   };
 }
 

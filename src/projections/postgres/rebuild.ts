@@ -6,6 +6,8 @@ import { catchUp } from '../../shared/event-store/catch-up.js';
 import type { ReadModelProjections } from './projection.js';
 import { PostgresProjector, READ_MODEL_LOCK } from './projector.js';
 import { ensureReadModelSchema, READ_MODEL, READ_MODEL_NEXT } from './read-model-schema.js';
+import { LedgerCopy } from './rebuild-ledger.js';
+import { stockLedgerProjection } from './projections/stock-ledger.js';
 
 /** Held by whoever rebuilds (the CLI, or a projector upgrading the read model): one rebuild at a time. */
 const REBUILD_LOCK = 'stockroom.read_model_rebuild';
@@ -167,7 +169,12 @@ export async function rebuildReadModel(options: RebuildOptions): Promise<{ throu
   await ensureReadModelSchema(options.databaseUrl, READ_MODEL_NEXT, { replace: true });
   // Exclusive: read_model_next was just created empty, and under the rebuild lock nothing
   // else writes it or reads it until the swap below.
-  const projector = new PostgresProjector({ pool, store, projections: options.projections, schema: READ_MODEL_NEXT, exclusive: true });
+  const ledger = new LedgerCopy(options.databaseUrl, READ_MODEL_NEXT);
+  const projections: ReadModelProjections = {
+    rows: options.projections.rows,
+    appliedEvents: options.projections.appliedEvents.map((projection) => (projection === stockLedgerProjection ? ledger.projection : projection)),
+  };
+  const projector = new PostgresProjector({ pool, store, projections, schema: READ_MODEL_NEXT, exclusive: true });
   const deferred = await dropDeferredIndexes(pool, READ_MODEL_NEXT);
   const head = await store.headPosition();
   const started = Date.now();
@@ -183,12 +190,18 @@ export async function rebuildReadModel(options: RebuildOptions): Promise<{ throu
     after: 0n,
     batchSize: options.batchSize ?? 5_000,
     onEvents: (batch) => pages.add(batch),
-  }).catch(async (error: unknown) => {
-    await pages.settled(); // no write into read_model_next outlives the rebuild (and its lock)
-    throw error;
-  });
-  await pages.finish();
-  await projector.flush();
+  })
+    .then(async (through) => {
+      await pages.finish();
+      await projector.flush();
+      await ledger.finish();
+      return through;
+    })
+    .catch(async (error: unknown) => {
+      await pages.settled(); // no write into read_model_next outlives the rebuild (and its lock)
+      await ledger.abort();
+      throw error;
+    });
   // Before the swap's exclusive lock: the live model keeps answering while they are built.
   await runStatements(options.databaseUrl, deferred);
 

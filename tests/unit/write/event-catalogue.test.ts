@@ -66,6 +66,21 @@ test('refuses data that breaks its schema, saying why', () => {
   assert.throws(() => parseEvent('UserRegistered', { userId: 'not-a-uuid' }, 1));
 });
 
+test('names the field of the event that breaks it, as the union of every event did (data.<field>)', () => {
+  assert.throws(
+    () => parseEvent('StockAdjusted', { delta: 'two', reason: 'sold', note: null, quantityAfter: 3 }, 2),
+    (error: unknown) => error instanceof UnreadableEvent && /at data\.delta/.test(error.message),
+  );
+});
+
+test('upcasts a version-1 adjustment to the object the spread made: its fields, then reference null', () => {
+  const data = { note: 'shelf', delta: -2, reason: 'sold', quantityAfter: 3 };
+  const event = parseEvent('StockAdjusted', data, 1);
+  assert.equal(event, { type: 'StockAdjusted', data: { ...data, reference: null } });
+  assert.equal(Object.keys(event.data), ['delta', 'reason', 'note', 'reference', 'quantityAfter']);
+  assert.equal(data, { note: 'shelf', delta: -2, reason: 'sold', quantityAfter: 3 }, 'the stored data is left as it was');
+});
+
 test('refuses a schema version it does not know', () => {
   const data = { name: 'Quayside' };
   assert.throws(() => parseEvent('StoreRenamed', data, CURRENT_SCHEMA_VERSION + 1), /newer than/);
