@@ -4,6 +4,7 @@ import type { BusBatch } from '../../shared/event-bus/port.js';
 import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js';
 import { parseEvent, type StockroomEvent, UnreadableEvent } from '../../shared/events/index.js';
 import type { AppliedEvent, ApplyOptions, ProjectedRow, ReadModelProjections, RowChange, RowProjection } from './projection.js';
+import { BatchedWrites } from './batched-writes.js';
 import { READ_MODEL } from './read-model-schema.js';
 
 /**
@@ -117,8 +118,12 @@ export class PostgresProjector {
       const chunk = events.slice(start, start + EVENTS_PER_TRANSACTION);
       const through = start + EVENTS_PER_TRANSACTION >= events.length ? batch.through : chunk.at(-1)!.position;
       await this.pool.transaction(async (tx) => {
-        await tx.query(sql.unsafe`select pg_advisory_xact_lock_shared(hashtext(${READ_MODEL_LOCK}))`);
-        await this.applyWithin(tx, { ...batch, events: chunk, through });
+        // Its writes wait for its next read and go together (see BatchedWrites): a change
+        // is readable after a handful of round trips rather than twenty.
+        const writes = new BatchedWrites(tx);
+        await writes.connection.query(sql.unsafe`select pg_advisory_xact_lock_shared(hashtext(${READ_MODEL_LOCK}))`);
+        await this.applyWithin(writes.connection, { ...batch, events: chunk, through });
+        await writes.flush();
       });
     }
   }
