@@ -24,6 +24,7 @@ import { CommandHandler } from './write/command-handler.js';
 import { credentialsFromStreams } from './write/credentials.js';
 import { writeApi } from './write/plugin.js';
 import { readApi } from './read/plugin.js';
+import { ProgressSignal } from './shared/read-model/progress-signal.js';
 import { streamHistory } from './read/history.js';
 import { eventStoreAuditTrail } from './read/audit/port-trail.js';
 import { liveApi, type LiveOptions } from './read/ws/plugin.js';
@@ -54,6 +55,11 @@ export interface AppDependencies {
   live?: StockChangeFeed | null;
   /** Options of /ws (tests shorten its timers). */
   liveOptions?: Omit<LiveOptions, 'feed'>;
+  /**
+   * The database the pool is of: the read API listens there for the projector's commits
+   * and wakes the X-Min-Position waiters at once; without it they poll every 5 ms.
+   */
+  databaseUrl?: string;
 }
 
 /** The revocations mirror's lease: what a logout waits, and how long a silent Redis is believed. */
@@ -153,8 +159,14 @@ export async function buildApp(deps: AppDependencies) {
     await app.register(writeApi, { pool: deps.pool, loginRateLimit: deps.config.LOGIN_RATE_LIMIT });
   }
   if (deps.config.ROLES.includes('read-api')) {
+    const signal = deps.databaseUrl ? new ProgressSignal(deps.databaseUrl) : null;
+    if (signal) {
+      signal.start();
+      app.addHook('onClose', () => signal.close());
+    }
     await app.register(readApi, {
       pool: deps.pool,
+      signal,
       cursorSecret: deps.jwtSecret,
       hot,
       history: streamHistory(deps.eventStore),

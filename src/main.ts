@@ -131,6 +131,7 @@ async function main(): Promise<void> {
     forwarder: background.forwarder ? () => background.forwarder!.status() : null,
     busHealth: bus instanceof KafkaBus ? () => bus.health() : null,
     live: background.notifier,
+    databaseUrl,
   });
   shutdown.unshift(() => app.close());
   if (app.hasDecorator('liveConnections')) gauges.push(() => ({ websockets: app.liveConnections() }));

@@ -4,6 +4,7 @@ import type { BusBatch } from '../../shared/event-bus/port.js';
 import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js';
 import { parseEvent, type StockroomEvent, UnreadableEvent } from '../../shared/events/index.js';
 import type { AppliedEvent, ApplyOptions, ProjectedRow, ReadModelProjections, RowChange, RowProjection } from './projection.js';
+import { notifyReadModelMoved, READ_MODEL_CHANNEL } from '../../shared/read-model/progress-signal.js';
 import { BatchedWrites } from './batched-writes.js';
 import { READ_MODEL } from './read-model-schema.js';
 
@@ -123,6 +124,7 @@ export class PostgresProjector {
         const writes = new BatchedWrites(tx);
         await writes.connection.query(sql.unsafe`select pg_advisory_xact_lock_shared(hashtext(${READ_MODEL_LOCK}))`);
         await this.applyWithin(writes.connection, { ...batch, events: chunk, through });
+        await writes.connection.query(notifyReadModelMoved());
         await writes.flush();
       });
     }
@@ -131,7 +133,8 @@ export class PostgresProjector {
   /**
    * A batch of watermarks only (most batches of a sparse load: one event tells its own
    * partition, the others get a watermark) moves the progress and nothing else: one round
-   * trip instead of four (BEGIN, lock, upsert, COMMIT). A DO block, not one statement, so
+   * trip instead of four (BEGIN, lock, upsert, COMMIT); it wakes the X-Min-Position waiters
+   * at its commit, as a batch with events does (ProgressSignal). A DO block, not one statement, so
    * that the upsert names its table only once the shared lock is granted, as a batch's
    * does: a rebuild's swap, which holds the lock, renames that schema and drops the old one.
    */
@@ -144,6 +147,7 @@ export class PostgresProjector {
         insert into ${sql.identifier([this.schema, 'progress'])} as t (partition, through)
         values (${partition}::int, ${through}::bigint)
         on conflict (partition) do update set through = greatest(t.through, excluded.through), updated_at = now();
+        perform pg_notify(${sql.literalValue(READ_MODEL_CHANNEL)}, '');
       end $$`);
   }
 
