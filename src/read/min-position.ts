@@ -37,14 +37,14 @@ export interface MinPositionOptions {
   schema: string;
   /** How long a request may wait before it is answered 503. */
   timeoutMs: number;
-  /** How often the watermark is read while someone waits (5 ms; 50 ms while `signal` listens). */
+  /** How often the watermark is read while someone waits. */
   pollIntervalMs?: number;
-  /** Wakes the waiters when a projector commits (LISTEN); they still poll, more slowly. */
+  /**
+   * Wakes the waiters when a projector commits a batch with events (LISTEN), before their
+   * next poll; they poll as well (watermark-only batches do not notify).
+   */
   signal?: ProgressSignal | null;
 }
-
-/** The poll while the signal listens: a fallback for a notification lost, not the usual wake. */
-const SIGNALLED_POLL_MS = 50;
 
 const snapshotRow = z.union([
   z.object({ partition: z.number().int(), through: z.bigint(), stuck: z.null() }),
@@ -183,7 +183,7 @@ export function minPositionGuard(options: MinPositionOptions) {
         void reply.header('retry-after', '1').header('x-read-position', reached.toString());
         return sendProblem(reply, toProblem(behind, request));
       }
-      if (signal?.listening) await signal.wait(seen.generation, Math.min(Math.max(interval, SIGNALLED_POLL_MS), remaining));
+      if (signal?.listening) await signal.wait(seen.generation, Math.min(interval, remaining));
       else await sleep(Math.min(interval, remaining));
     }
   };

@@ -2,8 +2,8 @@ import pg from 'pg';
 import { sql } from 'slonik';
 
 /**
- * The channel the PostgreSQL projector notifies in every transaction that moves its
- * progress (delivered at commit, so a listener that wakes reads the new progress).
+ * The channel the PostgreSQL projector notifies in every transaction that applies events
+ * (delivered at commit, so a listener that wakes reads the new progress).
  */
 export const READ_MODEL_CHANNEL = 'stockroom_read_model';
 
@@ -14,9 +14,9 @@ const RECONNECT_MS = 1_000;
 
 /**
  * Wakes the requests that wait for the read model (X-Min-Position) as soon as a projector
- * commits, instead of at their next poll. Only a hint: a notification is lost while the
- * connection is down (and a waiter still polls, more slowly, meanwhile), and a waiter
- * always reads the progress itself before it answers.
+ * commits events, instead of at their next poll. Only a hint: a notification is lost while
+ * the connection is down (a waiter polls all the same), and a waiter always reads the
+ * progress itself before it answers.
  */
 export class ProgressSignal {
   private readonly connectionString: string;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'slonik';
@@ -9,6 +10,7 @@ import { ensureReadModelSchema } from '../../../src/projections/postgres/read-mo
 import { minPositionGuard } from '../../../src/read/min-position.js';
 import { PostgresEventStore } from '../../../src/shared/event-store/postgres/index.js';
 import { ProgressSignal } from '../../../src/shared/read-model/progress-signal.js';
+import { storeStream } from '../../../src/shared/streams.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 
 /**
@@ -18,7 +20,7 @@ import { createTestDatabase, type TestDatabase } from '../../support/database.js
  */
 const test = suite<{ db: TestDatabase; app: FastifyInstance; signal: ProgressSignal; projector: PostgresProjector }>('read: X-Min-Position woken by the projector');
 
-/** Long enough that a wake by poll is told apart from a wake by notification. */
+/** Long enough that a wake by poll is told apart from a wake by notification (the second test waits one poll). */
 const POLL_MS = 2_000;
 
 const until = async (condition: () => boolean, ms: number) => {
@@ -45,15 +47,24 @@ test.after(async ({ db, app, signal }) => {
   await db.drop();
 });
 
-test('a watermark batch of the projector wakes the waiting read at its commit', async ({ app, projector }) => {
-  const waiting = app.inject({ method: 'GET', url: '/items', headers: { 'x-min-position': '10' } });
+test('a batch of events the projector applies wakes the waiting read at its commit', async ({ db, app, projector }) => {
+  const store = new PostgresEventStore(db.pool);
+  const storeId = randomUUID();
+  await store.append(
+    storeStream(storeId),
+    [{ id: randomUUID(), type: 'StoreOpened', data: { storeId, name: 'Shop', code: null, address: null }, metadata: { actor: null, correlationId: randomUUID(), causationId: null, at: new Date().toISOString(), schemaVersion: 2 } }],
+    'no_stream',
+  );
+  const events = await store.readAll({ after: 0n, maxCount: 10 });
+  const through = events.at(-1)!.position;
+  const waiting = app.inject({ method: 'GET', url: '/items', headers: { 'x-min-position': through.toString() } });
   await sleep(100);
   const committed = Date.now();
-  await projector.applyBatch({ events: [], partition: 0, through: 10n });
+  await projector.applyBatch({ events, partition: 0, through });
   const response = await waiting;
   const waited = Date.now() - committed;
   assert.is(response.statusCode, 200, response.body);
-  assert.is(response.headers['x-read-position'], '10');
+  assert.is(response.headers['x-read-position'], through.toString());
   assert.ok(waited < POLL_MS / 2, `answered ${waited} ms after the commit: woken by the poll, not the notification`);
 });
 
@@ -61,12 +72,12 @@ test('with its connection gone, a waiter still answers (by polling), and the sig
   await db.pool.query(sql.unsafe`
     select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen %'`);
   assert.ok(await until(() => !signal.listening, 2_000), 'the signal saw its connection end');
-  const waiting = app.inject({ method: 'GET', url: '/items', headers: { 'x-min-position': '20' } });
+  const waiting = app.inject({ method: 'GET', url: '/items', headers: { 'x-min-position': '1000' } });
   await sleep(50);
-  await projector.applyBatch({ events: [], partition: 0, through: 20n });
+  await projector.applyBatch({ events: [], partition: 0, through: 1000n });
   const response = await waiting;
   assert.is(response.statusCode, 200, response.body);
-  assert.is(response.headers['x-read-position'], '20');
+  assert.is(response.headers['x-read-position'], '1000');
   assert.ok(await until(() => signal.listening, 5_000), 'the signal listens again');
 });
 
