@@ -679,7 +679,7 @@ async function freshness(config: BenchConfig, watermarkIntervalMs: number): Prom
       const traced = new TracingBus(bus);
       let forwarder: Forwarder | null = null;
       let projector: BusSubscription | null = null;
-      const app = await buildApp({ config: benchConfig('write-api,read-api'), pool, eventStore: store, jwtSecret: JWT_SECRET, logger: false });
+      const app = await buildApp({ config: benchConfig('write-api,read-api'), pool, eventStore: store, jwtSecret: JWT_SECRET, logger: false, databaseUrl: database.url });
       const watch = new pg.Client({ connectionString: database.url });
       try {
         // The loop of startBackground, with a topic and a consumer group of the bench's own.

@@ -25,6 +25,7 @@ import { CommandHandler } from './write/command-handler.js';
 import { credentialsFromStreams } from './write/credentials.js';
 import { writeApi } from './write/plugin.js';
 import { readApi } from './read/plugin.js';
+import { ProgressSignal } from './shared/read-model/progress-signal.js';
 import { streamHistory } from './read/history.js';
 import { eventStoreAuditTrail } from './read/audit/port-trail.js';
 import { liveApi, type LiveOptions } from './read/ws/plugin.js';
@@ -42,9 +43,10 @@ export interface AppDependencies {
   jwtSecret: string;
   logger?: FastifyBaseLogger | false;
   /**
-   * The database's connection string, for sessions the pool cannot lend for good: without
-   * Redis, the denylist's mirror LISTENs on one (denylist.ts). Without it, every request asks
-   * PostgreSQL whether its token was revoked.
+   * The database the pool is of, for sessions the pool cannot lend for good: without Redis,
+   * the denylist's mirror LISTENs on one (denylist.ts; else every request asks PostgreSQL
+   * whether its token was revoked), and the read API LISTENs for the projector's commits to
+   * wake the X-Min-Position waiters at once (else they poll every 5 ms).
    */
   databaseUrl?: string;
   /** Redis (REDIS_URL): the token denylist's fast copy and the hot read model. */
@@ -168,8 +170,14 @@ export async function buildApp(deps: AppDependencies) {
     await app.register(writeApi, { pool: deps.pool, loginRateLimit: deps.config.LOGIN_RATE_LIMIT });
   }
   if (deps.config.ROLES.includes('read-api')) {
+    const signal = deps.databaseUrl ? new ProgressSignal(deps.databaseUrl) : null;
+    if (signal) {
+      signal.start();
+      app.addHook('onClose', () => signal.close());
+    }
     await app.register(readApi, {
       pool: deps.pool,
+      signal,
       cursorSecret: deps.jwtSecret,
       hot,
       history: streamHistory(deps.eventStore),

@@ -6,6 +6,7 @@ import { AppError, ValidationFailed } from '../shared/errors.js';
 import { sendProblem, toProblem } from '../shared/http/problem.js';
 import { stuckStream } from '../shared/read-model/stuck-streams.js';
 import { partitionOf } from '../shared/event-bus/partition.js';
+import type { ProgressSignal } from '../shared/read-model/progress-signal.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -38,6 +39,11 @@ export interface MinPositionOptions {
   timeoutMs: number;
   /** How often the watermark is read while someone waits. */
   pollIntervalMs?: number;
+  /**
+   * Wakes the waiters when a projector commits a batch with events (LISTEN), before their
+   * next poll; they poll as well (watermark-only batches do not notify).
+   */
+  signal?: ProgressSignal | null;
 }
 
 const snapshotRow = z.union([
@@ -54,6 +60,8 @@ const snapshotRow = z.union([
 export interface ReadModelSnapshot {
   progress: Map<number, bigint>;
   stuck: ReadonlySet<string>;
+  /** The signal's generation when the query started: a notification after it may be news. */
+  generation: number;
 }
 
 class Watermark {
@@ -62,18 +70,20 @@ class Watermark {
   constructor(
     private readonly pool: DatabasePool,
     private readonly schema: string,
+    private readonly signal: ProgressSignal | null,
   ) {}
 
   /** One query at a time for every waiting request of this process. */
   read(): Promise<ReadModelSnapshot> {
     // Stuck streams are an operator's alert, a handful at most: read whole.
+    const generation = this.signal?.generation ?? 0;
     this.inFlight ??= this.pool
       .any(sql.unsafe`
         select partition, through, null::text as stuck from ${sql.identifier([this.schema, 'progress'])}
         union all
         select null, null, stream_id from ${sql.identifier([this.schema, 'stuck_streams'])}`)
       .then((rows) => {
-        const snapshot = { progress: new Map<number, bigint>(), stuck: new Set<string>() };
+        const snapshot = { progress: new Map<number, bigint>(), stuck: new Set<string>(), generation };
         for (const row of rows.map((raw) => snapshotRow.parse(raw))) {
           if (row.stuck === null) snapshot.progress.set(row.partition, row.through);
           else snapshot.stuck.add(row.stuck);
@@ -123,12 +133,14 @@ export function minPositionOf(request: FastifyRequest): bigint | undefined {
 /**
  * A preHandler for queries: with `X-Min-Position: N` the request waits until the read
  * model's watermark has reached N (for a point read of one stream, its partition's, and the
- * stream is not stuck, in the same snapshot) (polling, bounded by `timeoutMs`), so a client
+ * stream is not stuck, in the same snapshot) (reading it again at each notification of a
+ * projector's commit, or polling, bounded by `timeoutMs`), so a client
  * reads its own writes. Past the bound it answers 503 with `Retry-After: 1`. The answer carries
  * `X-Read-Position`, the watermark it saw.
  */
 export function minPositionGuard(options: MinPositionOptions) {
-  const watermark = new Watermark(options.pool, options.schema);
+  const signal = options.signal ?? null;
+  const watermark = new Watermark(options.pool, options.schema, signal);
   const interval = Math.max(1, options.pollIntervalMs ?? 5);
 
   return async function waitForMinPosition(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
@@ -171,7 +183,8 @@ export function minPositionGuard(options: MinPositionOptions) {
         void reply.header('retry-after', '1').header('x-read-position', reached.toString());
         return sendProblem(reply, toProblem(behind, request));
       }
-      await sleep(Math.min(interval, remaining));
+      if (signal?.listening) await signal.wait(seen.generation, Math.min(interval, remaining));
+      else await sleep(Math.min(interval, remaining));
     }
   };
 }

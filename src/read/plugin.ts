@@ -8,6 +8,7 @@ import { auditRoutes } from './audit/routes.js';
 import { type AuditTrailSource, postgresAuditTrail } from './audit/trail.js';
 import { inventoryReadRoutes } from './inventory.js';
 import { minPositionGuard } from './min-position.js';
+import type { ProgressSignal } from '../shared/read-model/progress-signal.js';
 import { reportReadRoutes } from './reports.js';
 import { type ReadContext, tableIn } from './schemas.js';
 import { skuReadRoutes } from './skus.js';
@@ -31,6 +32,8 @@ export interface ReadApiOptions {
   trail?: AuditTrailSource;
   /** Events per round trip of an audit export (tests make it small). */
   exportPageSize?: number;
+  /** Wakes the X-Min-Position waiters at a projector's commit; without it they poll. */
+  signal?: ProgressSignal | null;
 }
 
 /**
@@ -50,7 +53,7 @@ export const readApi: FastifyPluginAsyncZod<ReadApiOptions> = async (app, option
   };
   await app.register(async (scope) => {
     scope.addHook('onRequest', scope.authenticate);
-    scope.addHook('preHandler', minPositionGuard({ pool: options.pool, schema, timeoutMs: options.minPositionTimeoutMs ?? 2000 }));
+    scope.addHook('preHandler', minPositionGuard({ pool: options.pool, schema, timeoutMs: options.minPositionTimeoutMs ?? 2000, signal: options.signal ?? null }));
     await scope.register(userReadRoutes, context);
     await scope.register(storeReadRoutes, context);
     await scope.register(skuReadRoutes, context);

@@ -1,5 +1,4 @@
 import { type DatabaseTransactionConnection, sql } from 'slonik';
-import { z } from 'zod/v4';
 import type { StockroomEvent } from '../../../shared/events/index.js';
 import type { MovementReason } from '../../../shared/movement-reasons.js';
 import { itemOfStream } from '../../../shared/hot-model/keys.js';
@@ -157,34 +156,30 @@ async function addToWindows(tx: DatabaseTransactionConnection, schema: string, c
   const rows = JSON.stringify(rowsOf(counters, ['sku_id', 'hour']));
   const batch = sql.fragment`jsonb_to_recordset(${rows}::jsonb) as x(sku_id uuid, hour timestamptz, units_in bigint, units_out bigint)`;
   await tx.query(sql.unsafe`insert into ${clock} (singleton, hour) values (true, date_trunc('hour', now(), 'UTC')) on conflict (singleton) do nothing`);
-  const { from, to } = z
-    .object({ from: z.number(), to: z.number() })
-    .parse(
-      await tx.one(sql.unsafe`
-        select extract(epoch from hour)::float8 as "from",
-               extract(epoch from greatest(hour, date_trunc('hour', now(), 'UTC'), (select max(hour) from ${batch})))::float8 as "to"
-          from ${clock} for update`),
-    );
-  if (to > from) {
-    const old = sql.fragment`to_timestamp(${from})`;
-    const now = sql.fragment`to_timestamp(${to})`;
-    await tx.query(sql.unsafe`
-      update ${windows} w set
-        units_in_24h = w.units_in_24h - l.in_24h, units_out_24h = w.units_out_24h - l.out_24h,
-        units_in_7d = w.units_in_7d - l.in_7d, units_out_7d = w.units_out_7d - l.out_7d
-      from (select sku_id,
-                   coalesce(sum(units_in) filter (where hour >= ${old} - interval '23 hours'), 0) as in_24h,
-                   coalesce(sum(units_out) filter (where hour >= ${old} - interval '23 hours'), 0) as out_24h,
-                   coalesce(sum(units_in) filter (where hour < ${now} - interval '167 hours'), 0) as in_7d,
-                   coalesce(sum(units_out) filter (where hour < ${now} - interval '167 hours'), 0) as out_7d
-              from ${hourly}
-             where hour >= ${old} - interval '167 hours' and hour < ${now} - interval '23 hours'
-             group by sku_id) l
-     where w.sku_id = l.sku_id`);
-    await tx.query(sql.unsafe`delete from ${windows} where units_in_7d = 0 and units_out_7d = 0 and units_in_24h = 0 and units_out_24h = 0`);
-    await tx.query(sql.unsafe`update ${clock} set hour = ${now}`);
-  }
-  const end = sql.fragment`to_timestamp(${Math.max(from, to)})`;
+  await tx.query(sql.unsafe`select hour from ${clock} for update`);
+  // Where the clock is and where this batch moves it (to the current hour or the batch's
+  // latest, never back): written, not read back, so that these statements need no answer
+  // and go with the batch's other writes (see BatchedWrites).
+  const move = sql.fragment`(select hour as old, greatest(hour, date_trunc('hour', now(), 'UTC'), (select max(hour) from ${batch})) as new from ${clock})`;
+  await tx.query(sql.unsafe`
+    update ${windows} w set
+      units_in_24h = w.units_in_24h - l.in_24h, units_out_24h = w.units_out_24h - l.out_24h,
+      units_in_7d = w.units_in_7d - l.in_7d, units_out_7d = w.units_out_7d - l.out_7d
+    from (select sku_id,
+                 coalesce(sum(units_in) filter (where hour >= m.old - interval '23 hours'), 0) as in_24h,
+                 coalesce(sum(units_out) filter (where hour >= m.old - interval '23 hours'), 0) as out_24h,
+                 coalesce(sum(units_in) filter (where hour < m.new - interval '167 hours'), 0) as in_7d,
+                 coalesce(sum(units_out) filter (where hour < m.new - interval '167 hours'), 0) as out_7d
+            from ${hourly}, ${move} m
+           where m.new > m.old and hour >= m.old - interval '167 hours' and hour < m.new - interval '23 hours'
+           group by sku_id) l
+   where w.sku_id = l.sku_id`);
+  await tx.query(sql.unsafe`
+    delete from ${windows} where units_in_7d = 0 and units_out_7d = 0 and units_in_24h = 0 and units_out_24h = 0
+       and exists (select from ${move} m where m.new > m.old)`);
+  await tx.query(sql.unsafe`update ${clock} c set hour = m.new from ${move} m where m.new > m.old`);
+  // The clock now stands where the windows end.
+  const end = sql.fragment`(select hour from ${clock})`;
   await tx.query(sql.unsafe`
     insert into ${windows} as t (sku_id, units_in_24h, units_out_24h, units_in_7d, units_out_7d)
     select sku_id,

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { createPool, createTypeParserPreset, type DatabasePool, sql } from 'slonik';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { z } from 'zod/v4';
+import { BatchedWrites } from '../../../src/projections/postgres/batched-writes.js';
+import { PostgresProjector } from '../../../src/projections/postgres/projector.js';
+import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
+import { ensureReadModelSchema } from '../../../src/projections/postgres/read-model-schema.js';
+import type { EventToAppend } from '../../../src/shared/event-store/port.js';
+import { PostgresEventStore } from '../../../src/shared/event-store/postgres/index.js';
+import { skuStream, stockItemStream, storeStream } from '../../../src/shared/streams.js';
+import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+
+/**
+ * A live batch's writes wait for its next read and go as one DO block, their values written
+ * in as literals: what reaches the table is what the bound statement would have written,
+ * whatever the text holds, and a batch takes a handful of statements rather than twenty.
+ */
+const test = suite<{ db: TestDatabase; counted: DatabasePool; statements: string[] }>('projections: batched writes');
+
+test.before(async (context) => {
+  context.db = await createTestDatabase('batched_writes');
+  await ensureReadModelSchema(context.db.url);
+  context.statements = [];
+  context.counted = await createPool(context.db.url, {
+    typeParsers: createTypeParserPreset(),
+    resetConnection: async () => {},
+    dangerouslyAllowForeignConnections: true,
+    interceptors: [
+      {
+        name: 'count statements',
+        beforeQueryExecution: (_context, query) => {
+          context.statements.push(query.sql);
+          return null;
+        },
+      },
+    ],
+  });
+  await context.db.pool.query(sql.unsafe`create table odd (id int primary key, t text, ts text[], n bigint, b boolean, j jsonb)`);
+});
+test.after(async ({ db, counted }) => {
+  await counted.end();
+  await db.drop();
+});
+
+const awkward = [`it's`, 'back\\slash', 'a "quote"', '$batch$ end $batch$; drop table odd; --', '{braces}, commas', 'ünï€ode', ''];
+
+test('values written in as literals reach the table as the bound statement writes them', async ({ db }) => {
+  const insert = (id: number, text: string) =>
+    sql.unsafe`insert into odd (id, t, ts, n, b, j) values (${id}, ${text}, ${sql.array([text, 'x', null as unknown as string], 'text')}, ${9007199254740993n.toString()}, ${true}, ${JSON.stringify({ text })}::jsonb)`;
+  await db.pool.transaction(async (tx) => {
+    const writes = new BatchedWrites(tx);
+    for (const [index, text] of awkward.entries()) {
+      await writes.connection.query(insert(index, text));
+      await tx.query(insert(100 + index, text)); // the same, bound
+    }
+    // A read sees what was queued before it.
+    const seen = await writes.connection.oneFirst(sql.unsafe`select count(*) from odd where id < 100`);
+    assert.is(seen, BigInt(awkward.length));
+  });
+  const rows = await db.pool.any(sql.unsafe`select a.id, row(a.t, a.ts, a.n, a.b, a.j) is not distinct from row(b.t, b.ts, b.n, b.b, b.j) as same from odd a join odd b on b.id = a.id + 100`);
+  assert.is(rows.length, awkward.length);
+  for (const row of rows) assert.ok(row['same'], `row ${String(row['id'])} differs from the bound one`);
+});
+
+test('a failing queued write fails the transaction at the flush, and nothing of it stays', async ({ db }) => {
+  const failed = await db.pool
+    .transaction(async (tx) => {
+      const writes = new BatchedWrites(tx);
+      await writes.connection.query(sql.unsafe`insert into odd (id, t) values (1000, 'kept?')`);
+      await writes.connection.query(sql.unsafe`insert into odd (id, t) values (0, 'duplicate')`);
+      await writes.flush();
+    })
+    .then(
+      () => null,
+      (error: unknown) => error,
+    );
+  assert.ok(failed instanceof Error, 'the flush fails');
+  assert.is(await db.pool.oneFirst(sql.unsafe`select count(*) from odd where id = 1000`), 0n);
+});
+
+const event = (type: string, data: unknown): EventToAppend => ({
+  id: randomUUID(),
+  type,
+  data,
+  metadata: { actor: null, correlationId: randomUUID(), causationId: null, at: new Date().toISOString(), schemaVersion: 2 },
+});
+
+test('a live batch with a stock movement takes a handful of statements, not one per write', async ({ db, counted, statements }) => {
+  const store = new PostgresEventStore(db.pool);
+  const storeId = randomUUID();
+  const skuId = randomUUID();
+  await store.append(storeStream(storeId), [event('StoreOpened', { storeId, name: 'Shop', code: null, address: null })], 'no_stream');
+  await store.append(skuStream(skuId), [event('SkuCreated', { skuId, code: 'BW-1', name: 'Bolt', category: null, unit: 'pc', price: '2.50', lowStockThreshold: 2 })], 'no_stream');
+  await store.append(stockItemStream(storeId, skuId), [event('StockItemAdded', { storeId, skuId, quantity: 5, lowStockThreshold: 2 })], 'no_stream');
+  const events = await store.readAll({ after: 0n, maxCount: 10 });
+  const projector = new PostgresProjector({ pool: counted, store, projections: readModelProjections });
+  await projector.applyBatch({ events: events.slice(0, 2), partition: 0, through: events[1]!.position });
+  statements.length = 0;
+  await projector.applyBatch({ events: events.slice(2), partition: 0, through: events[2]!.position });
+  // The locks, the stuck streams, the rows, then every write: seventeen before.
+  assert.ok(statements.length <= 4, `${statements.length} statements:\n${statements.join('\n---\n')}`);
+  const stock = await db.pool.one(sql.unsafe`select quantity, revision from read_model.stock where store_id = ${storeId} and sku_id = ${skuId}`);
+  assert.equal(stock, { quantity: 5n, revision: 0n });
+  const totals = await db.pool.one(sql.unsafe`select items, units, stock_value::text as value from read_model.store_totals where store_id = ${storeId}`);
+  assert.equal(totals, { items: 1, units: 5n, value: '12.50' });
+  const ledger = z.bigint().parse(await db.pool.oneFirst(sql.unsafe`select count(*) from read_model.stock_ledger where sku_id = ${skuId}`));
+  assert.is(ledger, 1n);
+  assert.is(await db.pool.oneFirst(sql.unsafe`select through from read_model.progress where partition = 0`), events[2]!.position);
+});
+
+test.run();
