@@ -15,7 +15,7 @@ import {
   WrongExpectedRevision,
 } from '../port.js';
 import { type AppendRequest, AppendBatcher, type AppendTransport, GROUP_COMMIT_DEFAULTS, type GroupCommitOptions } from './append-batcher.js';
-import { appendOutcomeSchema, eventRowSchema, toRecordedEvent } from './rows.js';
+import { appendOutcomeSchema, eventRowSchema, fromPlainRow, PLAIN_EVENT_COLUMNS, toRecordedEvent } from './rows.js';
 import { subscribeToAll } from './subscription.js';
 
 const expectedCode = (expected: ExpectedRevision): number => {
@@ -50,6 +50,10 @@ const pgTransport = (pool: pg.Pool): AppendTransport => ({
     ).rows,
 });
 
+// Ordered by the table's column, e.revision: a bare `revision` would name the text output column.
+const READ_FORWARDS = `select ${PLAIN_EVENT_COLUMNS} from es_events e where e.stream_id = $1 and e.revision >= $2 order by e.revision limit $3`;
+const READ_BACKWARDS = `select ${PLAIN_EVENT_COLUMNS} from es_events e where e.stream_id = $1 and e.revision <= $2 order by e.revision desc limit $3`;
+
 /** The same through slonik. */
 const slonikTransport = (pool: DatabasePool): AppendTransport => ({
   one: ({ streamId, expected, payload }) => pool.one(sql.unsafe`select * from es_append(${streamId}, ${expected}, ${payload}::jsonb)`),
@@ -81,6 +85,12 @@ export class PostgresEventStore implements EventStore {
    */
   private readonly transport: AppendTransport;
   private readonly batcher: AppendBatcher | null;
+  /**
+   * readStream goes through the append pool too when there is one: a command's cold load
+   * and its catch-up after a lost append are one stream read each, on the same hot path
+   * (docs/decisions.md, "Stream reads on plain pg").
+   */
+  private readonly plain: pg.Pool | null;
 
   constructor(
     private readonly pool: DatabasePool,
@@ -88,6 +98,7 @@ export class PostgresEventStore implements EventStore {
     options: PostgresEventStoreOptions = {},
   ) {
     this.transport = appendPool ? pgTransport(appendPool) : slonikTransport(pool);
+    this.plain = appendPool;
     this.batcher =
       options.groupCommit === false ? null : new AppendBatcher(this.transport, { ...GROUP_COMMIT_DEFAULTS, ...options.groupCommit });
   }
@@ -109,6 +120,16 @@ export class PostgresEventStore implements EventStore {
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const limit = options.maxCount ?? 1_000_000;
+    if (this.plain) {
+      const backwards = options.direction === 'backwards';
+      const from = options.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
+      const { rows } = await this.plain.query<Record<string, unknown>>({
+        name: backwards ? 'es_read_backwards' : 'es_read_forwards',
+        text: backwards ? READ_BACKWARDS : READ_FORWARDS,
+        values: [streamId, String(from), limit],
+      });
+      return rows.map(fromPlainRow);
+    }
     const query =
       options.direction === 'backwards'
         ? sql.unsafe`select ${columns} from es_events
