@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import type pg from 'pg';
 import { sql } from 'slonik';
 import { createAppendPool } from '../../../src/shared/db/pool.js';
+import { WrongExpectedRevision } from '../../../src/shared/event-store/port.js';
 import { PostgresEventStore } from '../../../src/shared/event-store/postgres/index.js';
 import { event } from '../../contract/event-store.contract.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
@@ -45,6 +46,26 @@ test('metadata that does not parse fails the read, as through slonik', async ({ 
     assert.unreachable('the read should have failed');
   } catch (error) {
     assert.not.instance(error, assert.Assertion);
+  }
+});
+
+test('a conflict on an exact revision answers the events after it, alone and in a batch; without them on no_stream', async ({ db, appendPool }) => {
+  for (const groupCommit of [false, { maxInFlight: 1 }] as const) {
+    const plain = new PostgresEventStore(db.pool, appendPool, { groupCommit });
+    const id = `thing-missed-${groupCommit === false ? 'alone' : 'batch'}`;
+    await plain.append(id, [event(), event()], 'no_stream');
+    await plain.append(id, [event(), event()], 1);
+    const lead = plain.append(`${id}-lead`, [event()], 'no_stream');
+    const stale = plain.append(id, [event()], 0);
+    const again = plain.append(id, [event()], 'no_stream');
+    const [, staleResult, againResult] = await Promise.allSettled([lead, stale, again]);
+    const conflict = (staleResult as PromiseRejectedResult).reason as WrongExpectedRevision;
+    assert.instance(conflict, WrongExpectedRevision);
+    assert.is(conflict.actual, 3);
+    assert.equal(conflict.missed, await plain.readStream(id, { fromRevision: 1 }));
+    const noStream = (againResult as PromiseRejectedResult).reason as WrongExpectedRevision;
+    assert.instance(noStream, WrongExpectedRevision);
+    assert.is(noStream.missed, undefined);
   }
 });
 

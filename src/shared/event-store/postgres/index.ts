@@ -15,7 +15,7 @@ import {
   WrongExpectedRevision,
 } from '../port.js';
 import { type AppendRequest, AppendBatcher, type AppendTransport, GROUP_COMMIT_DEFAULTS, type GroupCommitOptions } from './append-batcher.js';
-import { appendOutcomeSchema, eventRowSchema, fromPlainRow, PLAIN_EVENT_COLUMNS, toRecordedEvent } from './rows.js';
+import { appendOutcomeSchema, eventRowSchema, fromPlainRow, missedEvents, PLAIN_EVENT_COLUMNS, toRecordedEvent } from './rows.js';
 import { subscribeToAll } from './subscription.js';
 
 const expectedCode = (expected: ExpectedRevision): number => {
@@ -32,9 +32,16 @@ const expectedCode = (expected: ExpectedRevision): number => {
   }
 };
 
-const APPEND = 'select outcome, revision::text, last_position::text from es_append($1, $2, $3::jsonb)';
-const APPEND_MANY =
-  'select outcome, revision::text, last_position::text from es_append_many($1::text[], $2::bigint[], $3::jsonb[]) order by ord';
+// A conflict on an exact expected revision answers the events the caller missed in the same
+// round trip, read after the append in the same statement (see WrongExpectedRevision.missed).
+// They are read under the statement's snapshot, taken before the append locked the stream: an
+// event committed in between is absent, and the caller then sees them short of `actual` and reads.
+const APPEND = `select a.outcome, a.revision::text, a.last_position::text,
+    case when a.outcome = 'conflict' and $2::bigint >= 0 then ${missedEvents('$1::text', '$2::bigint')} end as missed
+  from es_append($1, $2, $3::jsonb) a`;
+const APPEND_MANY = `select m.outcome, m.revision::text, m.last_position::text,
+    case when m.outcome = 'conflict' and ($2::bigint[])[m.ord] >= 0 then ${missedEvents('($1::text[])[m.ord]', '($2::bigint[])[m.ord]')} end as missed
+  from es_append_many($1::text[], $2::bigint[], $3::jsonb[]) m order by m.ord`;
 
 /** es_append and es_append_many through plain pg (prepared once per connection). */
 const pgTransport = (pool: pg.Pool): AppendTransport => ({
@@ -113,9 +120,17 @@ export class PostgresEventStore implements EventStore {
     const payload = JSON.stringify(events.map(({ id, type, data, metadata }) => ({ id, type, data, metadata })));
     const request = { streamId, expected: expectedCode(expected), payload };
     const row = appendOutcomeSchema.parse(this.batcher ? await this.batcher.append(request) : await this.transport.one(request));
-    if (row.outcome === 'conflict') throw new WrongExpectedRevision(streamId, expected, Number(row.revision));
+    if (row.outcome === 'conflict') throw new WrongExpectedRevision(streamId, expected, Number(row.revision), this.missed(row.missed, expected, Number(row.revision)));
     if (row.last_position === null) throw new Error('es_append wrote events without a position');
     return { revision: Number(row.revision), position: row.last_position, written: row.outcome === 'written' };
+  }
+
+  /** The events a conflict answered, when they are exactly those after `expected` up to `actual`; else undefined (the caller reads). */
+  private missed(rows: Record<string, unknown>[] | null | undefined, expected: ExpectedRevision, actual: number): RecordedEvent[] | undefined {
+    if (!rows || typeof expected !== 'number') return undefined;
+    const events = rows.map(fromPlainRow);
+    const contiguous = events.every((event, index) => event.revision === expected + 1 + index && event.streamId === events[0]?.streamId);
+    return contiguous && events.at(-1)?.revision === actual ? events : undefined;
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
