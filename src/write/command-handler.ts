@@ -295,7 +295,7 @@ export class CommandHandler {
           if (!(error instanceof WrongExpectedRevision)) throw error;
           if (fresh) races += 1;
           await this.afterLoss(streamId, attempt, deadline, fresh ? races : null);
-          current = await this.catchUp(aggregate, streamId, current);
+          current = await this.afterConflict(aggregate, streamId, current, error, !fresh);
           fresh = true;
         }
       }
@@ -349,6 +349,28 @@ export class CommandHandler {
   private async afterLoss(streamId: string, attempt: number, deadline: number, race: number | null): Promise<void> {
     if (Date.now() >= deadline) throw new Contended(streamId, attempt);
     if (race !== null) await sleep(Math.min(backoffDelayMs(race, CONTENTION_BACKOFF), Math.max(0, deadline - Date.now())));
+  }
+
+  /**
+   * The state after a lost append. When the store answered the conflict with the events
+   * after the expected revision (WrongExpectedRevision.missed) and no back-off slept since,
+   * they are the truth as of the loss, in the same round trip: folded, no read. After a
+   * back-off, or without them, the stream is read.
+   */
+  private async afterConflict<C, E extends StockroomEvent, S>(
+    aggregate: Aggregate<C, E, S>,
+    streamId: string,
+    current: Loaded<S>,
+    conflict: WrongExpectedRevision,
+    answeredNow: boolean,
+  ): Promise<Loaded<S>> {
+    const missed = conflict.missed;
+    if (answeredNow && missed && missed.length > 0 && missed[0]!.revision === current.revision + 1 && missed.at(-1)!.revision === conflict.actual) {
+      const loaded = this.fold(aggregate, current, missed);
+      this.cache.remember(streamId, loaded);
+      return loaded;
+    }
+    return this.catchUp(aggregate, streamId, current);
   }
 
   private async decideAndAppend<C, E extends StockroomEvent, S>(
@@ -419,11 +441,12 @@ export class CommandHandler {
         return { ...next, events, written: true };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevision)) throw error;
+        const backedOff = context.ifMatch === undefined && fresh;
         if (context.ifMatch === undefined) {
           if (fresh) races += 1;
           await this.afterLoss(streamId, attempt, deadline, fresh ? races : null);
         }
-        current = await this.catchUp(aggregate, streamId, current);
+        current = await this.afterConflict(aggregate, streamId, current, error, !backedOff);
         fresh = true;
         if (context.ifMatch !== undefined) throw new VersionConflict(streamId, current.revision);
       }

@@ -62,6 +62,12 @@ export class WrongExpectedRevision extends Error {
     readonly streamId: string,
     readonly expected: ExpectedRevision,
     readonly actual: number,
+    /**
+     * The events after the expected revision up to `actual`, when the store could answer them
+     * with the conflict (PostgreSQL: in the append's own round trip): the caller catches up
+     * without a read. Absent when not given; then read the stream.
+     */
+    readonly missed?: readonly RecordedEvent[],
   ) {
     super(`Stream ${streamId}: expected revision ${String(expected)}, actual ${actual}.`);
     this.name = 'WrongExpectedRevision';

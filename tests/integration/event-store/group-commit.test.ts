@@ -154,4 +154,40 @@ test('two stores batching over the same streams in opposite orders do not deadlo
   assert.is((store.groupCommitStats?.fallbacks ?? 0) + (other.groupCommitStats?.fallbacks ?? 0), 0, 'no batch failed (no deadlock)');
 });
 
+test('es_append_many decides the common case as a set: no es_append for appends of distinct streams, one for each exception', async ({ appendPool, store }) => {
+  await store.append('thing-set-0', [event()], 'no_stream');
+  await store.append('thing-set-1', [event()], 'no_stream');
+  const retried = [event('Retried')];
+  await store.append('thing-set-retried', retried, 'no_stream');
+  const client = await appendPool.connect();
+  try {
+    await client.query('begin');
+    await client.query("set local track_functions = 'pl'");
+    const payload = (events: unknown[]): string => JSON.stringify(events);
+    const { rows } = await client.query<{ ord: number; outcome: string; revision: string; last_position: string | null }>(
+      'select ord, outcome, revision::text, last_position::text from es_append_many($1::text[], $2::bigint[], $3::jsonb[]) order by ord',
+      [
+        ['thing-set-0', 'thing-set-1', 'thing-set-new', 'thing-set-retried', 'thing-set-twice', 'thing-set-twice'],
+        [0, 5, -1, -1, -1, 0],
+        [payload([event(), event()]), payload([event()]), payload([event()]), payload(retried), payload([event()]), payload([event()])],
+      ],
+    );
+    const { rows: calls } = await client.query<{ calls: string }>(
+      "select coalesce(sum(calls), 0)::text as calls from pg_stat_xact_user_functions where funcname = 'es_append'",
+    );
+    await client.query('commit');
+    assert.equal(
+      rows.map((row) => [row.outcome, row.revision]),
+      [['written', '2'], ['conflict', '0'], ['written', '0'], ['duplicate', '0'], ['written', '0'], ['written', '1']],
+    );
+    assert.ok(rows.every((row) => (row.outcome === 'conflict') === (row.last_position === null)));
+    assert.is(calls[0]?.calls, '3', 'es_append only for the retry and the stream that comes twice');
+  } finally {
+    client.release();
+  }
+  assert.equal((await store.readStream('thing-set-0')).map((e) => e.revision), [0, 1, 2]);
+  assert.equal((await store.readStream('thing-set-1')).map((e) => e.revision), [0]);
+  assert.equal((await store.readStream('thing-set-twice')).map((e) => e.revision), [0, 1]);
+});
+
 test.run();

@@ -15,7 +15,7 @@ import {
   WrongExpectedRevision,
 } from '../port.js';
 import { type AppendRequest, AppendBatcher, type AppendTransport, GROUP_COMMIT_DEFAULTS, type GroupCommitOptions } from './append-batcher.js';
-import { appendOutcomeSchema, eventRowSchema, toRecordedEvent } from './rows.js';
+import { appendOutcomeSchema, eventRowSchema, fromPlainRow, missedEvents, PLAIN_EVENT_COLUMNS, toRecordedEvent } from './rows.js';
 import { subscribeToAll } from './subscription.js';
 
 const expectedCode = (expected: ExpectedRevision): number => {
@@ -32,9 +32,16 @@ const expectedCode = (expected: ExpectedRevision): number => {
   }
 };
 
-const APPEND = 'select outcome, revision::text, last_position::text from es_append($1, $2, $3::jsonb)';
-const APPEND_MANY =
-  'select outcome, revision::text, last_position::text from es_append_many($1::text[], $2::bigint[], $3::jsonb[]) order by ord';
+// A conflict on an exact expected revision answers the events the caller missed in the same
+// round trip, read after the append in the same statement (see WrongExpectedRevision.missed).
+// They are read under the statement's snapshot, taken before the append locked the stream: an
+// event committed in between is absent, and the caller then sees them short of `actual` and reads.
+const APPEND = `select a.outcome, a.revision::text, a.last_position::text,
+    case when a.outcome = 'conflict' and $2::bigint >= 0 then ${missedEvents('$1::text', '$2::bigint')} end as missed
+  from es_append($1, $2, $3::jsonb) a`;
+const APPEND_MANY = `select m.outcome, m.revision::text, m.last_position::text,
+    case when m.outcome = 'conflict' and ($2::bigint[])[m.ord] >= 0 then ${missedEvents('($1::text[])[m.ord]', '($2::bigint[])[m.ord]')} end as missed
+  from es_append_many($1::text[], $2::bigint[], $3::jsonb[]) m order by m.ord`;
 
 /** es_append and es_append_many through plain pg (prepared once per connection). */
 const pgTransport = (pool: pg.Pool): AppendTransport => ({
@@ -49,6 +56,10 @@ const pgTransport = (pool: pg.Pool): AppendTransport => ({
       })
     ).rows,
 });
+
+// Ordered by the table's column, e.revision: a bare `revision` would name the text output column.
+const READ_FORWARDS = `select ${PLAIN_EVENT_COLUMNS} from es_events e where e.stream_id = $1 and e.revision >= $2 order by e.revision limit $3`;
+const READ_BACKWARDS = `select ${PLAIN_EVENT_COLUMNS} from es_events e where e.stream_id = $1 and e.revision <= $2 order by e.revision desc limit $3`;
 
 /** The same through slonik. */
 const slonikTransport = (pool: DatabasePool): AppendTransport => ({
@@ -81,6 +92,12 @@ export class PostgresEventStore implements EventStore {
    */
   private readonly transport: AppendTransport;
   private readonly batcher: AppendBatcher | null;
+  /**
+   * readStream goes through the append pool too when there is one: a command's cold load
+   * and its catch-up after a lost append are one stream read each, on the same hot path
+   * (docs/decisions.md, "Stream reads on plain pg").
+   */
+  private readonly plain: pg.Pool | null;
 
   constructor(
     private readonly pool: DatabasePool,
@@ -88,6 +105,7 @@ export class PostgresEventStore implements EventStore {
     options: PostgresEventStoreOptions = {},
   ) {
     this.transport = appendPool ? pgTransport(appendPool) : slonikTransport(pool);
+    this.plain = appendPool;
     this.batcher =
       options.groupCommit === false ? null : new AppendBatcher(this.transport, { ...GROUP_COMMIT_DEFAULTS, ...options.groupCommit });
   }
@@ -102,13 +120,31 @@ export class PostgresEventStore implements EventStore {
     const payload = JSON.stringify(events.map(({ id, type, data, metadata }) => ({ id, type, data, metadata })));
     const request = { streamId, expected: expectedCode(expected), payload };
     const row = appendOutcomeSchema.parse(this.batcher ? await this.batcher.append(request) : await this.transport.one(request));
-    if (row.outcome === 'conflict') throw new WrongExpectedRevision(streamId, expected, Number(row.revision));
+    if (row.outcome === 'conflict') throw new WrongExpectedRevision(streamId, expected, Number(row.revision), this.missed(row.missed, expected, Number(row.revision)));
     if (row.last_position === null) throw new Error('es_append wrote events without a position');
     return { revision: Number(row.revision), position: row.last_position, written: row.outcome === 'written' };
   }
 
+  /** The events a conflict answered, when they are exactly those after `expected` up to `actual`; else undefined (the caller reads). */
+  private missed(rows: Record<string, unknown>[] | null | undefined, expected: ExpectedRevision, actual: number): RecordedEvent[] | undefined {
+    if (!rows || typeof expected !== 'number') return undefined;
+    const events = rows.map(fromPlainRow);
+    const contiguous = events.every((event, index) => event.revision === expected + 1 + index && event.streamId === events[0]?.streamId);
+    return contiguous && events.at(-1)?.revision === actual ? events : undefined;
+  }
+
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const limit = options.maxCount ?? 1_000_000;
+    if (this.plain) {
+      const backwards = options.direction === 'backwards';
+      const from = options.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
+      const { rows } = await this.plain.query<Record<string, unknown>>({
+        name: backwards ? 'es_read_backwards' : 'es_read_forwards',
+        text: backwards ? READ_BACKWARDS : READ_FORWARDS,
+        values: [streamId, String(from), limit],
+      });
+      return rows.map(fromPlainRow);
+    }
     const query =
       options.direction === 'backwards'
         ? sql.unsafe`select ${columns} from es_events

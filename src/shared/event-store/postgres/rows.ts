@@ -34,6 +34,38 @@ export const toRecordedEvent = (row: z.infer<typeof eventRowSchema>): RecordedEv
   recordedAt: new Date(row.recorded_at),
 });
 
+/** The columns of es_events (as `e`) as the plain `pg` pool reads them (readStream in index.ts). */
+export const PLAIN_EVENT_COLUMNS =
+  'e.position::text, e.stream_id, e.revision::text, e.event_id::text, e.type, e.data, e.metadata, (extract(epoch from e.recorded_at) * 1000)::float8 as recorded_at';
+
+const fail = (what: string): never => {
+  throw new Error(`es_events row read through pg: ${what}`);
+};
+
+/**
+ * A row of PLAIN_EVENT_COLUMNS, checked column by column rather than through eventRowSchema:
+ * the columns' types are the table's own (text, uuid, bigint cast to text, float8), so a
+ * typeof check is the whole of what zod would check there. What may vary, the JSON, is
+ * parsed as before: metadata through eventMetadataSchema here, data by the domain
+ * (parseEvent) wherever it is used. See docs/decisions.md, "Stream reads on plain pg".
+ */
+export const fromPlainRow = (row: Record<string, unknown>): RecordedEvent => {
+  const { position, stream_id, revision, event_id, type, data, metadata, recorded_at } = row;
+  if (typeof position !== 'string' || typeof revision !== 'string') return fail('position or revision is not int8 text');
+  if (typeof stream_id !== 'string' || typeof event_id !== 'string' || typeof type !== 'string') return fail('a text column is not text');
+  if (typeof recorded_at !== 'number') return fail('recorded_at is not a number');
+  return {
+    id: event_id,
+    streamId: stream_id,
+    type,
+    data,
+    metadata: eventMetadataSchema.parse(metadata),
+    revision: Number(revision),
+    position: BigInt(position),
+    recordedAt: new Date(recorded_at),
+  };
+};
+
 /** Through slonik int8 arrives as bigint; through plain pg as text: both parse to bigint. */
 const int8 = z.union([z.bigint(), z.string().regex(/^-?\d+$/).transform((text) => BigInt(text))]);
 
@@ -41,4 +73,19 @@ export const appendOutcomeSchema = z.object({
   outcome: z.enum(['written', 'duplicate', 'conflict']),
   revision: int8,
   last_position: int8.nullable(),
+  /** On a conflict with an exact expected revision through plain pg: the events after it (MISSED in index.ts), rows of PLAIN_EVENT_COLUMNS as JSON. */
+  missed: z.array(z.record(z.string(), z.unknown())).nullable().optional(),
 });
+
+/**
+ * The events a conflict missed, as a JSON array of PLAIN_EVENT_COLUMNS' rows (the same
+ * casts, so fromPlainRow reads them): `$e` the expected revision, `$s` the stream.
+ * At most MISSED_MAX of them: a caller further behind reads the stream.
+ */
+export const MISSED_MAX = 100;
+export const missedEvents = (stream: string, expected: string): string => `(
+  select jsonb_agg(jsonb_build_object('position', e.position::text, 'stream_id', e.stream_id, 'revision', e.revision::text,
+           'event_id', e.event_id::text, 'type', e.type, 'data', e.data, 'metadata', e.metadata,
+           'recorded_at', (extract(epoch from e.recorded_at) * 1000)::float8) order by e.revision)
+    from (select * from es_events e where e.stream_id = ${stream} and e.revision > ${expected}
+           order by e.revision limit ${MISSED_MAX}) e)`;
