@@ -1,74 +1,14 @@
 import type pg from 'pg';
+import { startCopyIn } from '../../src/shared/db/copy-in.js';
 
 /**
- * `COPY ... FROM STDIN` through a plain pg.Client, without pg-copy-streams: a "submittable"
- * (the hook pg offers to pg-cursor and friends) that answers the server's CopyInResponse
- * with CopyData messages, pausing while the socket's buffer is full, then CopyDone.
- *
- * `chunks` are already in COPY's text format (see `copyText`), many rows per chunk.
+ * The bench's COPY through a plain pg.Client, without pg-copy-streams: FROM STDIN by the
+ * rebuild's own (src/shared/db/copy-in.ts), TO STDOUT by a "submittable" below (the hook pg
+ * offers to pg-cursor and friends). Rows travel in COPY's text format (`copyField`).
  */
 interface PgConnection {
   query(text: string): void;
-  sendCopyFromChunk(chunk: Buffer): void;
-  endCopyFrom(): void;
   sendCopyFail(message: string): void;
-  stream: NodeJS.WritableStream & { writableNeedDrain?: boolean };
-}
-
-class CopyIn {
-  callback: ((error: Error | null, rows?: number) => void) | null = null;
-  private error: Error | null = null;
-  private rows = 0;
-
-  constructor(
-    private readonly text: string,
-    private readonly chunks: AsyncIterable<string> | Iterable<string>,
-  ) {}
-
-  submit(connection: PgConnection): void {
-    connection.query(this.text);
-  }
-
-  handleCopyInResponse(connection: PgConnection): void {
-    void this.pump(connection);
-  }
-
-  private async pump(connection: PgConnection): Promise<void> {
-    try {
-      for await (const chunk of this.chunks) {
-        if (this.error) return;
-        connection.sendCopyFromChunk(Buffer.from(chunk, 'utf8'));
-        if (connection.stream.writableNeedDrain) {
-          await new Promise<void>((resolve) => connection.stream.once('drain', () => resolve()));
-        }
-      }
-      connection.endCopyFrom();
-    } catch (error) {
-      connection.sendCopyFail(error instanceof Error ? error.message : String(error));
-    }
-  }
-
-  handleCommandComplete(message: { text?: string }): void {
-    const match = /^COPY (\d+)/.exec(message.text ?? '');
-    if (match) this.rows = Number(match[1]);
-  }
-
-  handleError(error: Error): void {
-    this.error = error;
-  }
-
-  handleReadyForQuery(): void {
-    const callback = this.callback;
-    this.callback = null;
-    callback?.(this.error, this.rows);
-  }
-
-  // Not expected during a COPY FROM, but pg may call them.
-  handleRowDescription(): void {}
-  handleDataRow(): void {}
-  handleEmptyQuery(): void {}
-  handlePortalSuspended(): void {}
-  handleCopyData(): void {}
 }
 
 /**
@@ -83,12 +23,15 @@ export async function recordStreamRevisions(client: pg.Client | pg.PoolClient, s
 }
 
 /** Runs `statement` (a `COPY ... FROM STDIN`) feeding it `chunks`; resolves with the rows copied. */
-export function copyFrom(client: pg.Client | pg.PoolClient, statement: string, chunks: AsyncIterable<string> | Iterable<string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const copy = new CopyIn(statement, chunks);
-    copy.callback = (error, rows) => (error ? reject(error) : resolve(rows ?? 0));
-    (client as unknown as { query(submittable: CopyIn): void }).query(copy);
-  });
+export async function copyFrom(client: pg.Client | pg.PoolClient, statement: string, chunks: AsyncIterable<string> | Iterable<string>): Promise<number> {
+  const copy = await startCopyIn(client, statement);
+  try {
+    for await (const chunk of chunks) await copy.write(chunk);
+  } catch (error) {
+    await copy.abort(error instanceof Error ? error.message : String(error));
+    throw error;
+  }
+  return copy.finish();
 }
 
 /** One field in COPY's text format: backslash, tab, newline and carriage return escaped; null as \N. */
@@ -124,8 +67,10 @@ class CopyOut {
     if (match) this.rows = Number(match[1]);
   }
 
+  /** pg drops the active query at an error: no handleReadyForQuery follows, so this ends it. */
   handleError(error: Error): void {
     this.error = error;
+    this.handleReadyForQuery();
   }
 
   handleReadyForQuery(): void {

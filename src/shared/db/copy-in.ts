@@ -10,7 +10,7 @@ import pg from 'pg';
 export interface CopyIn {
   write(chunk: string): Promise<void>;
   finish(): Promise<number>;
-  /** Fails the COPY (nothing it sent stays) and closes the connection; never throws. */
+  /** Fails the COPY (nothing it sent stays) and ends it (openCopyIn's connection closes); never throws. */
   abort(reason: string): Promise<void>;
 }
 
@@ -68,12 +68,27 @@ class CopySubmittable {
   handleCopyData(): void {}
 }
 
-/** Opens a connection and starts `statement` (a `COPY ... FROM STDIN`) on it. */
+/** Opens a connection and starts `statement` (a `COPY ... FROM STDIN`) on it; the connection closes with the COPY. */
 export async function openCopyIn(databaseUrl: string, statement: string): Promise<CopyIn> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   let lost: Error | null = null;
   client.on('error', (error) => (lost = error));
+  return startCopyIn(client, statement, {
+    lost: () => lost,
+    close: () => client.end().catch(() => {}),
+  });
+}
+
+/**
+ * Starts `statement` (a `COPY ... FROM STDIN`) on a connection the caller holds, which stays
+ * open after it; `lost` tells a connection error the caller saw, `close` runs once at the end.
+ */
+export async function startCopyIn(
+  client: pg.Client | pg.PoolClient,
+  statement: string,
+  { lost = () => null, close = async () => {} }: { lost?: () => Error | null; close?: () => Promise<void> } = {},
+): Promise<CopyIn> {
   const copy = new CopySubmittable(statement);
   const done = new Promise<void>((resolve, reject) => {
     copy.callback = (error) => (error ? reject(error) : resolve());
@@ -82,12 +97,12 @@ export async function openCopyIn(databaseUrl: string, statement: string): Promis
   (client as unknown as { query(submittable: CopySubmittable): void }).query(copy);
   await copy.started;
   let closed = false;
-  const close = async () => {
+  const end = async () => {
     if (closed) return;
     closed = true;
-    await client.end().catch(() => {});
+    await close();
   };
-  const failure = (): Error | null => copy.error ?? lost;
+  const failure = (): Error | null => copy.error ?? lost();
   return {
     async write(chunk) {
       const error = failure();
@@ -104,7 +119,7 @@ export async function openCopyIn(databaseUrl: string, statement: string): Promis
         await done;
         return copy.rows;
       } finally {
-        await close();
+        await end();
       }
     },
     async abort(reason) {
@@ -113,7 +128,7 @@ export async function openCopyIn(databaseUrl: string, statement: string): Promis
         copy.connection.sendCopyFail(reason);
         await done.catch(() => {});
       }
-      await close();
+      await end();
     },
   };
 }
