@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { z } from 'zod/v4';
+import { KEEP_AFTER_EXPIRY_MS, LeasedRevocations } from './leased-revocations.js';
 
 /** The channel every revocation is announced on, by a trigger of the table (migration 026). */
 export const REVOCATIONS_CHANNEL = 'auth_revocations';
@@ -8,8 +9,6 @@ export const REVOCATIONS_CHANNEL = 'auth_revocations';
 const announced = z.object({ jti: z.string(), exp: z.number() });
 const revokedRows = z.array(z.object({ jti: z.string(), exp: z.number() }));
 
-/** Kept past expiry like the rows, so that a process whose clock lags still refuses. */
-const KEEP_AFTER_EXPIRY_MS = 3_600_000;
 const RECONNECT_AFTER_MS = 1_000;
 
 export interface PostgresRevocationMirrorOptions {
@@ -47,18 +46,13 @@ export class PostgresRevocationMirror {
   private readonly options: PostgresRevocationMirrorOptions;
   private readonly onError: (error: unknown) => void;
   private readonly timer: NodeJS.Timeout;
-  private readonly revoked = new Map<string, number>();
+  /** What is known, and the lease its last `select 1` grants (a lost session or a reload ends it). */
+  private readonly state: LeasedRevocations;
   private client: pg.Client | null = null;
   private connecting = false;
   private lastAttempt = Number.NEGATIVE_INFINITY;
-  /** Moves on when what was confirmed no longer holds: a lost session, a reload. */
-  private generation = 0;
-  private loaded = false;
-  /** performance.now() when the last `select 1` that came back (while loaded) was sent. */
-  private confirmedFrom = Number.NEGATIVE_INFINITY;
   private pinging = false;
   private loading = false;
-  private pings = 0;
   private closed = false;
   /** Sessions opened so far (tests: a lost one was replaced). */
   sessions = 0;
@@ -66,51 +60,46 @@ export class PostgresRevocationMirror {
   constructor(options: PostgresRevocationMirrorOptions) {
     this.options = options;
     this.onError = options.onError ?? (() => {});
+    this.state = new LeasedRevocations(options.leaseMs);
     const every = Math.max(5, Math.floor(options.leaseMs / 4));
     this.timer = setInterval(() => this.ping(), every).unref();
     void this.connect();
   }
 
   /** Whether the mirror may answer for a request arriving now. */
-  covers(now = performance.now()): boolean {
-    return this.loaded && now - this.confirmedFrom < this.options.leaseMs;
+  covers(now?: number): boolean {
+    return this.state.covers(now);
   }
 
   has(jti: string): boolean {
-    return this.revoked.has(jti);
+    return this.state.has(jti);
   }
 
   /** A revocation made by this process: known here at once. */
   add(jti: string, expiresAt: number): void {
-    this.revoked.set(jti, expiresAt);
+    this.state.add(jti, expiresAt);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    this.invalidate();
+    this.state.invalidate();
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => {});
-  }
-
-  private invalidate(): void {
-    this.generation += 1;
-    this.loaded = false;
   }
 
   private async connect(): Promise<void> {
     if (this.closed || this.connecting) return;
     this.connecting = true;
     this.lastAttempt = performance.now();
-    const generation = ++this.generation;
-    this.loaded = false;
+    const generation = this.state.invalidate();
     const client = new pg.Client({ connectionString: this.options.connectionString, application_name: 'stockroom-revocations' });
     const lost = (error?: unknown) => {
       if (error) this.onError(error);
       if (this.client !== client) return;
       this.client = null;
-      this.invalidate();
+      this.state.invalidate();
       void client.end().catch(() => {});
     };
     client.on('error', lost);
@@ -142,16 +131,14 @@ export class PostgresRevocationMirror {
          from revoked_tokens where expires_at > now() - interval '${KEEP_AFTER_EXPIRY_MS / 1000} seconds'`,
     );
     const rows = revokedRows.parse(result.rows);
-    if (generation !== this.generation || this.client !== client) return;
-    for (const row of rows) this.revoked.set(row.jti, row.exp);
-    this.prune();
-    this.loaded = true;
+    if (this.client !== client) return;
+    this.state.loadedWith(generation, rows.map((row) => [row.jti, row.exp] as const));
   }
 
   private receive(text: string): void {
     try {
       const { jti, exp } = announced.parse(JSON.parse(text));
-      this.revoked.set(jti, exp);
+      this.state.add(jti, exp);
     } catch (error) {
       // Not ours to read: believe nothing until the table is read again.
       this.onError(error);
@@ -162,8 +149,7 @@ export class PostgresRevocationMirror {
   private reload(): void {
     const client = this.client;
     if (!client) return;
-    const generation = ++this.generation;
-    this.loaded = false;
+    const generation = this.state.invalidate();
     this.loading = true;
     // Tried again by the next ping when it fails.
     this.load(client, generation)
@@ -180,28 +166,21 @@ export class PostgresRevocationMirror {
       if (performance.now() - this.lastAttempt >= RECONNECT_AFTER_MS) void this.connect();
       return;
     }
-    if (!this.loaded) {
+    if (!this.state.isLoaded) {
       // A session without its table read (a failed reload): read it again.
       if (!this.loading) this.reload();
       return;
     }
-    if (++this.pings % 10_000 === 0) this.prune();
-    const generation = this.generation;
-    const sent = performance.now();
+    const confirmation = this.state.confirming();
     this.pinging = true;
     client
       .query('select 1')
       .then(() => {
-        if (generation === this.generation && this.loaded && this.client === client) this.confirmedFrom = Math.max(this.confirmedFrom, sent);
+        if (this.client === client) this.state.confirmed(confirmation);
       })
       .catch((error: unknown) => this.onError(error))
       .finally(() => {
         this.pinging = false;
       });
-  }
-
-  private prune(): void {
-    const before = Date.now() - KEEP_AFTER_EXPIRY_MS;
-    for (const [jti, expiresAt] of this.revoked) if (expiresAt < before) this.revoked.delete(jti);
   }
 }

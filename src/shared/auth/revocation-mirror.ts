@@ -1,6 +1,6 @@
-import { performance } from 'node:perf_hooks';
 import { z } from 'zod/v4';
 import { isRedisReady, type Redis } from '../redis.js';
+import { LeasedRevocations } from './leased-revocations.js';
 
 /** The channel revocations are published on (ioredis does not prefix channels: the key prefix is added here). */
 export const revocationsChannel = (redis: Redis): string => `${redis.options.keyPrefix ?? ''}auth:revocations`;
@@ -55,25 +55,21 @@ export class RevocationMirror {
   private readonly options: RevocationMirrorOptions;
   private readonly onError: (error: unknown) => void;
   private readonly timer: NodeJS.Timeout;
-  private readonly revoked = new Map<string, number>();
-  /** Moves on when what was confirmed no longer holds: a closed subscription, a reload. */
-  private generation = 0;
-  private loaded = false;
-  /** performance.now() when the last PING that came back (while loaded) was sent. */
-  private confirmedFrom = Number.NEGATIVE_INFINITY;
+  /** What is known, and the lease its last PING grants (a closed subscription or a reload ends it). */
+  private readonly state: LeasedRevocations;
   private pinging = false;
   private loading: Promise<void> | null = null;
-  private pings = 0;
   private closed = false;
 
   constructor(options: RevocationMirrorOptions) {
     this.options = options;
     this.redis = options.redis;
     this.onError = options.onError ?? (() => {});
+    this.state = new LeasedRevocations(options.leaseMs);
     this.channel = revocationsChannel(options.redis);
     this.subscriber = options.redis.duplicate();
     this.subscriber.on('error', () => {});
-    this.subscriber.on('close', () => this.invalidate());
+    this.subscriber.on('close', () => this.state.invalidate());
     this.subscriber.on('ready', () => void this.subscribe());
     this.subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.receive(text);
@@ -83,34 +79,28 @@ export class RevocationMirror {
   }
 
   /** Whether the mirror may answer for a request arriving now. */
-  covers(now = performance.now()): boolean {
-    return this.loaded && now - this.confirmedFrom < this.options.leaseMs;
+  covers(now?: number): boolean {
+    return this.state.covers(now);
   }
 
   has(jti: string): boolean {
-    return this.revoked.has(jti);
+    return this.state.has(jti);
   }
 
   /** A revocation made by this process: known here at once. */
   add(jti: string, expiresAt: number): void {
-    this.revoked.set(jti, expiresAt);
+    this.state.add(jti, expiresAt);
   }
 
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
-    this.invalidate();
+    this.state.invalidate();
     this.subscriber.disconnect();
   }
 
-  private invalidate(): void {
-    this.generation += 1;
-    this.loaded = false;
-  }
-
   private async subscribe(): Promise<void> {
-    const generation = ++this.generation;
-    this.loaded = false;
+    const generation = this.state.invalidate();
     try {
       await this.subscriber.subscribe(this.channel);
       await this.load(generation);
@@ -123,14 +113,12 @@ export class RevocationMirror {
   private async load(generation: number): Promise<void> {
     if (!isRedisReady(this.redis)) throw new Error('Redis is not ready: the revocations mirror waits');
     const members = revokedMembers.parse(await this.redis.zrange(this.options.key, 0, -1, 'WITHSCORES'));
-    if (generation !== this.generation) return;
+    if (!this.state.isCurrent(generation)) return;
     const read = new Map<string, number>();
     for (let index = 0; index + 1 < members.length; index += 2) read.set(members[index]!, Number(members[index + 1]));
     // Evicted or flushed since its copy: not believed until copied again (which publishes a resync).
     if (!read.delete(this.options.completeMember)) throw new Error('the revocations set is not a complete copy: the mirror waits for the next');
-    for (const [jti, expiresAt] of read) this.revoked.set(jti, expiresAt);
-    this.prune();
-    this.loaded = true;
+    this.state.loadedWith(generation, read);
   }
 
   private receive(text: string): void {
@@ -143,14 +131,13 @@ export class RevocationMirror {
       this.resync();
       return;
     }
-    if ('jti' in parsed) this.revoked.set(parsed.jti, parsed.exp);
+    if ('jti' in parsed) this.state.add(parsed.jti, parsed.exp);
     else this.resync();
   }
 
   /** Reads the set again; a load under way is not believed (it may predate the rewrite). */
   private resync(): void {
-    const generation = ++this.generation;
-    this.loaded = false;
+    const generation = this.state.invalidate();
     // Tried again by the next ping when it fails, or when a newer resync made it stale.
     const loading = this.load(generation)
       .catch(this.onError)
@@ -162,29 +149,19 @@ export class RevocationMirror {
 
   private ping(): void {
     if (this.closed || this.pinging || this.subscriber.status !== 'ready') return;
-    if (!this.loaded) {
+    if (!this.state.isLoaded) {
       // A subscription without its set read (a failed or stale load): read it again.
       if (!this.loading) this.resync();
       return;
     }
-    if (++this.pings % 10_000 === 0) this.prune();
-    const generation = this.generation;
-    const sent = performance.now();
+    const confirmation = this.state.confirming();
     this.pinging = true;
     this.subscriber
       .ping()
-      .then(() => {
-        if (generation === this.generation && this.loaded) this.confirmedFrom = Math.max(this.confirmedFrom, sent);
-      })
+      .then(() => this.state.confirmed(confirmation))
       .catch(this.onError)
       .finally(() => {
         this.pinging = false;
       });
-  }
-
-  /** Revocations kept a while past their expiry, as in the set (a token past exp is refused anyway). */
-  private prune(): void {
-    const before = Date.now() - 3_600_000;
-    for (const [jti, expiresAt] of this.revoked) if (expiresAt < before) this.revoked.delete(jti);
   }
 }
