@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { startCopyIn } from '../../src/shared/db/copy-in.js';
+import { copyText, startCopyIn } from '../../src/shared/db/copy-in.js';
 
 /**
  * The bench's COPY through a plain pg.Client, without pg-copy-streams: FROM STDIN by the
@@ -37,8 +37,7 @@ export async function copyFrom(client: pg.Client | pg.PoolClient, statement: str
 /** One field in COPY's text format: backslash, tab, newline and carriage return escaped; null as \N. */
 export function copyField(value: string | number | bigint | boolean | null): string {
   if (value === null) return '\\N';
-  if (typeof value !== 'string') return String(value);
-  return value.replace(/[\\\t\n\r]/g, (char) => (char === '\\' ? '\\\\' : char === '\t' ? '\\t' : char === '\n' ? '\\n' : '\\r'));
+  return typeof value === 'string' ? copyText(value) : String(value);
 }
 
 /**

@@ -57,7 +57,7 @@ const snapshotRow = z.union([
  * and moves the partition past its event in one transaction: a stuck check and a progress
  * read taken apart could see the progress without the mark, and answer stale.
  */
-export interface ReadModelSnapshot {
+interface ReadModelSnapshot {
   progress: Map<number, bigint>;
   stuck: ReadonlySet<string>;
   /** The signal's generation when the query started: a notification after it may be news. */

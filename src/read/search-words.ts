@@ -14,7 +14,7 @@
  */
 
 /** A word held by at least this share of the sampled values is left to the recheck. */
-export const commonShare = 0.1;
+const commonShare = 0.1;
 
 /** pg_trgm's words: runs of letters and digits; shorter than 3 they yield no whole trigram. */
 const wordsOf = (needle: string): string[] => needle.split(/[^\p{L}\p{N}]+/u).filter((word) => word.length > 0);

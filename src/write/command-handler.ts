@@ -102,7 +102,7 @@ type Outcome = { refusal: unknown } | { events: StockroomEvent[]; state: unknown
  * The most commands appended together: their events go in one es_append call (a few
  * hundred bytes each), and one loss decides them all again.
  */
-export const MAX_BATCH = 64;
+const MAX_BATCH = 64;
 
 /** A command checked against a version or a key runs alone (its rules are per command); plain ones go together. */
 const runsAlone = (job: Job): boolean => job.context.ifMatch !== undefined || job.context.idempotency !== undefined;
@@ -269,10 +269,7 @@ export class CommandHandler {
           // Fresh random event ids cannot be a repeat: a "duplicate" would be a broken store.
           if (!result.written) throw new Error(`append to ${streamId}: fresh events were taken for a repeat`);
           const next: Loaded<unknown> = { state: decided.state, revision: result.revision, position: result.position, hash: decided.hash };
-          this.cache.remember(streamId, next);
-          if (this.snapshots && Math.floor(next.revision / this.snapshots.every) > Math.floor(current.revision / this.snapshots.every)) {
-            this.takeSnapshot(aggregate, streamId, next);
-          }
+          this.appended(aggregate, streamId, current, next);
           const firstRevision = result.revision - decided.envelopes.length;
           decided.outcomes.forEach((outcome, index) => {
             const job = jobs[index]!;
@@ -346,6 +343,14 @@ export class CommandHandler {
    * catch up and decide again at once (`race` null). Only a loss on the truth is a race,
    * and the nth race backs off longer.
    */
+  /** After an append of ours: the cache holds the new state, and a snapshot is taken at each multiple of `every` crossed (whichever replica appends there). */
+  private appended<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string, before: Loaded<S>, next: Loaded<S>): void {
+    this.cache.remember(streamId, next);
+    if (this.snapshots && Math.floor(next.revision / this.snapshots.every) > Math.floor(before.revision / this.snapshots.every)) {
+      this.takeSnapshot(aggregate, streamId, next);
+    }
+  }
+
   private async afterLoss(streamId: string, attempt: number, deadline: number, race: number | null): Promise<void> {
     if (Date.now() >= deadline) throw new Contended(streamId, attempt);
     if (race !== null) await sleep(Math.min(backoffDelayMs(race, CONTENTION_BACKOFF), Math.max(0, deadline - Date.now())));
@@ -364,9 +369,9 @@ export class CommandHandler {
     conflict: WrongExpectedRevision,
     answeredNow: boolean,
   ): Promise<Loaded<S>> {
-    const missed = conflict.missed;
-    if (answeredNow && missed && missed.length > 0 && missed[0]!.revision === current.revision + 1 && missed.at(-1)!.revision === conflict.actual) {
-      const loaded = this.fold(aggregate, current, missed);
+    // The port promises `missed` only as every event after the expected revision up to `actual`.
+    if (answeredNow && conflict.missed) {
+      const loaded = this.fold(aggregate, current, conflict.missed);
       this.cache.remember(streamId, loaded);
       return loaded;
     }
@@ -376,10 +381,9 @@ export class CommandHandler {
   private async decideAndAppend<C, E extends StockroomEvent, S>(
     aggregate: Aggregate<C, E, S>,
     streamId: string,
-    command: C | readonly C[],
+    commands: readonly C[],
     context: CommandContext,
   ): Promise<Handled<S, E>> {
-    const commands = Array.isArray(command) ? command : [command as C];
     if (context.idempotency) {
       // A repeat must not be decided again: on the state after its own first run the
       // decider could refuse it ("already exists", "insufficient stock").
@@ -433,11 +437,7 @@ export class CommandHandler {
           return { ...after, revision: result.revision, position: result.position, events: [], written: false };
         }
         const next = { state: events.reduce(aggregate.decider.evolve, current.state), revision: result.revision, position: result.position, hash: envelopes.at(-1)!.metadata.hash! };
-        this.cache.remember(streamId, next);
-        // At each multiple of `every` crossed: whichever replica appends there takes it.
-        if (this.snapshots && Math.floor(next.revision / this.snapshots.every) > Math.floor(current.revision / this.snapshots.every)) {
-          this.takeSnapshot(aggregate, streamId, next);
-        }
+        this.appended(aggregate, streamId, current, next);
         return { ...next, events, written: true };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevision)) throw error;

@@ -36,23 +36,21 @@ export const credentialsFromStreams = (commands: CommandHandler, maxAgeMs = 1_00
     }
     const known = lastKnown.get(userId);
     // The same state as last time (the cache's own object): the same answer, not rebuilt.
-    const credentials: UserCredentials | null =
-      known !== undefined && known.state === state
-        ? known.credentials
-        : state.status === 'absent'
-          ? null
-          : {
-              userId: state.userId,
-              username: state.username,
-              role: state.role,
-              storeIds: state.storeIds,
-              active: state.status === 'active',
-              credentialsVersion: state.credentialsVersion,
-            };
     if (known !== undefined && known.state === state) {
       known.at = Date.now();
-      return credentials;
+      return known.credentials;
     }
+    const credentials: UserCredentials | null =
+      state.status === 'absent'
+        ? null
+        : {
+            userId: state.userId,
+            username: state.username,
+            role: state.role,
+            storeIds: state.storeIds,
+            active: state.status === 'active',
+            credentialsVersion: state.credentialsVersion,
+          };
     // Re-inserted so the oldest entry comes first; bounded like the command handler's cache.
     lastKnown.delete(userId);
     lastKnown.set(userId, { credentials, state, at: Date.now() });

@@ -169,7 +169,9 @@ test('commands queued on one stream are decided in turn and appended together; r
   assert.equal(final.state.status === 'present' && final.state.quantity, quantity);
 });
 
-test('commands appended together that lose to another replica are all decided again on the truth', async ({ db }) => {
+// What a batch does when its append loses is the next test's (MovedOnStore): here the first
+// command loses alone and the three queued behind it are decided on the truth it caught up to.
+test('a replica behind on an item sells only what is left, however its commands queue', async ({ db }) => {
   const store = new PostgresEventStore(db.pool);
   const a = new CommandHandler(store);
   const b = new CommandHandler(store);

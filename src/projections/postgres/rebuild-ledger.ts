@@ -1,10 +1,7 @@
 import pg from 'pg';
 import { type CopyIn, copyText, openCopyIn } from '../../shared/db/copy-in.js';
-import { streamCategory } from '../../shared/event-store/port.js';
-import { STOCK_ITEM_CATEGORY } from '../../shared/hot-model/keys.js';
-import type { StockLevel } from '../stock-level.js';
 import type { AppliedEventsProjection } from './projection.js';
-import { stockLedgerProjection } from './projections/stock-ledger.js';
+import { ledgerLevels, stockLedgerProjection } from './projections/stock-ledger.js';
 
 /**
  * The stock ledger as a rebuild writes it: one `COPY ... FROM STDIN` on a connection of its
@@ -20,7 +17,6 @@ import { stockLedgerProjection } from './projections/stock-ledger.js';
  * the swap; what the swap applies after it goes through the usual insert.
  */
 export class LedgerCopy {
-  private copy: CopyIn | null = null;
   private opening: Promise<CopyIn> | null = null;
   private finished = false;
 
@@ -33,12 +29,9 @@ export class LedgerCopy {
   readonly projection: AppliedEventsProjection = {
     name: stockLedgerProjection.name,
     apply: async (tx, schema, applied, changes, options) => {
-      if (this.finished || schema !== this.schema) return stockLedgerProjection.apply(tx, schema, applied, changes, options);
+      if (this.finished) return stockLedgerProjection.apply(tx, schema, applied, changes, options);
       let lines = '';
-      for (const { recorded, row } of applied) {
-        if (streamCategory(recorded.streamId) !== STOCK_ITEM_CATEGORY) continue;
-        const level = row as StockLevel | null;
-        if (!level || level.revision !== recorded.revision) continue;
+      for (const level of ledgerLevels(applied)) {
         lines += `${copyText(level.storeId)}\t${copyText(level.skuId)}\t${level.position}\t${level.revision}\t${level.quantity}\t${level.lowStockThreshold}\t${level.removed ? 't' : 'f'}\n`;
       }
       if (lines.length === 0) return;
@@ -51,7 +44,7 @@ export class LedgerCopy {
     this.opening ??= openCopyIn(
       this.databaseUrl,
       `copy ${pg.escapeIdentifier(this.schema)}.stock_ledger (store_id, sku_id, position, revision, quantity, low_stock_threshold, removed) from stdin`,
-    ).then((copy) => (this.copy = copy));
+    );
     return this.opening;
   }
 
@@ -64,7 +57,7 @@ export class LedgerCopy {
   /** Drops what the COPY sent; never throws. */
   async abort(): Promise<void> {
     this.finished = true;
-    const copy = this.copy ?? (await this.opening?.catch(() => null)) ?? null;
+    const copy = await this.opening?.catch(() => null);
     await copy?.abort('the rebuild failed');
   }
 }

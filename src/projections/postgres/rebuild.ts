@@ -57,7 +57,7 @@ const EVENTS_PER_APPLY = 20_000;
  * overlaps the writes. One batch is applied at a time, in order; a batch that fails fails
  * the next `add` (or `finish`), so the catch-up stops there and nothing after it is applied.
  */
-export class PipelinedPages {
+class PipelinedPages {
   private pending: RecordedEvent[] = [];
   private applying: Promise<void> = Promise.resolve();
 

@@ -12,7 +12,10 @@ export interface TokenDenylist {
 }
 
 /** What a revocation waits beyond the lease of the mirrors: clock drift and a notification's delivery. */
-export const LEASE_MARGIN_MS = 25;
+const LEASE_MARGIN_MS = 25;
+
+/** How long a revocation waits before it answers, so that every mirror's lease has moved past it. */
+export const revocationWaitMs = (leaseMs: number): number => Math.ceil(leaseMs * 1.1) + LEASE_MARGIN_MS;
 
 export class PostgresTokenDenylist implements TokenDenylist {
   constructor(private readonly pool: DatabasePool) {}
@@ -58,7 +61,7 @@ export class MirroredPostgresDenylist implements TokenDenylist {
       leaseMs: options.leaseMs,
       ...(options.onError ? { onError: options.onError } : {}),
     });
-    this.revokeWaitMs = Math.ceil(options.leaseMs * 1.1) + LEASE_MARGIN_MS;
+    this.revokeWaitMs = revocationWaitMs(options.leaseMs);
   }
 
   async revoke(jti: string, expiresAt: Date): Promise<void> {
@@ -72,7 +75,7 @@ export class MirroredPostgresDenylist implements TokenDenylist {
     return this.postgres.isRevoked(jti);
   }
 
-  /** True while requests are answered from memory (tests, metrics). */
+  /** True while requests are answered from memory (tests). */
   get mirrored(): boolean {
     return this.mirror.covers();
   }

@@ -4,16 +4,17 @@ import { performance } from 'node:perf_hooks';
 export const KEEP_AFTER_EXPIRY_MS = 3_600_000;
 
 /**
- * What a revocations mirror (Redis's, revocation-mirror.ts; PostgreSQL's,
- * postgres-revocation-mirror.ts) knows and how long it may be believed: the revoked token ids
- * with their expiry, whether a complete copy is loaded, and the lease a confirmation grants.
- * Each mirror says why its confirmation (a PING, a `select 1` on the listening session) proves
- * that it holds every revocation announced before it was sent.
+ * The base of a revocations mirror (Redis's, revocation-mirror.ts; PostgreSQL's,
+ * postgres-revocation-mirror.ts): what it knows and how long it may be believed, the revoked
+ * token ids with their expiry, whether a complete copy is loaded, and the lease a
+ * confirmation grants. Each mirror brings its transport and says why its confirmation (a
+ * PING, a `select 1` on the listening session) proves that it holds every revocation
+ * announced before it was sent.
  *
  * `generation` moves on whenever what was confirmed no longer holds (a lost session, a
  * reload): a load or a confirmation of an older generation is dropped.
  */
-export class LeasedRevocations {
+export abstract class LeasedRevocations {
   private readonly revoked = new Map<string, number>();
   private generation = 0;
   private loaded = false;
@@ -21,7 +22,7 @@ export class LeasedRevocations {
   private confirmedFrom = Number.NEGATIVE_INFINITY;
   private confirmations = 0;
 
-  constructor(private readonly leaseMs: number) {}
+  protected constructor(private readonly leaseMs: number) {}
 
   /** Whether the mirror may answer for a request arriving now. */
   covers(now = performance.now()): boolean {
@@ -37,23 +38,23 @@ export class LeasedRevocations {
     this.revoked.set(jti, expiresAt);
   }
 
-  get isLoaded(): boolean {
+  protected get isLoaded(): boolean {
     return this.loaded;
   }
 
   /** Nothing confirmed holds any more; answers the new generation, for the load that follows. */
-  invalidate(): number {
+  protected invalidate(): number {
     this.generation += 1;
     this.loaded = false;
     return this.generation;
   }
 
-  isCurrent(generation: number): boolean {
+  protected isCurrent(generation: number): boolean {
     return generation === this.generation;
   }
 
   /** A complete copy read in `generation`: believed (once confirmed) unless a newer one began. */
-  loadedWith(generation: number, entries: Iterable<readonly [string, number]>): void {
+  protected loadedWith(generation: number, entries: Iterable<readonly [string, number]>): void {
     if (!this.isCurrent(generation)) return;
     for (const [jti, expiresAt] of entries) this.revoked.set(jti, expiresAt);
     this.prune();
@@ -61,13 +62,13 @@ export class LeasedRevocations {
   }
 
   /** A confirmation is about to be sent: what `confirmed` needs when it comes back. */
-  confirming(): { generation: number; sent: number } {
+  protected confirming(): { generation: number; sent: number } {
     if (++this.confirmations % 10_000 === 0) this.prune();
     return { generation: this.generation, sent: performance.now() };
   }
 
   /** The confirmation sent at `sent` came back: requests within the lease of it are covered. */
-  confirmed({ generation, sent }: { generation: number; sent: number }): void {
+  protected confirmed({ generation, sent }: { generation: number; sent: number }): void {
     if (this.isCurrent(generation) && this.loaded) this.confirmedFrom = Math.max(this.confirmedFrom, sent);
   }
 

@@ -42,12 +42,10 @@ export interface PostgresRevocationMirrorOptions {
  * The table is read after LISTEN (on the same session): a revocation committed before is in
  * the read, one committed after is announced, or both.
  */
-export class PostgresRevocationMirror {
+export class PostgresRevocationMirror extends LeasedRevocations {
   private readonly options: PostgresRevocationMirrorOptions;
   private readonly onError: (error: unknown) => void;
   private readonly timer: NodeJS.Timeout;
-  /** What is known, and the lease its last `select 1` grants (a lost session or a reload ends it). */
-  private readonly state: LeasedRevocations;
   private client: pg.Client | null = null;
   private connecting = false;
   private lastAttempt = Number.NEGATIVE_INFINITY;
@@ -58,32 +56,18 @@ export class PostgresRevocationMirror {
   sessions = 0;
 
   constructor(options: PostgresRevocationMirrorOptions) {
+    super(options.leaseMs);
     this.options = options;
     this.onError = options.onError ?? (() => {});
-    this.state = new LeasedRevocations(options.leaseMs);
     const every = Math.max(5, Math.floor(options.leaseMs / 4));
     this.timer = setInterval(() => this.ping(), every).unref();
     void this.connect();
   }
 
-  /** Whether the mirror may answer for a request arriving now. */
-  covers(now?: number): boolean {
-    return this.state.covers(now);
-  }
-
-  has(jti: string): boolean {
-    return this.state.has(jti);
-  }
-
-  /** A revocation made by this process: known here at once. */
-  add(jti: string, expiresAt: number): void {
-    this.state.add(jti, expiresAt);
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    this.state.invalidate();
+    this.invalidate();
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => {});
@@ -93,13 +77,13 @@ export class PostgresRevocationMirror {
     if (this.closed || this.connecting) return;
     this.connecting = true;
     this.lastAttempt = performance.now();
-    const generation = this.state.invalidate();
+    const generation = this.invalidate();
     const client = new pg.Client({ connectionString: this.options.connectionString, application_name: 'stockroom-revocations' });
     const lost = (error?: unknown) => {
       if (error) this.onError(error);
       if (this.client !== client) return;
       this.client = null;
-      this.state.invalidate();
+      this.invalidate();
       void client.end().catch(() => {});
     };
     client.on('error', lost);
@@ -132,13 +116,13 @@ export class PostgresRevocationMirror {
     );
     const rows = revokedRows.parse(result.rows);
     if (this.client !== client) return;
-    this.state.loadedWith(generation, rows.map((row) => [row.jti, row.exp] as const));
+    this.loadedWith(generation, rows.map((row) => [row.jti, row.exp] as const));
   }
 
   private receive(text: string): void {
     try {
       const { jti, exp } = announced.parse(JSON.parse(text));
-      this.state.add(jti, exp);
+      this.add(jti, exp);
     } catch (error) {
       // Not ours to read: believe nothing until the table is read again.
       this.onError(error);
@@ -149,7 +133,7 @@ export class PostgresRevocationMirror {
   private reload(): void {
     const client = this.client;
     if (!client) return;
-    const generation = this.state.invalidate();
+    const generation = this.invalidate();
     this.loading = true;
     // Tried again by the next ping when it fails.
     this.load(client, generation)
@@ -166,17 +150,17 @@ export class PostgresRevocationMirror {
       if (performance.now() - this.lastAttempt >= RECONNECT_AFTER_MS) void this.connect();
       return;
     }
-    if (!this.state.isLoaded) {
+    if (!this.isLoaded) {
       // A session without its table read (a failed reload): read it again.
       if (!this.loading) this.reload();
       return;
     }
-    const confirmation = this.state.confirming();
+    const confirmation = this.confirming();
     this.pinging = true;
     client
       .query('select 1')
       .then(() => {
-        if (this.client === client) this.state.confirmed(confirmation);
+        if (this.client === client) this.confirmed(confirmation);
       })
       .catch((error: unknown) => this.onError(error))
       .finally(() => {

@@ -2,7 +2,8 @@ import { sql } from 'slonik';
 import { z } from 'zod/v4';
 import type { DatabasePool } from '../db/pool.js';
 import { assertKeepsEveryKey, execAll, isRedisReady, type Redis } from '../redis.js';
-import { LEASE_MARGIN_MS, PostgresTokenDenylist, type TokenDenylist } from './denylist.js';
+import { PostgresTokenDenylist, revocationWaitMs, type TokenDenylist } from './denylist.js';
+import { KEEP_AFTER_EXPIRY_MS } from './leased-revocations.js';
 import { RESYNC_MESSAGE, revocationMessage, RevocationMirror, revocationsChannel } from './revocation-mirror.js';
 
 /** A sorted set: member jti, score = expiry in epoch milliseconds. */
@@ -35,11 +36,8 @@ export interface RedisBackedDenylistOptions {
   mirrorLeaseMs?: number;
 }
 
-
 const COPY_CHUNK = 500;
 const RECOUNT_AFTER_MS = 50;
-/** Kept past expiry like the PostgreSQL rows, so that a process whose clock lags still refuses. */
-const KEEP_AFTER_EXPIRY_MS = 3_600_000;
 
 const revokedRow = z.object({ jti: z.string(), expires_at: z.number() });
 
@@ -92,7 +90,7 @@ export class RedisBackedDenylist implements TokenDenylist {
     const lease = options.mirrorLeaseMs ?? 0;
     this.mirror =
       lease > 0 ? new RevocationMirror({ redis: this.redis, key: REVOKED_TOKENS_KEY, completeMember: COMPLETE_MEMBER, leaseMs: lease, onError: this.onError }) : null;
-    this.revokeWaitMs = lease > 0 ? Math.ceil(lease * 1.1) + LEASE_MARGIN_MS : 0;
+    this.revokeWaitMs = lease > 0 ? revocationWaitMs(lease) : 0;
     this.redis.on('close', this.onClose);
     this.redis.on('ready', this.onReady);
     const interval = options.checkIntervalMs ?? 1_000;
@@ -124,7 +122,7 @@ export class RedisBackedDenylist implements TokenDenylist {
 
   async isRevoked(jti: string): Promise<boolean> {
     // From memory while its lease holds: no round trip (revocation-mirror.ts).
-    if (this.mirror && this.trusted && this.mirror.covers()) return this.mirror.has(jti);
+    if (this.mirrored) return this.mirror!.has(jti);
     if (this.trusted && isRedisReady(this.redis)) {
       const epoch = this.epoch;
       try {
@@ -153,7 +151,7 @@ export class RedisBackedDenylist implements TokenDenylist {
     return this.reconcile();
   }
 
-  /** True while requests are answered from memory (tests, metrics). */
+  /** True while requests are answered from memory (tests). */
   get mirrored(): boolean {
     return this.mirror !== null && this.trusted && this.mirror.covers();
   }

@@ -21,7 +21,7 @@ export interface RevocationMirrorOptions {
   completeMember: string;
   /**
    * How long a confirmation covers requests, in ms. A revocation waits this long (plus
-   * margin) before it answers, so that every mirror's coverage has moved past it. Default 150.
+   * margin) before it answers, so that every mirror's coverage has moved past it.
    */
   leaseMs: number;
   onError?: (error: unknown) => void;
@@ -48,28 +48,26 @@ export interface RevocationMirrorOptions {
  * in the set or in a message, or both: set and publish are one transaction), and again on
  * `resync` (published when the set is rewritten from PostgreSQL).
  */
-export class RevocationMirror {
+export class RevocationMirror extends LeasedRevocations {
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly channel: string;
   private readonly options: RevocationMirrorOptions;
   private readonly onError: (error: unknown) => void;
   private readonly timer: NodeJS.Timeout;
-  /** What is known, and the lease its last PING grants (a closed subscription or a reload ends it). */
-  private readonly state: LeasedRevocations;
   private pinging = false;
   private loading: Promise<void> | null = null;
   private closed = false;
 
   constructor(options: RevocationMirrorOptions) {
+    super(options.leaseMs);
     this.options = options;
     this.redis = options.redis;
     this.onError = options.onError ?? (() => {});
-    this.state = new LeasedRevocations(options.leaseMs);
     this.channel = revocationsChannel(options.redis);
     this.subscriber = options.redis.duplicate();
     this.subscriber.on('error', () => {});
-    this.subscriber.on('close', () => this.state.invalidate());
+    this.subscriber.on('close', () => this.invalidate());
     this.subscriber.on('ready', () => void this.subscribe());
     this.subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.receive(text);
@@ -78,29 +76,15 @@ export class RevocationMirror {
     this.timer = setInterval(() => this.ping(), every).unref();
   }
 
-  /** Whether the mirror may answer for a request arriving now. */
-  covers(now?: number): boolean {
-    return this.state.covers(now);
-  }
-
-  has(jti: string): boolean {
-    return this.state.has(jti);
-  }
-
-  /** A revocation made by this process: known here at once. */
-  add(jti: string, expiresAt: number): void {
-    this.state.add(jti, expiresAt);
-  }
-
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
-    this.state.invalidate();
+    this.invalidate();
     this.subscriber.disconnect();
   }
 
   private async subscribe(): Promise<void> {
-    const generation = this.state.invalidate();
+    const generation = this.invalidate();
     try {
       await this.subscriber.subscribe(this.channel);
       await this.load(generation);
@@ -113,12 +97,12 @@ export class RevocationMirror {
   private async load(generation: number): Promise<void> {
     if (!isRedisReady(this.redis)) throw new Error('Redis is not ready: the revocations mirror waits');
     const members = revokedMembers.parse(await this.redis.zrange(this.options.key, 0, -1, 'WITHSCORES'));
-    if (!this.state.isCurrent(generation)) return;
+    if (!this.isCurrent(generation)) return;
     const read = new Map<string, number>();
     for (let index = 0; index + 1 < members.length; index += 2) read.set(members[index]!, Number(members[index + 1]));
     // Evicted or flushed since its copy: not believed until copied again (which publishes a resync).
     if (!read.delete(this.options.completeMember)) throw new Error('the revocations set is not a complete copy: the mirror waits for the next');
-    this.state.loadedWith(generation, read);
+    this.loadedWith(generation, read);
   }
 
   private receive(text: string): void {
@@ -131,13 +115,13 @@ export class RevocationMirror {
       this.resync();
       return;
     }
-    if ('jti' in parsed) this.state.add(parsed.jti, parsed.exp);
+    if ('jti' in parsed) this.add(parsed.jti, parsed.exp);
     else this.resync();
   }
 
   /** Reads the set again; a load under way is not believed (it may predate the rewrite). */
   private resync(): void {
-    const generation = this.state.invalidate();
+    const generation = this.invalidate();
     // Tried again by the next ping when it fails, or when a newer resync made it stale.
     const loading = this.load(generation)
       .catch(this.onError)
@@ -149,16 +133,16 @@ export class RevocationMirror {
 
   private ping(): void {
     if (this.closed || this.pinging || this.subscriber.status !== 'ready') return;
-    if (!this.state.isLoaded) {
+    if (!this.isLoaded) {
       // A subscription without its set read (a failed or stale load): read it again.
       if (!this.loading) this.resync();
       return;
     }
-    const confirmation = this.state.confirming();
+    const confirmation = this.confirming();
     this.pinging = true;
     this.subscriber
       .ping()
-      .then(() => this.state.confirmed(confirmation))
+      .then(() => this.confirmed(confirmation))
       .catch(this.onError)
       .finally(() => {
         this.pinging = false;

@@ -8,7 +8,7 @@ import { event } from '../../contract/event-store.contract.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 
 /**
- * Group commit (append-batcher.ts, migration 024) against real PostgreSQL. With one trip at
+ * Group commit (append-batcher.ts, migrations 024 and 028) against real PostgreSQL. With one trip at
  * a time, an append sent while another is out waits for it and leaves with every other
  * append that came meanwhile, in one es_append_many call: each test starts one append, then
  * the ones it wants in one batch, and checks by the trip count that they shared a trip.

@@ -70,6 +70,7 @@ test('the index is asked for the rare word only, the common one is checked on th
 test('before ANALYZE has sampled the index, the whole needle is looked up', async ({ db }) => {
   const fresh = new TrigramSamples(db.pool, 'no_such_schema');
   const condition = await indexedTextSearch('article 1234', skuSearchColumns, fresh);
+  assert.equal(condition, textSearch('article 1234', skuSearchColumns.map((column) => column.expr)));
   assert.equal(await matching(db, condition), await matching(db, textSearch('article 1234', skuSearchColumns.map((column) => column.expr))));
   assert.equal(await fresh.of('skus_name_trgm'), []);
 });

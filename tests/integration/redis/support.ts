@@ -13,19 +13,14 @@ import { type CommandContext, CommandHandler } from '../../../src/write/command-
 import type { StockItemCommand } from '../../../src/write/stock-item/commands.js';
 import { stockItemStream } from '../../../src/write/streams.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /** The Redis of the test run; each test file isolates itself by a key prefix of its own. */
 export const sharedRedisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export const testPrefix = (label: string): string => `stockroom-test:${label}:${randomBytes(4).toString('hex')}:`;
 
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { waitFor };
 
 export const waitReady = (client: Redis, timeoutMs = 10_000): Promise<void> =>
   waitFor(() => client.status === 'ready', 'Redis to be ready', timeoutMs);

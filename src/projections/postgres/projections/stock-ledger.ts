@@ -11,18 +11,25 @@ import type { AppliedEventsProjection } from '../projection.js';
  * Rows are only ever added, each once: the projector hands over the events it applied, never
  * a repeat, and a row that is there already is left alone.
  */
+/**
+ * The ledger rows of a batch: the level after each stock event is the stock row its
+ * projection folded, so the ledger's newest row and the stock row move together.
+ */
+export function ledgerLevels(applied: Parameters<AppliedEventsProjection['apply']>[2]): StockLevel[] {
+  const levels: StockLevel[] = [];
+  for (const { recorded, row } of applied) {
+    if (streamCategory(recorded.streamId) !== STOCK_ITEM_CATEGORY) continue;
+    const level = row as StockLevel | null;
+    if (level && level.revision === recorded.revision) levels.push(level);
+  }
+  return levels;
+}
+
 export const stockLedgerProjection: AppliedEventsProjection = {
   name: 'stock_ledger',
 
   async apply(tx, schema, applied) {
-    // The level after each event is the stock row its projection folded: the ledger's
-    // newest row and the stock row move together, in the same transactions.
-    const levels: StockLevel[] = [];
-    for (const { recorded, row } of applied) {
-      if (streamCategory(recorded.streamId) !== STOCK_ITEM_CATEGORY) continue;
-      const level = row as StockLevel | null;
-      if (level && level.revision === recorded.revision) levels.push(level);
-    }
+    const levels = ledgerLevels(applied);
     if (levels.length === 0) return;
     // Arrays rather than JSON: one row per stock event, the read model's biggest table.
     await tx.query(sql.unsafe`

@@ -1,7 +1,7 @@
 /**
  * Group commit for es_append. Each append costs PostgreSQL a round trip, a transaction and a
  * WAL flush; appends that arrive while earlier ones are on the wire are gathered and sent as
- * one es_append_many call (migration 024): one trip, one transaction, one flush for all.
+ * one es_append_many call (migrations 024, 028): one trip, one transaction, one flush for all.
  *
  * No timer: an append that finds fewer than `maxInFlight` trips under way leaves at once, on
  * its own; only appends that arrive while `maxInFlight` trips are out wait, and they wait

@@ -83,7 +83,7 @@ export interface PostgresEventStoreOptions {
 
 const columns = sql.fragment`position, stream_id, revision, event_id, type, data, metadata, recorded_at`;
 
-/** The PostgreSQL adapter of the event store port. Its schema is migrations 001, 004, 008 and 024 (group commit). */
+/** The PostgreSQL adapter of the event store port. Its schema is migrations 001, 004, 008, 024 and 028 (group commit). */
 export class PostgresEventStore implements EventStore {
   /**
    * @param appendPool a plain `pg` pool for `append` alone. The append is one statement on
@@ -129,7 +129,8 @@ export class PostgresEventStore implements EventStore {
   private missed(rows: Record<string, unknown>[] | null | undefined, expected: ExpectedRevision, actual: number): RecordedEvent[] | undefined {
     if (!rows || typeof expected !== 'number') return undefined;
     const events = rows.map(fromPlainRow);
-    const contiguous = events.every((event, index) => event.revision === expected + 1 + index && event.streamId === events[0]?.streamId);
+    // The query reads one stream: only the revisions' chain is checked.
+    const contiguous = events.every((event, index) => event.revision === expected + 1 + index);
     return contiguous && events.at(-1)?.revision === actual ? events : undefined;
   }
 

@@ -73,16 +73,16 @@ export const appendOutcomeSchema = z.object({
   outcome: z.enum(['written', 'duplicate', 'conflict']),
   revision: int8,
   last_position: int8.nullable(),
-  /** On a conflict with an exact expected revision through plain pg: the events after it (MISSED in index.ts), rows of PLAIN_EVENT_COLUMNS as JSON. */
+  /** On a conflict with an exact expected revision through plain pg: the events after it (missedEvents below), rows of PLAIN_EVENT_COLUMNS as JSON. */
   missed: z.array(z.record(z.string(), z.unknown())).nullable().optional(),
 });
 
 /**
  * The events a conflict missed, as a JSON array of PLAIN_EVENT_COLUMNS' rows (the same
- * casts, so fromPlainRow reads them): `$e` the expected revision, `$s` the stream.
+ * casts, so fromPlainRow reads them): `expected` the expected revision, `stream` the stream (SQL text of parameters).
  * At most MISSED_MAX of them: a caller further behind reads the stream.
  */
-export const MISSED_MAX = 100;
+const MISSED_MAX = 100;
 export const missedEvents = (stream: string, expected: string): string => `(
   select jsonb_agg(jsonb_build_object('position', e.position::text, 'stream_id', e.stream_id, 'revision', e.revision::text,
            'event_id', e.event_id::text, 'type', e.type, 'data', e.data, 'metadata', e.metadata,

@@ -25,10 +25,8 @@ import { eventRowSchema, toRecordedEvent } from './rows.js';
  * Exact, with no timeout guessing, and a transaction elsewhere on the server that writes
  * no event is never waited on; see docs/decisions.md, "Ordering".
  */
+/** The marker's holders, the same on every row of a poll (or on its one row when no event follows the checkpoint). */
 const holdersSchema = z.array(z.string()).nullable();
-/** A row of the poll: an event with the marker's holders beside it, or (no event after the checkpoint) the holders alone. */
-const pollEventRowSchema = eventRowSchema.extend({ holders: holdersSchema });
-const pollEmptyRowSchema = z.object({ position: z.null(), holders: holdersSchema });
 
 export interface Poll {
   events: RecordedEvent[];
@@ -58,15 +56,10 @@ export async function pollAfter(pool: DatabasePool, after: bigint, limit: number
      order by e.position`);
   const first = rows[0];
   if (!first) throw new Error('the poll answered no row');
-  // Each row parsed once: a catch-up reads millions.
-  if (first['position'] === null) return { events: [], holders: pollEmptyRowSchema.parse(first).holders };
-  let holders: string[] | null = null;
-  const events = rows.map((row, index) => {
-    const parsed = pollEventRowSchema.parse(row);
-    if (index === 0) holders = parsed.holders;
-    return toRecordedEvent(parsed);
-  });
-  return { events, holders };
+  const holders = holdersSchema.parse(first['holders']);
+  if (first['position'] === null) return { events: [], holders };
+  // Each row parsed once (a catch-up reads millions); the holders column is left out of it.
+  return { events: rows.map((row) => toRecordedEvent(eventRowSchema.parse(row))), holders };
 }
 
 /** Decides which polled events are safe to deliver; keeps the hole bookkeeping. */
