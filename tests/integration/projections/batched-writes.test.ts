@@ -13,7 +13,7 @@ import { skuStream, stockItemStream, storeStream } from '../../../src/shared/str
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 
 /**
- * A live batch's writes wait for its next read and go as one DO block, their values written
+ * A live batch's writes wait for its next read and go as one call of prepared statements, their values written
  * in as literals: what reaches the table is what the bound statement would have written,
  * whatever the text holds, and a batch takes a handful of statements rather than twenty.
  */
