@@ -13,9 +13,10 @@ import { skuStream, stockItemStream, storeStream } from '../../../src/shared/str
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 
 /**
- * A live batch's writes wait for its next read and go as one call of prepared statements, their values written
- * in as literals: what reaches the table is what the bound statement would have written,
- * whatever the text holds, and a batch takes a handful of statements rather than twenty.
+ * A live batch's writes wait for its next read and go as one call of prepared statements
+ * (read_model_write_batch), their values written in as literals: what reaches the table is
+ * what the bound statement would have written, whatever the text holds, and a batch takes a
+ * handful of statements rather than twenty.
  */
 const test = suite<{ db: TestDatabase; counted: DatabasePool; statements: string[] }>('projections: batched writes');
 
