@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type DatabaseTransactionConnection, type QueryResult, type QuerySqlToken, sql } from 'slonik';
+import { z } from 'zod/v4';
 
 /**
  * A transaction connection whose writes (`query`: statements whose rows nobody reads) wait
@@ -39,6 +40,23 @@ export class BatchedWrites {
         return (...args: unknown[]) => this.flush().then(() => Reflect.apply(value, target, args));
       },
     });
+    batchedBy.set(this.connection, this);
+  }
+
+  /** The first column of a read, as text, with what is queued before it in the same round trip. */
+  async readTexts(token: QuerySqlToken): Promise<string[]> {
+    if (this.queued.length === 0 || !inlinable(token)) {
+      await this.flush();
+      return texts.parse(await this.tx.anyFirst(token));
+    }
+    const writes = prepared(this.queued.splice(0));
+    const read = prepared([token]);
+    return texts.parse(
+      await this.tx.anyFirst(sql.unsafe`
+        select read_model_write_batch_then_read(
+          ${sql.array(writes.names, 'text')}, ${sql.array(writes.texts, 'text')}, ${sql.array(writes.argumentLists, 'text')},
+          ${read.names[0]!}, ${read.texts[0]!}, ${read.argumentLists[0]!})`),
+    );
   }
 
   /** Sends what is queued, in one round trip. */
@@ -54,6 +72,27 @@ export class BatchedWrites {
  * statement), and every lock it queues is held to its end.
  */
 export function writeTogether(tokens: readonly QuerySqlToken[]): QuerySqlToken {
+  const { names, texts, argumentLists } = prepared(tokens);
+  return sql.unsafe`select read_model_write_batch(${sql.array(names, 'text')}, ${sql.array(texts, 'text')}, ${sql.array(argumentLists, 'text')})`;
+}
+
+/**
+ * The first column of a read, as text. On a connection of BatchedWrites, the writes queued
+ * before it go with it in one round trip (read_model_write_batch_then_read: the read takes
+ * its snapshot after them, as it would sent alone); elsewhere it is an ordinary read.
+ */
+export function readTexts(connection: DatabaseTransactionConnection, token: QuerySqlToken): Promise<string[]> {
+  const batched = batchedBy.get(connection);
+  if (batched) return batched.readTexts(token);
+  return connection.anyFirst(token).then((values) => texts.parse(values));
+}
+
+const batchedBy = new WeakMap<DatabaseTransactionConnection, BatchedWrites>();
+
+const texts = z.array(z.string());
+
+/** Each statement as read_model_write_batch takes it: a name, the text with $n parameters, the values as a list of literals. */
+function prepared(tokens: readonly QuerySqlToken[]): { names: string[]; texts: string[]; argumentLists: string[] } {
   const names: string[] = [];
   const texts: string[] = [];
   const argumentLists: string[] = [];
@@ -64,7 +103,7 @@ export function writeTogether(tokens: readonly QuerySqlToken[]): QuerySqlToken {
     texts.push(text);
     argumentLists.push(token.values.length === 0 ? '' : `(${token.values.map((value) => quote(asText(value as Literal | Literal[]))).join(', ')})`);
   }
-  return sql.unsafe`select read_model_write_batch(${sql.array(names, 'text')}, ${sql.array(texts, 'text')}, ${sql.array(argumentLists, 'text')})`;
+  return { names, texts, argumentLists };
 }
 
 const NO_ROWS: QueryResult<unknown> = { command: 'SELECT', fields: [], notices: [], rowCount: 0, rows: [], type: 'QueryResult' };

@@ -5,7 +5,7 @@ import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js
 import { parseEvent, type StockroomEvent, UnreadableEvent } from '../../shared/events/index.js';
 import type { AppliedEvent, ApplyOptions, ProjectedRow, ReadModelProjections, RowChange, RowProjection } from './projection.js';
 import { notifyReadModelMoved } from '../../shared/read-model/progress-signal.js';
-import { BatchedWrites, writeTogether } from './batched-writes.js';
+import { BatchedWrites, readTexts, writeTogether } from './batched-writes.js';
 import { READ_MODEL } from './read-model-schema.js';
 
 /**
@@ -208,11 +208,13 @@ export class PostgresProjector {
     if (streams.size === 0) return failures;
     if (!this.options.exclusive) await this.lockStreams(tx, [...streams.keys()]);
     // Read under the stream locks: a retry that cleared a stream has committed, or waits for us.
+    // On a live batch's connection the locks go with it, in one round trip.
     const stuck = new Set(
-      z.array(z.string()).parse(
-        await tx.anyFirst(sql.unsafe`
+      await readTexts(
+        tx,
+        sql.unsafe`
           select stream_id from ${sql.identifier([this.schema, 'stuck_streams'])}
-           where stream_id = any(${sql.array([...streams.keys()], 'text')}) and stream_id is distinct from ${retrying}`),
+           where stream_id = any(${sql.array([...streams.keys()], 'text')}) and stream_id is distinct from ${retrying}`,
       ),
     );
     const applied: AppliedEvent[] = [];

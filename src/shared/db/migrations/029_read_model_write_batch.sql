@@ -14,8 +14,10 @@
 --
 -- In order, each statement seeing those before it and taking a fresh snapshot under READ
 -- COMMITTED, as in the DO block; a SELECT's rows (a lock's) are discarded. An error rolls back
--- the caller's transaction as before. Prepared statements outlive a rollback, and are looked
--- up here, not remembered by the caller, so a session's state is always what the server says.
+-- the caller's transaction as before. A null argument list prepares its statement and runs
+-- nothing (read_model_write_batch_then_read runs it). Prepared statements outlive a
+-- rollback, and are looked up here, not remembered by the caller, so a session's state is
+-- always what the server says.
 --
 -- Bounded: a session holding 256 of them (texts come from the code and name their schema, so
 -- only schemas coming and going add any) forgets them all and prepares again what it meets.
@@ -54,7 +56,27 @@ begin
       execute format('prepare %I as %s', p_names[i], p_statements[i]);
       prepared := prepared || p_names[i];
     end if;
-    execute format('execute %I%s', p_names[i], p_arguments[i]);
+    if p_arguments[i] is not null then
+      execute format('execute %I%s', p_names[i], p_arguments[i]);
+    end if;
   end loop;
+end
+$fn$;
+
+-- The writes, then one read of a single text column, in the same round trip: the read takes
+-- its snapshot after the writes (a lock queued before it is held when it reads), as the read
+-- sent alone after them did. A live batch's locks and its read of the stuck streams, or the
+-- store totals' SKU locks and their read of the stores, come back in one trip instead of two.
+create function read_model_write_batch_then_read(
+  p_names text[], p_statements text[], p_arguments text[],
+  p_read_name text, p_read_statement text, p_read_arguments text
+)
+returns setof text
+language plpgsql
+set plan_cache_mode = force_generic_plan
+as $fn$
+begin
+  perform read_model_write_batch(p_names || p_read_name, p_statements || p_read_statement, p_arguments || null::text);
+  return query execute format('execute %I%s', p_read_name, p_read_arguments);
 end
 $fn$;
