@@ -47,11 +47,11 @@ export class BatchedWrites {
   async readTexts(token: QuerySqlToken): Promise<string[]> {
     if (this.queued.length === 0 || !inlinable(token)) {
       await this.flush();
-      return texts.parse(await this.tx.anyFirst(token));
+      return textColumn.parse(await this.tx.anyFirst(token));
     }
     const writes = prepared(this.queued.splice(0));
     const read = prepared([token]);
-    return texts.parse(
+    return textColumn.parse(
       await this.tx.anyFirst(sql.unsafe`
         select read_model_write_batch_then_read(
           ${sql.array(writes.names, 'text')}, ${sql.array(writes.texts, 'text')}, ${sql.array(writes.argumentLists, 'text')},
@@ -84,12 +84,12 @@ export function writeTogether(tokens: readonly QuerySqlToken[]): QuerySqlToken {
 export function readTexts(connection: DatabaseTransactionConnection, token: QuerySqlToken): Promise<string[]> {
   const batched = batchedBy.get(connection);
   if (batched) return batched.readTexts(token);
-  return connection.anyFirst(token).then((values) => texts.parse(values));
+  return connection.anyFirst(token).then((values) => textColumn.parse(values));
 }
 
 const batchedBy = new WeakMap<DatabaseTransactionConnection, BatchedWrites>();
 
-const texts = z.array(z.string());
+const textColumn = z.array(z.string());
 
 /** Each statement as read_model_write_batch takes it: a name, the text with $n parameters, the values as a list of literals. */
 function prepared(tokens: readonly QuerySqlToken[]): { names: string[]; texts: string[]; argumentLists: string[] } {

@@ -22,8 +22,10 @@
 -- Bounded: a session holding 256 of them (texts come from the code and name their schema, so
 -- only schemas coming and going add any) forgets them all and prepares again what it meets.
 -- Generic plans from the first execution: a custom plan is planned again at every execution,
--- which is the cost this function exists to avoid; the statements look rows up by key and
--- scan their jsonb or array arguments whole, where the arguments' values change no plan.
+-- which is the cost this function exists to avoid (by default PostgreSQL plans the first five
+-- with their values, and goes on doing so when the generic plan's estimate looks worse). The
+-- statements look rows up by key and scan their jsonb or array arguments whole; live batches
+-- of 1,000 adjustments cost the server no more CPU with generic plans than with custom ones.
 
 create function read_model_write_batch(p_names text[], p_statements text[], p_arguments text[])
 returns void
