@@ -165,9 +165,13 @@ export class CommandHandler {
    * every request (authentication) that may trail another replica's write by that much.
    */
   async loadRecent<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string, maxAgeMs: number): Promise<Loaded<S>> {
+    return this.recent<S>(streamId, maxAgeMs) ?? this.load(aggregate, streamId);
+  }
+
+  /** What loadRecent answers without a read: the state seen at most `maxAgeMs` ago, else undefined. */
+  recent<S>(streamId: string, maxAgeMs: number): Loaded<S> | undefined {
     const hit = this.cache.get<S>(streamId);
-    if (hit && Date.now() - hit.verifiedAt <= maxAgeMs) return hit;
-    return this.load(aggregate, streamId);
+    return hit && Date.now() - hit.verifiedAt <= maxAgeMs ? hit : undefined;
   }
 
   /**

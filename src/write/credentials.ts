@@ -57,11 +57,20 @@ export const credentialsFromStreams = (commands: CommandHandler, maxAgeMs = 1_00
     if (lastKnown.size > 50_000) lastKnown.delete(lastKnown.keys().next().value!);
     return credentials;
   };
-  return (userId) => {
+  const source = (userId: string): Promise<UserCredentials | null> => {
     const pending = reading.get(userId);
     if (pending) return pending;
     const read = lookup(userId).finally(() => reading.delete(userId));
     reading.set(userId, read);
     return read;
   };
+  // What lookup would answer from the command handler's cache: the same state as last time.
+  source.fresh = (userId: string): UserCredentials | null | undefined => {
+    const known = lastKnown.get(userId);
+    const hit = known && commands.recent(userStream(userId), maxAgeMs);
+    if (!known || !hit || hit.state !== known.state) return undefined;
+    known.at = Date.now();
+    return known.credentials;
+  };
+  return source;
 };
