@@ -53,9 +53,17 @@ function clean(value: unknown): boolean {
   return true;
 }
 
+/**
+ * Whether the path parameters and the query are clean because the URL is: without a `%`
+ * they are pieces of it as it came (the router and the query parser decode nothing else but
+ * `+`), so one scan of the URL answers for all of them, and walking their objects is left to
+ * the URLs that need it.
+ */
+const cleanUrl = (url: string): boolean => !url.includes('%') && !suspect.test(url);
+
 /** The 400 for a request holding a bad string in its params, query or body; null for nearly every request. */
 export function unsafeTextError(request: FastifyRequest): ValidationFailed | null {
-  if (clean(request.params) && clean(request.query) && clean(request.body)) return null;
+  if ((cleanUrl(request.url) || (clean(request.params) && clean(request.query))) && clean(request.body)) return null;
   const errors = [...unsafeText(request.params, 'params'), ...unsafeText(request.query, 'query'), ...unsafeText(request.body, 'body')];
   return errors.length > 0 ? new ValidationFailed(errors, errors.map((error) => `${error.field}: ${error.reason}`).join('; ')) : null;
 }
