@@ -159,8 +159,10 @@ export class RedisReadModel {
       const runId = await serverRunId(this.redis);
       const reply = await ITEMS_READ.run(this.redis, [keys.meta, ...batch.map((item) => item.key)], []);
       if (!Array.isArray(reply) || reply.length !== batch.length + 1) throw new Error(`unexpected reply to a point read of ${batch.length} items`);
-      const complete = reply[0] === runId;
-      batch.forEach((item, index) => item.resolve(complete ? reply[index + 1] : NOT_COMPLETE));
+      const replies: readonly unknown[] = reply;
+      const complete = replies[0] === runId;
+      // Each item's fields are checked by its own caller (itemFields): one malformed hash fails one read.
+      batch.forEach((item, index) => item.resolve(complete ? replies[index + 1] : NOT_COMPLETE));
     } catch (error) {
       for (const item of batch) item.reject(error);
     }

@@ -57,6 +57,16 @@ test('a model that is not complete on this server answers none of them: PostgreS
   }
 });
 
+test('a model without its marker (a Redis emptied of it) answers none of them', async ({ redis }) => {
+  await redis.hdel(keys.meta, 'runId');
+  try {
+    const model = new RedisReadModel(redis);
+    assert.equal(await Promise.all([model.item(storeId, skus[1]!), model.item(storeId, skus[3]!)]), [undefined, undefined]);
+  } finally {
+    await redis.hset(keys.meta, 'runId', await serverRunId(redis));
+  }
+});
+
 test('a malformed hash is not answered; the items read with it are', async ({ redis }) => {
   const bad = newId();
   await redis.hset(keys.item(storeId, bad), { quantity: 'x', lowStockThreshold: 1, removed: 0, revision: 1, position: 1 });
