@@ -13,7 +13,7 @@ import { type Backoff, backoffDelayMs } from '../shared/backoff.js';
 import { deterministicId, newId } from '../shared/ids.js';
 import { type Snapshot, type SnapshotStore, UnreadableSnapshot } from '../shared/snapshots/port.js';
 import type { Aggregate, SnapshotSpec } from './aggregate.js';
-import { StateCache, type StreamState } from './state-cache.js';
+import { type CachedState, StateCache, type StreamState } from './state-cache.js';
 
 /** Who asks, and how the answer must relate to what they saw. */
 export interface CommandContext {
@@ -168,8 +168,8 @@ export class CommandHandler {
     return this.recent<S>(streamId, maxAgeMs) ?? this.load(aggregate, streamId);
   }
 
-  /** What loadRecent answers without a read: the state seen at most `maxAgeMs` ago, else undefined. */
-  recent<S>(streamId: string, maxAgeMs: number): Loaded<S> | undefined {
+  /** What loadRecent answers without a read: the state seen at most `maxAgeMs` ago (and when), else undefined. */
+  recent<S>(streamId: string, maxAgeMs: number): CachedState<S> | undefined {
     const hit = this.cache.get<S>(streamId);
     return hit && Date.now() - hit.verifiedAt <= maxAgeMs ? hit : undefined;
   }
