@@ -14,8 +14,7 @@ import { publicUrl, type Config } from './shared/config.js';
 import type { DatabasePool } from './shared/db/pool.js';
 import type { EventStore } from './shared/event-store/port.js';
 import { registerProblemHandlers } from './shared/http/problem.js';
-import { refuseUnsafeText } from './shared/http/unsafe-text.js';
-import { refuseUnexpectedBodies } from './shared/http/bodies.js';
+import { checkEveryRequest } from './shared/http/request-checks.js';
 import { DOCS_CSP, securityHeaders } from './shared/http/security-headers.js';
 import { openApiObjectTransform, openApiRouteTransform } from './shared/http/openapi.js';
 import { clientErrorHandler, frameworkErrors } from './shared/http/client-errors.js';
@@ -91,11 +90,13 @@ export async function buildApp(deps: AppDependencies) {
   app.setValidatorCompiler(fastValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
-  refuseUnsafeText(app);
-  refuseUnexpectedBodies(app);
-  // Set on arrival (the id is known then), so that every answer carries it, errors included.
+  checkEveryRequest(app);
+  // Set on arrival (the id is known then), so that every answer carries them, errors
+  // included: the correlation id and the security headers, in the one onRequest hook every
+  // request runs (each hook is a step of fastify's hook runner on every request).
+  const securityHeadersOf = await securityHeaders();
   app.addHook('onRequest', (request, reply, done) => {
-    void reply.header('x-correlation-id', request.id);
+    void reply.header('x-correlation-id', request.id).headers(securityHeadersOf(request.url));
     done();
   });
 
@@ -109,7 +110,6 @@ export async function buildApp(deps: AppDependencies) {
     transform: openApiRouteTransform,
     transformObject: openApiObjectTransform,
   });
-  await securityHeaders(app);
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   // Limits in Redis when there is one, so that replicas share them; a Redis that fails lets
   // the request through (the limits are a brake, the passwords' scrypt cost stays).

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onResponseHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -73,16 +73,20 @@ export const metricsPlugin = fp(
       if (!child) statuses.set(status, (child = histogram.labels({ method, route, status_code: String(status) })));
       return child;
     };
-    // A callback hook, not an async one: it runs on every answer and has nothing to await.
-    app.addHook('onResponse', (request, reply, done) => {
-      const route = request.routeOptions.url;
-      // Unmatched paths (404s) are left out, and so are websockets: their "answer" is the upgrade.
-      if (route?.startsWith('/api/') && !request.ws) {
+    // Unmatched paths (404s) are left out, and so are websockets: their "answer" is the upgrade.
+    // A hook of each /api route, knowing its template: nothing to look up per answer (the
+    // route's options, request.routeOptions, are an object built on every read).
+    app.addHook('onRoute', (route) => {
+      if (!route.url.startsWith('/api/') || route.websocket) return;
+      const template = route.url;
+      // A callback hook, not an async one: it runs on every answer and has nothing to await.
+      const observe: onResponseHookHandler = (request, reply, done) => {
         const seconds = reply.elapsedTime / 1_000;
-        if (commandMethods.has(request.method)) seriesOf(commands, request.method, route, reply.statusCode).observe(seconds);
-        else if (request.method === 'GET') seriesOf(queries, request.method, route, reply.statusCode).observe(seconds);
-      }
-      done();
+        if (commandMethods.has(request.method)) seriesOf(commands, request.method, template, reply.statusCode).observe(seconds);
+        else if (request.method === 'GET') seriesOf(queries, request.method, template, reply.statusCode).observe(seconds);
+        done();
+      };
+      route.onResponse = [...(Array.isArray(route.onResponse) ? route.onResponse : route.onResponse ? [route.onResponse] : []), observe];
     });
   },
   { name: 'stockroom-metrics' },

@@ -143,9 +143,8 @@ export function minPositionGuard(options: MinPositionOptions) {
   const watermark = new Watermark(options.pool, options.schema, signal);
   const interval = Math.max(1, options.pollIntervalMs ?? 5);
 
-  return async function waitForMinPosition(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    const wanted = minPositionOf(request);
-    if (wanted === undefined) return undefined;
+  /** Waits for `wanted`; true when it answered the request itself (503), false to go on. */
+  const waitFor = async (request: FastifyRequest, reply: FastifyReply, wanted: bigint): Promise<boolean> => {
     const stream = request.routeOptions.config.readsStream?.(request.params);
     const deadline = Date.now() + options.timeoutMs;
     for (;;) {
@@ -161,7 +160,8 @@ export function minPositionGuard(options: MinPositionOptions) {
             { streamId: stuck.streamId, eventId: stuck.eventId, eventPosition: stuck.position, stuckSince: stuck.since },
           );
           void reply.header('retry-after', '60');
-          return sendProblem(reply, toProblem(problem, request));
+          sendProblem(reply, toProblem(problem, request));
+          return true;
         }
         // Retried since that snapshot: look again rather than trust it.
         continue;
@@ -169,7 +169,7 @@ export function minPositionGuard(options: MinPositionOptions) {
       const reached = reachedFor(seen.progress, stream);
       if (reached >= wanted) {
         void reply.header('x-read-position', reached.toString());
-        return undefined;
+        return false;
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
@@ -181,10 +181,32 @@ export function minPositionGuard(options: MinPositionOptions) {
           { position: wanted.toString(), readPosition: reached.toString() },
         );
         void reply.header('retry-after', '1').header('x-read-position', reached.toString());
-        return sendProblem(reply, toProblem(behind, request));
+        sendProblem(reply, toProblem(behind, request));
+        return true;
       }
       if (signal?.listening) await signal.wait(seen.generation, Math.min(interval, remaining));
       else await sleep(Math.min(interval, remaining));
     }
+  };
+
+  // A callback hook: nearly every read carries no X-Min-Position, and then costs no promise.
+  return function waitForMinPosition(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
+    let wanted: bigint | undefined;
+    try {
+      wanted = minPositionOf(request);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (wanted === undefined) {
+      done();
+      return;
+    }
+    waitFor(request, reply, wanted).then(
+      (answered) => {
+        if (!answered) done();
+      },
+      (error: unknown) => done(error as Error),
+    );
   };
 }

@@ -13,7 +13,7 @@ import { type Backoff, backoffDelayMs } from '../shared/backoff.js';
 import { deterministicId, newId } from '../shared/ids.js';
 import { type Snapshot, type SnapshotStore, UnreadableSnapshot } from '../shared/snapshots/port.js';
 import type { Aggregate, SnapshotSpec } from './aggregate.js';
-import { StateCache, type StreamState } from './state-cache.js';
+import { type CachedState, StateCache, type StreamState } from './state-cache.js';
 
 /** Who asks, and how the answer must relate to what they saw. */
 export interface CommandContext {
@@ -165,9 +165,13 @@ export class CommandHandler {
    * every request (authentication) that may trail another replica's write by that much.
    */
   async loadRecent<C, E extends StockroomEvent, S>(aggregate: Aggregate<C, E, S>, streamId: string, maxAgeMs: number): Promise<Loaded<S>> {
+    return this.recent<S>(streamId, maxAgeMs) ?? this.load(aggregate, streamId);
+  }
+
+  /** What loadRecent answers without a read: the state seen at most `maxAgeMs` ago (and when), else undefined. */
+  recent<S>(streamId: string, maxAgeMs: number): CachedState<S> | undefined {
     const hit = this.cache.get<S>(streamId);
-    if (hit && Date.now() - hit.verifiedAt <= maxAgeMs) return hit;
-    return this.load(aggregate, streamId);
+    return hit && Date.now() - hit.verifiedAt <= maxAgeMs ? hit : undefined;
   }
 
   /**

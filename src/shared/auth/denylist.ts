@@ -9,6 +9,11 @@ import { PostgresRevocationMirror } from './postgres-revocation-mirror.js';
 export interface TokenDenylist {
   revoke(jti: string, expiresAt: Date): Promise<void>;
   isRevoked(jti: string): Promise<boolean>;
+  /**
+   * isRevoked's answer when it comes from memory (a mirror whose lease covers this moment),
+   * without a promise; undefined when it does not: call isRevoked.
+   */
+  revokedNow?(jti: string): boolean | undefined;
 }
 
 /** What a revocation waits beyond the lease of the mirrors: clock drift and a notification's delivery. */
@@ -71,8 +76,11 @@ export class MirroredPostgresDenylist implements TokenDenylist {
   }
 
   async isRevoked(jti: string): Promise<boolean> {
-    if (this.mirror.covers()) return this.mirror.has(jti);
-    return this.postgres.isRevoked(jti);
+    return this.revokedNow(jti) ?? this.postgres.isRevoked(jti);
+  }
+
+  revokedNow(jti: string): boolean | undefined {
+    return this.mirror.covers() ? this.mirror.has(jti) : undefined;
   }
 
   /** True while requests are answered from memory (tests). */

@@ -72,11 +72,18 @@ export const authPlugin = fp<AuthOptions>(
       return claims;
     };
 
-    const principalFor = async (claims: TokenClaims): Promise<Principal> => {
-      const [isRevoked, user] = await Promise.all([options.denylist.isRevoked(claims.jti), options.credentials(claims.sub)]);
+    /**
+     * The last principal made of each verified token's claims, with the credentials it was
+     * made of: the same claims and the same credentials object (unchanged since: credentials.ts
+     * answers the object it kept) make the same principal, not rebuilt per request.
+     */
+    const principals = new WeakMap<TokenClaims, { user: UserCredentials; principal: Principal }>();
+    const admit = (claims: TokenClaims, isRevoked: boolean, user: UserCredentials | null): Principal => {
       // A password change or a deletion moves credentialsVersion on: every older token dies with it.
       if (isRevoked || !user || !user.active || user.credentialsVersion !== claims.cv) throw revoked();
-      return {
+      const made = principals.get(claims);
+      if (made?.user === user) return made.principal;
+      const principal: Principal = {
         userId: user.userId,
         username: user.username,
         role: user.role,
@@ -84,6 +91,19 @@ export const authPlugin = fp<AuthOptions>(
         tokenId: claims.jti,
         tokenExpiresAt: new Date(claims.exp * 1000),
       };
+      principals.set(claims, { user, principal });
+      return principal;
+    };
+    const principalFor = async (claims: TokenClaims): Promise<Principal> => {
+      const [isRevoked, user] = await Promise.all([options.denylist.isRevoked(claims.jti), options.credentials(claims.sub)]);
+      return admit(claims, isRevoked, user);
+    };
+    /** The principal when the denylist and the credentials both answer from memory (a token in use): no promise. */
+    const principalNow = (claims: TokenClaims): Principal | undefined => {
+      const isRevoked = options.denylist.revokedNow?.(claims.jti);
+      if (isRevoked === undefined) return undefined;
+      const user = options.credentials.fresh?.(claims.sub);
+      return user === undefined ? undefined : admit(claims, isRevoked, user);
     };
     const invalid = (error: unknown) => {
       const message = (error as Error).message ?? '';
@@ -99,7 +119,7 @@ export const authPlugin = fp<AuthOptions>(
       } catch (error) {
         throw invalid(error);
       }
-      request.principal = await principalFor(claims);
+      request.principal = principalNow(claims) ?? (await principalFor(claims));
     });
 
     app.decorate('verifyToken', async (token: string): Promise<Principal> => {

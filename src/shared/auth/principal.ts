@@ -22,7 +22,14 @@ export interface UserCredentials {
   credentialsVersion: number;
 }
 
-export type CredentialsSource = (userId: string) => Promise<UserCredentials | null>;
+export interface CredentialsSource {
+  (userId: string): Promise<UserCredentials | null>;
+  /**
+   * What the source would answer now, when it knows without a read (a cache fresh enough);
+   * undefined: call the source. Lets a request whose user is known be admitted without a promise.
+   */
+  fresh?(userId: string): UserCredentials | null | undefined;
+}
 
 export const requireRole = (principal: Principal, ...roles: Role[]): void => {
   if (!roles.includes(principal.role)) throw new Forbidden(`This needs the role ${roles.join(' or ')}; you are ${principal.role}.`);

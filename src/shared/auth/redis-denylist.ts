@@ -120,9 +120,14 @@ export class RedisBackedDenylist implements TokenDenylist {
     if (this.revokeWaitMs > 0) await new Promise((resolve) => setTimeout(resolve, this.revokeWaitMs));
   }
 
-  async isRevoked(jti: string): Promise<boolean> {
+  revokedNow(jti: string): boolean | undefined {
     // From memory while its lease holds: no round trip (revocation-mirror.ts).
-    if (this.mirrored) return this.mirror!.has(jti);
+    return this.mirrored ? this.mirror!.has(jti) : undefined;
+  }
+
+  async isRevoked(jti: string): Promise<boolean> {
+    const known = this.revokedNow(jti);
+    if (known !== undefined) return known;
     if (this.trusted && isRedisReady(this.redis)) {
       const epoch = this.epoch;
       try {

@@ -56,19 +56,22 @@ export const itemHash = z.union([
 /** The fields of an item hash a point read asks for (HMGET), in this order. */
 export const ITEM_FIELD_NAMES = ['quantity', 'lowStockThreshold', 'removed', 'revision'] as const;
 
-const digits = z.string().regex(/^\d+$/);
-const itemFieldValues = z.tuple([digits.nullable(), digits.nullable(), z.enum(['0', '1']).nullable(), digits.nullable()]);
+const DIGITS = /^\d+$/;
+const isDigits = (value: unknown): value is string => typeof value === 'string' && DIGITS.test(value);
 
 /**
  * The HMGET of ITEM_FIELD_NAMES: null when the hash does not exist (every field nil). The
- * same checks as itemHash, cheaper (a tuple of strings checked, then converted): it is on
- * the point read's path. A hash missing some fields is refused like a malformed one.
+ * same checks as itemHash (decimal digits, a 0/1 flag, safe integers), written out by hand
+ * rather than with zod: it is on the point read's path, once per answer, and a tuple of four
+ * strings needs no parser (docs/decisions.md). A hash missing some fields, or any value of
+ * another shape, is refused like a malformed one.
  */
 export function itemFields(reply: unknown): { quantity: number; lowStockThreshold: number; removed: boolean; revision: number } | null {
-  const [quantity, lowStockThreshold, removed, revision] = itemFieldValues.parse(reply);
+  if (!Array.isArray(reply) || reply.length !== ITEM_FIELD_NAMES.length) throw new Error(`item fields malformed: ${JSON.stringify(reply)}`);
+  const [quantity, lowStockThreshold, removed, revision] = reply as unknown[];
   if (quantity === null && lowStockThreshold === null && removed === null && revision === null) return null;
-  if (quantity === null || lowStockThreshold === null || removed === null || revision === null) {
-    throw new Error(`item hash incomplete: ${JSON.stringify(reply)}`);
+  if (!isDigits(quantity) || !isDigits(lowStockThreshold) || (removed !== '0' && removed !== '1') || !isDigits(revision)) {
+    throw new Error(`item hash incomplete or malformed: ${JSON.stringify(reply)}`);
   }
   const row = { quantity: Number(quantity), lowStockThreshold: Number(lowStockThreshold), removed: removed === '1', revision: Number(revision) };
   if (!Number.isSafeInteger(row.quantity) || !Number.isSafeInteger(row.lowStockThreshold) || !Number.isSafeInteger(row.revision)) {

@@ -5,7 +5,8 @@ import { z } from 'zod/v4';
 /**
  * The zod validator compiler with a fast path for the simplest shapes, which are most of a
  * point read's: an object of strings whose only checks are patterns (a uuid, a regex),
- * optional or not (path parameters, `X-Min-Position`, an empty query). For those, a value
+ * optional or not (path parameters, `X-Min-Position`), and of optional fields left out
+ * whatever their schema (an empty query). For those, a value
  * zod would take as it is is recognised by a few regex tests and passed on without zod's
  * parse (which copies the object and builds a context per field); anything else (a value
  * that fails, a key zod would strip, any other schema) goes to zod, so errors and every
@@ -46,11 +47,20 @@ function stringCheck(schema: unknown): Check | null {
   };
 }
 
+/** Whether zod runs this schema on an absent value too (a default, a nested optional): then absent is not left as it is. */
+const runsOnAbsent = (schema: unknown): boolean => {
+  const inner: unknown = schema instanceof z.ZodType ? (schema as unknown as { _zod: unknown })._zod : null;
+  return !isRecord(inner) || inner.optin === 'optional';
+};
+
 function fieldCheck(schema: unknown): Check | null {
   const parts = internals(schema);
   if (parts?.def.type === 'optional') {
     const inner = stringCheck(parts.def.innerType);
-    return inner && ((value) => value === undefined || inner(value));
+    if (inner) return (value) => value === undefined || inner(value);
+    // Any other optional field (the point read's `asOf`, a refined string): absent, zod
+    // leaves it absent; given, zod checks it.
+    return runsOnAbsent(parts.def.innerType) ? null : (value) => value === undefined;
   }
   return stringCheck(schema);
 }
@@ -59,6 +69,8 @@ function fieldCheck(schema: unknown): Check | null {
 export function fastObjectCheck(schema: unknown): Check | null {
   const parts = internals(schema);
   if (!parts || parts.def.type !== 'object' || !isRecord(parts.def.shape)) return null;
+  // A refinement of the whole object (exactly one of several fields...) is zod's to run.
+  if (Array.isArray(parts.def.checks) && parts.def.checks.length > 0) return null;
   const catchall = parts.def.catchall === undefined ? 'strip' : internals(parts.def.catchall)?.def.type;
   if (catchall !== 'strip' && catchall !== 'never' && catchall !== 'unknown') return null;
   const fields: [string, Check][] = [];

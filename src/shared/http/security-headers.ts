@@ -1,5 +1,5 @@
 import helmet from '@fastify/helmet';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
 
 /**
  * The CSP of /docs (set by @fastify/swagger-ui on its own routes, over the API's): the
@@ -57,15 +57,13 @@ async function helmetHeaders(): Promise<Record<string, string>> {
  * Security headers on every answer (helmet's, computed once): no sniffing, no framing, no
  * referrer, and a CSP that lets an API answer load nothing (it is JSON; /docs sets its own,
  * DOCS_CSP, when it answers, over this one). Every /api answer is computed for one principal
- * or carries a token (login), so none may be stored by a browser or a shared cache. Set when
- * the request arrives, so that every answer carries them, errors included; a route that
- * sets one of them itself later wins.
+ * or carries a token (login), so none may be stored by a browser or a shared cache. The
+ * answer is the headers for a request's URL, the same object every time: the caller sets them
+ * when the request arrives (app.ts, in the one onRequest hook every request runs), so that
+ * every answer carries them, errors included; a route that sets one of them itself later wins.
  */
-export async function securityHeaders(app: FastifyInstance): Promise<void> {
+export async function securityHeaders(): Promise<(url: string) => Readonly<Record<string, string>>> {
   const headers = await helmetHeaders();
   const apiHeaders = { ...headers, 'cache-control': 'no-store' };
-  app.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(request.url.startsWith('/api/') ? apiHeaders : headers);
-    done();
-  });
+  return (url) => (url.startsWith('/api/') ? apiHeaders : headers);
 }

@@ -37,6 +37,13 @@ test('a NUL byte or a lone surrogate anywhere is a 400 naming the field, and wri
   await refused(harness, () => manager.post('/api/stores', { name: 'Quay', ['addr\u0000ess']: 'x' }), 400);
 });
 
+test('a NUL in a path parameter or the query is refused, escaped or as it is (a URL without % answers for them)', async ({ harness, manager, storeId }) => {
+  await refused(harness, () => manager.get('/api/stores/%00'), 400, { type: 'validation', fields: ['params.id'], reason: /NUL/ });
+  await refused(harness, () => manager.get(`/api/inventory/stores/${storeId}/items/a%00`), 400, { fields: ['params.skuId'], reason: /NUL/ });
+  await refused(harness, () => manager.get('/api/stores?q=a\u0000b'), 400, { fields: ['query.q'], reason: /NUL/ });
+  // (A lone surrogate cannot come in a URL: as UTF-8 it is not valid, and arrives as U+FFFD.)
+});
+
 test('usernames compare one way: the Kelvin sign does not log in as k, ASCII case does; registration takes ASCII only', async ({ harness, manager }) => {
   const created = await manager.post('/api/users', { username: 'kim-till', password: 'kim-password-1', role: 'auditor' });
   assert.is(created.statusCode, 201, created.body);
