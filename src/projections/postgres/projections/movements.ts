@@ -54,27 +54,38 @@ const addTo = (counters: Map<string, Counter>, key: string, movement: UnitsMoved
 };
 
 /**
- * Units in and out per UTC day and reason, and per SKU and UTC hour, at the time each event
- * was recorded. Counters are added to, so they must see each event once: the projector
- * hands over only the events it applied (never a repeat).
+ * The counters of some applied events, summed by key (whole days and hours since the epoch,
+ * named as dates once per key when written: a rebuild passes millions of events through
+ * here). A live batch writes its own; a rebuild may sum many batches before writing them
+ * (rebuild-held.ts): they are sums, and the windows' clock moves the same way for the
+ * batches' latest hour as for each in turn.
  */
-export const movementsProjection: AppliedEventsProjection = {
-  name: 'movements',
+export class MovementCounts {
+  private daily = new Map<string, Counter>();
+  private hourly = new Map<string, Counter>();
 
-  async apply(tx, schema, applied) {
-    // Keyed by whole days and hours since the epoch, named as dates once per key at the end:
-    // a rebuild passes millions of events through here.
-    const daily = new Map<string, Counter>();
-    const hourly = new Map<string, Counter>();
+  /** Keys held: what a holder bounds its memory by. */
+  get size(): number {
+    return this.daily.size + this.hourly.size;
+  }
+
+  add(applied: readonly AppliedEvent[]): void {
     const hourlySince = Date.now() - HOURLY_KEPT_MS;
     for (const { event, recorded } of applied) {
       const movement = unitsMoved(event);
       if (!movement) continue;
       const at = recorded.recordedAt.getTime();
-      addTo(daily, `${Math.floor(at / DAY_MS)}|${movement.reason}`, movement);
+      addTo(this.daily, `${Math.floor(at / DAY_MS)}|${movement.reason}`, movement);
       // A rebuild replays years: hours nobody will read are not written at all.
-      if (at >= hourlySince) addTo(hourly, `${skuOfStream(recorded.streamId)}|${Math.floor(at / HOUR_MS)}`, movement);
+      if (at >= hourlySince) addTo(this.hourly, `${skuOfStream(recorded.streamId)}|${Math.floor(at / HOUR_MS)}`, movement);
     }
+  }
+
+  /** Adds what is held to the tables, and holds nothing after. */
+  async write(tx: DatabaseTransactionConnection, schema: string): Promise<void> {
+    const { daily, hourly } = this;
+    this.daily = new Map();
+    this.hourly = new Map();
     const named = (counters: Map<string, Counter>, name: (key: string) => string) => new Map([...counters].map(([key, counter]) => [name(key), counter]));
     const iso = (units: string, unitMs: number) => new Date(Number(units) * unitMs).toISOString();
     const hours = named(hourly, (key) => {
@@ -92,6 +103,21 @@ export const movementsProjection: AppliedEventsProjection = {
       }),
     );
     await addHourly(tx, schema, hours);
+  }
+}
+
+/**
+ * Units in and out per UTC day and reason, and per SKU and UTC hour, at the time each event
+ * was recorded. Counters are added to, so they must see each event once: the projector
+ * hands over only the events it applied (never a repeat).
+ */
+export const movementsProjection: AppliedEventsProjection = {
+  name: 'movements',
+
+  async apply(tx, schema, applied) {
+    const counts = new MovementCounts();
+    counts.add(applied);
+    await counts.write(tx, schema);
   },
 };
 
