@@ -78,6 +78,11 @@ export class PostgresProjector {
   /** Exclusive only: rows changed but not saved yet, by projection and stream (see save). */
   private readonly held = new Map<RowProjection<ProjectedRow>, Map<string, ProjectedRow>>();
   private failed = false;
+  /**
+   * Exclusive only: the streams it marked stuck. Its schema started empty and nobody else
+   * writes it, so these are all of its stuck streams, and no batch reads them back.
+   */
+  private readonly stuck: Set<string> | null;
 
   constructor(options: {
     pool: DatabasePool;
@@ -103,6 +108,7 @@ export class PostgresProjector {
     this.onStuck = options.onStuck ?? (() => {});
     this.options = { exclusive: options.exclusive ?? false };
     this.remembered = this.options.exclusive ? new Map() : null;
+    this.stuck = this.options.exclusive ? new Set() : null;
   }
 
   async applyBatch(batch: BusBatch): Promise<void> {
@@ -208,13 +214,16 @@ export class PostgresProjector {
     if (streams.size === 0) return failures;
     if (!this.options.exclusive) await this.lockStreams(tx, [...streams.keys()]);
     // Read under the stream locks: a retry that cleared a stream has committed, or waits for us.
-    const stuck = new Set(
-      z.array(z.string()).parse(
-        await tx.anyFirst(sql.unsafe`
-          select stream_id from ${sql.identifier([this.schema, 'stuck_streams'])}
-           where stream_id = any(${sql.array([...streams.keys()], 'text')}) and stream_id is distinct from ${retrying}`),
-      ),
-    );
+    // An exclusive projector marked every stuck stream of its schema itself.
+    const stuck =
+      this.stuck ??
+      new Set(
+        z.array(z.string()).parse(
+          await tx.anyFirst(sql.unsafe`
+            select stream_id from ${sql.identifier([this.schema, 'stuck_streams'])}
+             where stream_id = any(${sql.array([...streams.keys()], 'text')}) and stream_id is distinct from ${retrying}`),
+        ),
+      );
     const applied: AppliedEvent[] = [];
     const changes: RowChange[] = [];
     const changedBy = new Map<RowProjection<ProjectedRow>, ProjectedRow[]>();
@@ -239,7 +248,7 @@ export class PostgresProjector {
     }
     await this.save(tx, changedBy, mayHoldBack);
     if (applied.length > 0) {
-      applied.sort((a, b) => (a.recorded.position < b.recorded.position ? -1 : a.recorded.position > b.recorded.position ? 1 : 0));
+      inPositionOrder(applied, events);
       for (const projection of this.projections.appliedEvents) await projection.apply(tx, this.schema, applied, changes, this.options);
     }
     return failures;
@@ -322,6 +331,7 @@ export class PostgresProjector {
 
   private async markStuck(tx: DatabaseTransactionConnection, failure: ProjectionFailed): Promise<void> {
     const { event } = failure;
+    this.stuck?.add(event.streamId);
     const reason = failure.cause instanceof Error ? failure.cause.message : failure.message;
     await tx.query(sql.unsafe`
       insert into ${sql.identifier([this.schema, 'stuck_streams'])} as t (stream_id, event_id, position, type, reason)
@@ -388,3 +398,26 @@ export class PostgresProjector {
     return { row, applied };
   }
 }
+
+/**
+ * Puts the applied events in position order, in place. They come stream by stream; a batch
+ * delivers its events in position order, so each is put back where the batch has it (one
+ * pass, rather than a sort of bigints over every event of a rebuild's batch). An event read
+ * from the store to fill a gap is not among the batch's: then they are sorted.
+ */
+function inPositionOrder(applied: AppliedEvent[], delivered: readonly RecordedEvent[]): void {
+  const byEvent = new Map<RecordedEvent, AppliedEvent>();
+  for (const event of applied) byEvent.set(event.recorded, event);
+  let index = 0;
+  for (const recorded of delivered) {
+    const event = byEvent.get(recorded);
+    if (event) applied[index++] = event;
+  }
+  if (index !== applied.length || !isInPositionOrder(delivered)) {
+    applied.length = 0;
+    for (const event of byEvent.values()) applied.push(event);
+    applied.sort((a, b) => (a.recorded.position < b.recorded.position ? -1 : a.recorded.position > b.recorded.position ? 1 : 0));
+  }
+}
+
+const isInPositionOrder = (events: readonly RecordedEvent[]): boolean => events.every((event, index) => index === 0 || events[index - 1]!.position < event.position);
