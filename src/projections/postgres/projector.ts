@@ -226,17 +226,17 @@ export class PostgresProjector {
       );
     const applied: AppliedEvent[] = [];
     const changes: RowChange[] = [];
-    const changedBy = new Map<RowProjection<ProjectedRow>, ProjectedRow[]>();
+    const changedBy = new Map<RowProjection<ProjectedRow>, Map<string, ProjectedRow>>();
     for (const projection of this.projections.rows) {
       const ids = [...streams.keys()].filter((id) => category(id) === projection.category && !stuck.has(id));
       if (ids.length === 0) continue;
       const current = await this.load(tx, projection, ids);
-      const changed: ProjectedRow[] = [];
+      const changed = new Map<string, ProjectedRow>();
       for (const streamId of ids) {
         const folded = await this.fold(projection, current.get(streamId) ?? null, streamId, streams.get(streamId) ?? []);
         for (const event of folded.applied) applied.push(event);
         if (folded.row && folded.row !== current.get(streamId)) {
-          changed.push(folded.row);
+          changed.set(streamId, folded.row);
           changes.push({ category: projection.category, before: current.get(streamId) ?? null, after: folded.row });
         }
         if (folded.failure) {
@@ -260,28 +260,33 @@ export class PostgresProjector {
    * RowProjection.deferrable) and saves them with the next batch that does, or on flush: a
    * stock item moved by every batch of a rebuild is then written a few times, not once a batch.
    */
-  private async save(tx: DatabaseTransactionConnection, changedBy: ReadonlyMap<RowProjection<ProjectedRow>, ProjectedRow[]>, mayHoldBack: boolean): Promise<void> {
+  private async save(
+    tx: DatabaseTransactionConnection,
+    changedBy: ReadonlyMap<RowProjection<ProjectedRow>, ReadonlyMap<string, ProjectedRow>>,
+    mayHoldBack: boolean,
+  ): Promise<void> {
     const remembered = this.remembered;
-    if (remembered) for (const [projection, rows] of changedBy) for (const row of rows) remembered.set(projection.streamOf(row), row);
+    // By the stream ids the batch grouped them by: a rebuild changes thousands of rows a batch.
+    if (remembered) for (const rows of changedBy.values()) for (const [streamId, row] of rows) remembered.set(streamId, row);
     const holdBack =
       mayHoldBack &&
       remembered !== null &&
       remembered.size <= REMEMBERED_ROWS && // past it, this batch saves everything and stops remembering
-      [...changedBy].every(([projection, rows]) => rows.length === 0 || projection.deferrable === true);
+      [...changedBy].every(([projection, rows]) => rows.size === 0 || projection.deferrable === true);
     if (holdBack) {
       for (const [projection, rows] of changedBy) {
         const held = this.held.get(projection) ?? new Map<string, ProjectedRow>();
-        for (const row of rows) held.set(projection.streamOf(row), row);
+        for (const [streamId, row] of rows) held.set(streamId, row);
         this.held.set(projection, held);
       }
       return;
     }
     for (const projection of this.projections.rows) {
       const held = this.held.get(projection);
-      const changed = changedBy.get(projection) ?? [];
-      let rows: readonly ProjectedRow[] = changed;
+      const changed = changedBy.get(projection);
+      let rows: readonly ProjectedRow[] = changed ? [...changed.values()] : [];
       if (held) {
-        for (const row of changed) held.set(projection.streamOf(row), row);
+        if (changed) for (const [streamId, row] of changed) held.set(streamId, row);
         rows = [...held.values()];
       }
       if (rows.length > 0) await projection.save(tx, this.schema, rows, this.options);
@@ -406,18 +411,22 @@ export class PostgresProjector {
  * from the store to fill a gap is not among the batch's: then they are sorted.
  */
 function inPositionOrder(applied: AppliedEvent[], delivered: readonly RecordedEvent[]): void {
-  const byEvent = new Map<RecordedEvent, AppliedEvent>();
-  for (const event of applied) byEvent.set(event.recorded, event);
-  let index = 0;
-  for (const recorded of delivered) {
-    const event = byEvent.get(recorded);
-    if (event) applied[index++] = event;
+  if (isInPositionOrder(delivered)) {
+    const byEvent = new Map<RecordedEvent, AppliedEvent>();
+    for (const event of applied) byEvent.set(event.recorded, event);
+    const ordered: AppliedEvent[] = [];
+    for (const recorded of delivered) {
+      const event = byEvent.get(recorded);
+      if (!event) continue;
+      ordered.push(event);
+      byEvent.delete(recorded);
+    }
+    if (ordered.length === applied.length) {
+      for (let index = 0; index < ordered.length; index += 1) applied[index] = ordered[index]!;
+      return;
+    }
   }
-  if (index !== applied.length || !isInPositionOrder(delivered)) {
-    applied.length = 0;
-    for (const event of byEvent.values()) applied.push(event);
-    applied.sort((a, b) => (a.recorded.position < b.recorded.position ? -1 : a.recorded.position > b.recorded.position ? 1 : 0));
-  }
+  applied.sort((a, b) => (a.recorded.position < b.recorded.position ? -1 : a.recorded.position > b.recorded.position ? 1 : 0));
 }
 
 const isInPositionOrder = (events: readonly RecordedEvent[]): boolean => events.every((event, index) => index === 0 || events[index - 1]!.position < event.position);
