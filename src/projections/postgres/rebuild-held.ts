@@ -39,6 +39,9 @@ export class HeldCounters {
   private liveSkus = 0;
   private liveSkusTouched = false;
 
+  /** `heldKeys`: the bound (HELD_KEYS unless told; tests make it small to write many times). */
+  constructor(private readonly heldKeys = HELD_KEYS) {}
+
   /** The projection to run in place of `projection`: a counter's held version, or `projection` itself. */
   substitute(projection: AppliedEventsProjection): AppliedEventsProjection {
     if (projection === movementsProjection) return this.held(projection, (tx, schema, applied) => this.addMovements(tx, schema, applied));
@@ -63,7 +66,7 @@ export class HeldCounters {
 
   private async addMovements(tx: DatabaseTransactionConnection, schema: string, applied: Parameters<AppliedEventsProjection['apply']>[2]): Promise<void> {
     this.movements.add(applied);
-    if (this.movements.size > HELD_KEYS) await this.movements.write(tx, schema);
+    if (this.movements.size > this.heldKeys) await this.movements.write(tx, schema);
   }
 
   private async addStoreTotals(tx: DatabaseTransactionConnection, schema: string, changes: Parameters<AppliedEventsProjection['apply']>[3]): Promise<void> {
@@ -83,7 +86,7 @@ export class HeldCounters {
         held.out += item.out;
       } else this.items.set(key, { ...item });
     }
-    if (this.items.size > HELD_KEYS) await addStoreTotals(tx, schema, this.takeItems(), [], true);
+    if (this.items.size > this.heldKeys) await addStoreTotals(tx, schema, this.takeItems(), [], true);
   }
 
   private takeItems(): ItemDelta[] {

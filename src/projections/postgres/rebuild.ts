@@ -151,6 +151,8 @@ export interface RebuildOptions {
   batchSize?: number;
   /** Events applied in one transaction (default EVENTS_PER_APPLY); tests make it small to cross many batches. */
   eventsPerApply?: number;
+  /** Keys a counter holds before it is written (default HELD_KEYS, rebuild-held.ts); tests make it small. */
+  heldKeys?: number;
 }
 
 /**
@@ -171,7 +173,7 @@ export async function rebuildReadModel(options: RebuildOptions): Promise<{ throu
   // Exclusive: read_model_next was just created empty, and under the rebuild lock nothing
   // else writes it or reads it until the swap below.
   const ledger = new LedgerCopy(options.databaseUrl, READ_MODEL_NEXT);
-  const counters = new HeldCounters();
+  const counters = new HeldCounters(options.heldKeys);
   const projections: ReadModelProjections = {
     rows: options.projections.rows,
     appliedEvents: options.projections.appliedEvents.map((projection) =>
