@@ -6,9 +6,10 @@ import { addStoreTotals, type ItemDelta, storeTotalsDeltas, storeTotalsProjectio
 
 /**
  * Keys a rebuild holds in memory per counter before it writes them (within the batch that
- * passes it): about 150 bytes a key, so some 15 MB each. The bench's history (10,000 items,
- * 1,000 SKUs over 8 days of hours) stays under it and writes once; a store of a million
- * items writes its store totals every 100,000 items a run of batches moved.
+ * passes it): about 150 bytes a key, so some 15 MB each. The bench's store totals (10,000
+ * items) stay under it and are written once; its movements, counted by item and hour (some
+ * 250,000 in the last 8 days of a million events), a few times; a store of a million items
+ * writes its store totals every 100,000 items a run of batches moved.
  */
 export const HELD_KEYS = 100_000;
 
