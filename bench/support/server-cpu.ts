@@ -16,12 +16,13 @@ export interface ServerCpuProbe {
   end(): Promise<void>;
 }
 
-const TICK_MICROS = 10_000; // USER_HZ is 100 on Linux
+export const TICK_MICROS = 10_000; // USER_HZ is 100 on Linux
 const SAMPLE_MS = 200;
 
 const pidRows = z.array(z.object({ pid: z.number() }));
 
-function backendTicks(pid: number): number | null {
+/** A backend's CPU time so far in clock ticks (TICK_MICROS each); null when unreadable. */
+export function backendTicks(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces) start at index 2 (state).

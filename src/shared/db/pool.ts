@@ -16,7 +16,8 @@ export const createDatabasePool = (connectionUri: string, options: PoolOptions =
     maximumPoolSize: options.maximumPoolSize ?? 20,
     typeParsers: createTypeParserPreset(),
     // slonik's default runs DISCARD ALL on every release: a second round trip on every
-    // query. No session state is ever left on a pooled connection here, so skip it.
+    // query. The only session state left on a pooled connection here is on purpose: the
+    // projector's prepared writes (migration 029), whose plans are the point of keeping it.
     resetConnection: async () => {},
     // A projector fills a gap by reading the event store while it holds its read-model
     // transaction: a second connection on purpose, which slonik refuses unless told.

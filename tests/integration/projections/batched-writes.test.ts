@@ -3,7 +3,7 @@ import { createPool, createTypeParserPreset, type DatabasePool, sql } from 'slon
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { z } from 'zod/v4';
-import { BatchedWrites } from '../../../src/projections/postgres/batched-writes.js';
+import { BatchedWrites, readTexts } from '../../../src/projections/postgres/batched-writes.js';
 import { PostgresProjector } from '../../../src/projections/postgres/projector.js';
 import { readModelProjections } from '../../../src/projections/postgres/read-model-projections.js';
 import { ensureReadModelSchema } from '../../../src/projections/postgres/read-model-schema.js';
@@ -13,9 +13,10 @@ import { skuStream, stockItemStream, storeStream } from '../../../src/shared/str
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 
 /**
- * A live batch's writes wait for its next read and go as one DO block, their values written
- * in as literals: what reaches the table is what the bound statement would have written,
- * whatever the text holds, and a batch takes a handful of statements rather than twenty.
+ * A live batch's writes wait for its next read and go as one call of prepared statements
+ * (read_model_write_batch), their values written in as literals: what reaches the table is
+ * what the bound statement would have written, whatever the text holds, and a batch takes a
+ * handful of statements rather than twenty.
  */
 const test = suite<{ db: TestDatabase; counted: DatabasePool; statements: string[] }>('projections: batched writes');
 
@@ -78,6 +79,20 @@ test('a failing queued write fails the transaction at the flush, and nothing of 
     );
   assert.ok(failed instanceof Error, 'the flush fails');
   assert.is(await db.pool.oneFirst(sql.unsafe`select count(*) from odd where id = 1000`), 0n);
+});
+
+test('a read of texts goes with the writes queued before it, in one round trip, and sees them', async ({ counted, statements }) => {
+  await counted.transaction(async (tx) => {
+    const writes = new BatchedWrites(tx);
+    for (const [index, text] of awkward.entries()) await writes.connection.query(sql.unsafe`insert into odd (id, t) values (${200 + index}, ${text})`);
+    statements.length = 0;
+    const read = await readTexts(writes.connection, sql.unsafe`select t from odd where id >= ${200} and id < ${300} order by id`);
+    assert.equal(read, awkward);
+    assert.is(statements.length, 1, statements.join('\n---\n'));
+    // Nothing queued: an ordinary read.
+    assert.equal(await readTexts(writes.connection, sql.unsafe`select t from odd where id = ${200}`), [awkward[0]]);
+    assert.equal(await readTexts(tx, sql.unsafe`select t from odd where id = ${201}`), [awkward[1]]);
+  });
 });
 
 const event = (type: string, data: unknown): EventToAppend => ({

@@ -1,6 +1,7 @@
 import { type DatabaseTransactionConnection, sql } from 'slonik';
 import { z } from 'zod/v4';
 import { STOCK_ITEM_CATEGORY } from '../../../shared/hot-model/keys.js';
+import { readTexts } from '../batched-writes.js';
 import type { AppliedEventsProjection, RowChange } from '../projection.js';
 import type { SkuRow } from './skus.js';
 import type { StockRow } from './stock.js';
@@ -140,10 +141,11 @@ export async function refreshStoreTotals(
   const stock = sql.identifier([schema, 'stock']);
   await lockAll(tx, `stockroom.store_totals.sku:${schema}:`, [...changes.items.map((item) => item.skuId), ...changes.pricedSkuIds]);
   // Read after the SKU locks: an item of a priced SKU committed meanwhile is found now.
-  const storeIds = z.array(z.string()).parse(
-    await tx.anyFirst(sql.unsafe`
+  const storeIds = await readTexts(
+    tx,
+    sql.unsafe`
       select store_id::text from ${stock} where sku_id = any(${sql.array([...changes.pricedSkuIds], 'uuid')})
-      union select unnest(${sql.array(changes.items.map((item) => item.storeId), 'uuid')})::text`),
+      union select unnest(${sql.array(changes.items.map((item) => item.storeId), 'uuid')})::text`,
   );
   await lockAll(tx, `stockroom.store_totals.store:${schema}:`, storeIds);
   await tx.query(sql.unsafe`
