@@ -37,7 +37,9 @@ if (!exists) {
   console.log(`loaded ${events} events into ${name}, ${history.totalQuantity()} units`);
 }
 const pool = await createDatabasePool(url, { maximumPoolSize: 4 });
-const store = new PostgresEventStore(pool);
+// PROFILE_PLAIN=0: pages through slonik, as before the plain poll.
+const plain = process.env['PROFILE_PLAIN'] === '0' ? null : new pg.Pool({ connectionString: url, max: 2 });
+const store = new PostgresEventStore(pool, plain);
 for (let run = 0; run < runs; run += 1) {
   await pool.query((await import('slonik')).sql.unsafe`drop schema if exists read_model cascade`);
   const probe = await serverCpuProbe(url);
@@ -56,4 +58,5 @@ for (let run = 0; run < runs; run += 1) {
       `${JSON.stringify(check, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`,
   );
 }
+await plain?.end();
 await pool.end();

@@ -193,8 +193,10 @@ async function catchUp(config: BenchConfig, database: BenchDatabase, history: St
   }
 
   const pool = await createDatabasePool(database.url, { maximumPoolSize: 4 });
+  // As the app opens its store (main.ts): the plain pool serves appends, stream reads and the subscription's pages.
+  const plain = createAppendPool(database.url, 2);
   try {
-    const store = new PostgresEventStore(pool);
+    const store = new PostgresEventStore(pool, plain);
     const head = await store.headPosition();
     const batchSize = config.catchupBatch;
 
@@ -318,6 +320,7 @@ async function catchUp(config: BenchConfig, database: BenchDatabase, history: St
       rows.push(failedRow(input(redisSubject), `Redis at ${config.redisUrl} is not reachable`));
     }
   } finally {
+    await plain.end();
     await pool.end();
   }
 
@@ -354,7 +357,7 @@ async function catchUpAppended(config: BenchConfig): Promise<BenchRow[]> {
           writers,
           progress: (appended, total) => progress(`${SECTION}: appended ${count(appended)} / ${count(total)} events (${count(appended / ((performance.now() - began) / 1000))} events/s)`),
         });
-        const store = new PostgresEventStore(pool);
+        const store = new PostgresEventStore(pool, appendPool);
         const head = await store.headPosition();
         const gaps = Number(head) - history.events;
         const seedNote = `${count(history.events)} events appended in ${((performance.now() - began) / 1000).toFixed(1)} s; ${count(history.conflicts)} appends lost a race (the writer drew again); ${count(gaps)} unused positions (appends rolled back)`;

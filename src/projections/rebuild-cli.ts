@@ -3,7 +3,7 @@ import { describeFailure } from '../shared/cli.js';
 import { loadConfig } from '../shared/config.js';
 import { startEmbeddedPostgres } from '../shared/db/embedded.js';
 import { migrate } from '../shared/db/migrate.js';
-import { createDatabasePool } from '../shared/db/pool.js';
+import { createAppendPool, createDatabasePool } from '../shared/db/pool.js';
 import { openEventStore } from '../shared/event-store/open.js';
 import { readModelProjections } from './postgres/read-model-projections.js';
 import { logRebuildProgress, rebuildReadModel, withRebuildLock } from './postgres/rebuild.js';
@@ -18,13 +18,16 @@ async function main(): Promise<void> {
   await migrate(databaseUrl);
   const pool = await createDatabasePool(databaseUrl);
   // The events come from the store EVENT_STORE names; the read model is PostgreSQL's either way.
-  const opened = await openEventStore(config, pool, { onWait: ({ reason }) => log.warn({ reason }, 'waiting for KurrentDB') });
+  // A plain pg pool for PostgreSQL's pages: the rebuild reads every event (see PostgresEventStore).
+  const plain = config.EVENT_STORE === 'postgres' ? createAppendPool(databaseUrl, 2) : null;
+  const opened = await openEventStore(config, pool, { appendPool: plain, onWait: ({ reason }) => log.warn({ reason }, 'waiting for KurrentDB') });
   try {
     const store = opened.store;
     const result = await withRebuildLock(pool, () => rebuildReadModel({ databaseUrl, pool, store, projections: readModelProjections, progress: logRebuildProgress(log) }));
     log.info({ through: result.through.toString(), events: result.events }, 'rebuild done: the new read model is live');
   } finally {
     await opened.close();
+    await plain?.end();
     await pool.end();
     await embedded?.stop();
   }

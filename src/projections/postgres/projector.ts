@@ -80,6 +80,11 @@ export class PostgresProjector {
   /** Exclusive only: rows changed but not saved yet, by projection and stream (see save). */
   private readonly held = new Map<RowProjection<ProjectedRow>, Map<string, ProjectedRow>>();
   private failed = false;
+  /**
+   * Exclusive only: the streams it marked stuck. Its schema started empty and nobody else
+   * writes it, so these are all of its stuck streams, and no batch reads them back.
+   */
+  private readonly stuck: Set<string> | null;
 
   constructor(options: {
     pool: DatabasePool;
@@ -105,6 +110,7 @@ export class PostgresProjector {
     this.onStuck = options.onStuck ?? (() => {});
     this.options = { exclusive: options.exclusive ?? false };
     this.remembered = this.options.exclusive ? new Map() : null;
+    this.stuck = this.options.exclusive ? new Set() : null;
   }
 
   async applyBatch(batch: BusBatch): Promise<void> {
@@ -208,28 +214,31 @@ export class PostgresProjector {
     if (streams.size === 0) return failures;
     if (!this.options.exclusive) await this.lockStreams(tx, [...streams.keys()]);
     // Read under the stream locks: a retry that cleared a stream has committed, or waits for us.
-    // On a live batch's connection the locks go with it, in one round trip.
-    const stuck = new Set(
-      await readTexts(
-        tx,
-        sql.unsafe`
-          select stream_id from ${sql.identifier([this.schema, 'stuck_streams'])}
-           where stream_id = any(${sql.array([...streams.keys()], 'text')}) and stream_id is distinct from ${retrying}`,
-      ),
-    );
+    // An exclusive projector marked every stuck stream of its schema itself; on a live
+    // batch's connection the locks go with the read, in one round trip.
+    const stuck =
+      this.stuck ??
+      new Set(
+        await readTexts(
+          tx,
+          sql.unsafe`
+            select stream_id from ${sql.identifier([this.schema, 'stuck_streams'])}
+             where stream_id = any(${sql.array([...streams.keys()], 'text')}) and stream_id is distinct from ${retrying}`,
+        ),
+      );
     const applied: AppliedEvent[] = [];
     const changes: RowChange[] = [];
-    const changedBy = new Map<RowProjection<ProjectedRow>, ProjectedRow[]>();
+    const changedBy = new Map<RowProjection<ProjectedRow>, Map<string, ProjectedRow>>();
     for (const projection of this.projections.rows) {
       const ids = [...streams.keys()].filter((id) => category(id) === projection.category && !stuck.has(id));
       if (ids.length === 0) continue;
       const current = await this.load(tx, projection, ids);
-      const changed: ProjectedRow[] = [];
+      const changed = new Map<string, ProjectedRow>();
       for (const streamId of ids) {
         const folded = await this.fold(projection, current.get(streamId) ?? null, streamId, streams.get(streamId) ?? []);
         for (const event of folded.applied) applied.push(event);
         if (folded.row && folded.row !== current.get(streamId)) {
-          changed.push(folded.row);
+          changed.set(streamId, folded.row);
           changes.push({ category: projection.category, before: current.get(streamId) ?? null, after: folded.row });
         }
         if (folded.failure) {
@@ -241,7 +250,7 @@ export class PostgresProjector {
     }
     await this.save(tx, changedBy, mayHoldBack);
     if (applied.length > 0) {
-      applied.sort((a, b) => (a.recorded.position < b.recorded.position ? -1 : a.recorded.position > b.recorded.position ? 1 : 0));
+      inPositionOrder(applied, events);
       for (const projection of this.projections.appliedEvents) await projection.apply(tx, this.schema, applied, changes, this.options);
     }
     return failures;
@@ -253,28 +262,33 @@ export class PostgresProjector {
    * RowProjection.deferrable) and saves them with the next batch that does, or on flush: a
    * stock item moved by every batch of a rebuild is then written a few times, not once a batch.
    */
-  private async save(tx: DatabaseTransactionConnection, changedBy: ReadonlyMap<RowProjection<ProjectedRow>, ProjectedRow[]>, mayHoldBack: boolean): Promise<void> {
+  private async save(
+    tx: DatabaseTransactionConnection,
+    changedBy: ReadonlyMap<RowProjection<ProjectedRow>, ReadonlyMap<string, ProjectedRow>>,
+    mayHoldBack: boolean,
+  ): Promise<void> {
     const remembered = this.remembered;
-    if (remembered) for (const [projection, rows] of changedBy) for (const row of rows) remembered.set(projection.streamOf(row), row);
+    // By the stream ids the batch grouped them by: a rebuild changes thousands of rows a batch.
+    if (remembered) for (const rows of changedBy.values()) for (const [streamId, row] of rows) remembered.set(streamId, row);
     const holdBack =
       mayHoldBack &&
       remembered !== null &&
       remembered.size <= REMEMBERED_ROWS && // past it, this batch saves everything and stops remembering
-      [...changedBy].every(([projection, rows]) => rows.length === 0 || projection.deferrable === true);
+      [...changedBy].every(([projection, rows]) => rows.size === 0 || projection.deferrable === true);
     if (holdBack) {
       for (const [projection, rows] of changedBy) {
         const held = this.held.get(projection) ?? new Map<string, ProjectedRow>();
-        for (const row of rows) held.set(projection.streamOf(row), row);
+        for (const [streamId, row] of rows) held.set(streamId, row);
         this.held.set(projection, held);
       }
       return;
     }
     for (const projection of this.projections.rows) {
       const held = this.held.get(projection);
-      const changed = changedBy.get(projection) ?? [];
-      let rows: readonly ProjectedRow[] = changed;
+      const changed = changedBy.get(projection);
+      let rows: readonly ProjectedRow[] = changed ? [...changed.values()] : [];
       if (held) {
-        for (const row of changed) held.set(projection.streamOf(row), row);
+        if (changed) for (const [streamId, row] of changed) held.set(streamId, row);
         rows = [...held.values()];
       }
       if (rows.length > 0) await projection.save(tx, this.schema, rows, this.options);
@@ -324,6 +338,7 @@ export class PostgresProjector {
 
   private async markStuck(tx: DatabaseTransactionConnection, failure: ProjectionFailed): Promise<void> {
     const { event } = failure;
+    this.stuck?.add(event.streamId);
     const reason = failure.cause instanceof Error ? failure.cause.message : failure.message;
     await tx.query(sql.unsafe`
       insert into ${sql.identifier([this.schema, 'stuck_streams'])} as t (stream_id, event_id, position, type, reason)
@@ -390,3 +405,30 @@ export class PostgresProjector {
     return { row, applied };
   }
 }
+
+/**
+ * Puts the applied events in position order, in place. They come stream by stream; a batch
+ * delivers its events in position order, so each is put back where the batch has it (one
+ * pass, rather than a sort of bigints over every event of a rebuild's batch). An event read
+ * from the store to fill a gap is not among the batch's: then they are sorted.
+ */
+function inPositionOrder(applied: AppliedEvent[], delivered: readonly RecordedEvent[]): void {
+  if (isInPositionOrder(delivered)) {
+    const byEvent = new Map<RecordedEvent, AppliedEvent>();
+    for (const event of applied) byEvent.set(event.recorded, event);
+    const ordered: AppliedEvent[] = [];
+    for (const recorded of delivered) {
+      const event = byEvent.get(recorded);
+      if (!event) continue;
+      ordered.push(event);
+      byEvent.delete(recorded);
+    }
+    if (ordered.length === applied.length) {
+      for (let index = 0; index < ordered.length; index += 1) applied[index] = ordered[index]!;
+      return;
+    }
+  }
+  applied.sort((a, b) => (a.recorded.position < b.recorded.position ? -1 : a.recorded.position > b.recorded.position ? 1 : 0));
+}
+
+const isInPositionOrder = (events: readonly RecordedEvent[]): boolean => events.every((event, index) => index === 0 || events[index - 1]!.position < event.position);

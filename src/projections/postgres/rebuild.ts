@@ -6,6 +6,7 @@ import { catchUp } from '../../shared/event-store/catch-up.js';
 import type { ReadModelProjections } from './projection.js';
 import { PostgresProjector, READ_MODEL_LOCK } from './projector.js';
 import { ensureReadModelSchema, READ_MODEL, READ_MODEL_NEXT } from './read-model-schema.js';
+import { HeldCounters } from './rebuild-held.js';
 import { LedgerCopy } from './rebuild-ledger.js';
 import { stockLedgerProjection } from './projections/stock-ledger.js';
 
@@ -150,6 +151,8 @@ export interface RebuildOptions {
   batchSize?: number;
   /** Events applied in one transaction (default EVENTS_PER_APPLY); tests make it small to cross many batches. */
   eventsPerApply?: number;
+  /** Keys a counter holds before it is written (default HELD_KEYS, rebuild-held.ts); tests make it small. */
+  heldKeys?: number;
 }
 
 /**
@@ -170,9 +173,12 @@ export async function rebuildReadModel(options: RebuildOptions): Promise<{ throu
   // Exclusive: read_model_next was just created empty, and under the rebuild lock nothing
   // else writes it or reads it until the swap below.
   const ledger = new LedgerCopy(options.databaseUrl, READ_MODEL_NEXT);
+  const counters = new HeldCounters(options.heldKeys);
   const projections: ReadModelProjections = {
     rows: options.projections.rows,
-    appliedEvents: options.projections.appliedEvents.map((projection) => (projection === stockLedgerProjection ? ledger.projection : projection)),
+    appliedEvents: options.projections.appliedEvents.map((projection) =>
+      projection === stockLedgerProjection ? ledger.projection : counters.substitute(projection),
+    ),
   };
   const projector = new PostgresProjector({ pool, store, projections, schema: READ_MODEL_NEXT, exclusive: true });
   const deferred = await dropDeferredIndexes(pool, READ_MODEL_NEXT);
@@ -194,6 +200,7 @@ export async function rebuildReadModel(options: RebuildOptions): Promise<{ throu
     .then(async (through) => {
       await pages.finish();
       await projector.flush();
+      await counters.finish(pool, READ_MODEL_NEXT);
       await ledger.finish();
       return through;
     })

@@ -21,20 +21,8 @@ export function movementOf(event: StockroomEvent, streamId: string): Movement | 
 type UnitsMoved = Omit<Movement, 'storeId' | 'skuId'>;
 
 function unitsMoved(event: StockroomEvent): UnitsMoved | null {
-  const units = (reason: MovementReason, delta: number): UnitsMoved | null =>
-    delta === 0 ? null : { reason, unitsIn: Math.max(delta, 0), unitsOut: Math.max(-delta, 0) };
-  switch (event.type) {
-    case 'StockItemAdded':
-      return units('added', event.data.quantity);
-    case 'StockAdjusted':
-      return units(event.data.reason, event.data.delta);
-    case 'StockCounted':
-      return units('count', event.data.delta);
-    case 'StockItemRemoved':
-      return units('removed', -event.data.quantityAtRemoval);
-    default:
-      return null;
-  }
+  const delta = deltaOf(event);
+  return delta === 0 ? null : { reason: reasonOf(event), unitsIn: Math.max(delta, 0), unitsOut: Math.max(-delta, 0) };
 }
 
 /** Hourly rows are read for 7 days at most; a day more covers the edge of the window. */
@@ -45,13 +33,107 @@ interface Counter {
   unitsOut: number;
 }
 
-const addTo = (counters: Map<string, Counter>, key: string, movement: UnitsMoved) => {
-  const counter = counters.get(key);
-  if (counter) {
-    counter.unitsIn += movement.unitsIn;
-    counter.unitsOut += movement.unitsOut;
-  } else counters.set(key, { unitsIn: movement.unitsIn, unitsOut: movement.unitsOut });
-};
+/**
+ * The counters of some applied events, summed by key (whole days and hours since the epoch,
+ * named as dates once per key when written: a rebuild passes millions of events through
+ * here). A live batch writes its own; a rebuild may sum many batches before writing them
+ * (rebuild-held.ts): they are sums, and the windows' clock moves the same way for the
+ * batches' latest hour as for each in turn.
+ */
+export class MovementCounts {
+  /** By reason, then whole day: a number key and a handful of reasons, no string built per event. */
+  private daily = new Map<string, Map<number, Counter>>();
+  /** By stream (the string the batch already hashed), then whole hour; summed per SKU when written. */
+  private hourly = new Map<string, Map<number, Counter>>();
+  private keys = 0;
+
+  /** Keys held: what a holder bounds its memory by. */
+  get size(): number {
+    return this.keys;
+  }
+
+  add(applied: readonly AppliedEvent[]): void {
+    const hourlySince = Date.now() - HOURLY_KEPT_MS;
+    for (const { event, recorded } of applied) {
+      const delta = deltaOf(event);
+      if (delta === 0) continue;
+      const at = recorded.recordedAt.getTime();
+      this.addTo(this.daily, reasonOf(event), Math.floor(at / DAY_MS), delta);
+      // A rebuild replays years: hours nobody will read are not written at all.
+      if (at >= hourlySince) this.addTo(this.hourly, recorded.streamId, Math.floor(at / HOUR_MS), delta);
+    }
+  }
+
+  private addTo(counters: Map<string, Map<number, Counter>>, key: string, unit: number, delta: number): void {
+    let units = counters.get(key);
+    if (!units) counters.set(key, (units = new Map()));
+    const counter = units.get(unit);
+    if (counter) {
+      if (delta > 0) counter.unitsIn += delta;
+      else counter.unitsOut -= delta;
+    } else {
+      units.set(unit, { unitsIn: Math.max(delta, 0), unitsOut: Math.max(-delta, 0) });
+      this.keys += 1;
+    }
+  }
+
+  /** Adds what is held to the tables, and holds nothing after. */
+  async write(tx: DatabaseTransactionConnection, schema: string): Promise<void> {
+    const { daily, hourly } = this;
+    this.daily = new Map();
+    this.hourly = new Map();
+    this.keys = 0;
+    const iso = (units: number, unitMs: number) => new Date(units * unitMs).toISOString();
+    const hours = new Map<string, Counter>();
+    for (const [streamId, units] of hourly) {
+      const skuId = skuOfStream(streamId);
+      for (const [hour, counter] of units) {
+        const key = `${skuId}|${iso(hour, HOUR_MS).slice(0, 13)}:00:00Z`;
+        const sum = hours.get(key);
+        if (sum) {
+          sum.unitsIn += counter.unitsIn;
+          sum.unitsOut += counter.unitsOut;
+        } else hours.set(key, { ...counter });
+      }
+    }
+    const days = new Map<string, Counter>();
+    for (const [reason, units] of daily) for (const [day, counter] of units) days.set(`${iso(day, DAY_MS).slice(0, 10)}|${reason}`, counter);
+    // The windows first: they read the hourly rows that leave them before any is pruned.
+    await addToWindows(tx, schema, hours);
+    await addDaily(tx, schema, days);
+    await addHourly(tx, schema, hours);
+  }
+}
+
+/** The units a stock-item event moves (in positive, out negative; 0 for none): unitsMoved without its object. */
+function deltaOf(event: StockroomEvent): number {
+  switch (event.type) {
+    case 'StockItemAdded':
+      return event.data.quantity;
+    case 'StockAdjusted':
+      return event.data.delta;
+    case 'StockCounted':
+      return event.data.delta;
+    case 'StockItemRemoved':
+      return -event.data.quantityAtRemoval;
+    default:
+      return 0;
+  }
+}
+
+/** The reason deltaOf's units moved for (asked only of an event that moves some). */
+function reasonOf(event: StockroomEvent): MovementReason {
+  switch (event.type) {
+    case 'StockItemAdded':
+      return 'added';
+    case 'StockAdjusted':
+      return event.data.reason;
+    case 'StockCounted':
+      return 'count';
+    default:
+      return 'removed';
+  }
+}
 
 /**
  * Units in and out per UTC day and reason, and per SKU and UTC hour, at the time each event
@@ -62,36 +144,9 @@ export const movementsProjection: AppliedEventsProjection = {
   name: 'movements',
 
   async apply(tx, schema, applied) {
-    // Keyed by whole days and hours since the epoch, named as dates once per key at the end:
-    // a rebuild passes millions of events through here.
-    const daily = new Map<string, Counter>();
-    const hourly = new Map<string, Counter>();
-    const hourlySince = Date.now() - HOURLY_KEPT_MS;
-    for (const { event, recorded } of applied) {
-      const movement = unitsMoved(event);
-      if (!movement) continue;
-      const at = recorded.recordedAt.getTime();
-      addTo(daily, `${Math.floor(at / DAY_MS)}|${movement.reason}`, movement);
-      // A rebuild replays years: hours nobody will read are not written at all.
-      if (at >= hourlySince) addTo(hourly, `${skuOfStream(recorded.streamId)}|${Math.floor(at / HOUR_MS)}`, movement);
-    }
-    const named = (counters: Map<string, Counter>, name: (key: string) => string) => new Map([...counters].map(([key, counter]) => [name(key), counter]));
-    const iso = (units: string, unitMs: number) => new Date(Number(units) * unitMs).toISOString();
-    const hours = named(hourly, (key) => {
-      const [skuId = '', hour = ''] = key.split('|');
-      return `${skuId}|${iso(hour, HOUR_MS).slice(0, 13)}:00:00Z`;
-    });
-    // The windows first: they read the hourly rows that leave them before any is pruned.
-    await addToWindows(tx, schema, hours);
-    await addDaily(
-      tx,
-      schema,
-      named(daily, (key) => {
-        const [day = '', reason = ''] = key.split('|');
-        return `${iso(day, DAY_MS).slice(0, 10)}|${reason}`;
-      }),
-    );
-    await addHourly(tx, schema, hours);
+    const counts = new MovementCounts();
+    counts.add(applied);
+    await counts.write(tx, schema);
   },
 };
 

@@ -2,7 +2,7 @@ import { type DatabaseTransactionConnection, sql } from 'slonik';
 import { z } from 'zod/v4';
 import { STOCK_ITEM_CATEGORY } from '../../../shared/hot-model/keys.js';
 import { readTexts } from '../batched-writes.js';
-import type { AppliedEventsProjection } from '../projection.js';
+import type { AppliedEventsProjection, RowChange } from '../projection.js';
 import type { SkuRow } from './skus.js';
 import type { StockRow } from './stock.js';
 
@@ -20,24 +20,30 @@ export const storeTotalsProjection: AppliedEventsProjection = {
   name: 'store totals',
 
   async apply(tx, schema, _applied, changes, { exclusive }) {
-    const items: ItemDelta[] = [];
-    const prices: PriceDelta[] = [];
-    for (const change of changes) {
-      if (change.category === STOCK_ITEM_CATEGORY) {
-        const delta = itemDelta(change.before as StockRow | null, change.after as StockRow);
-        if (delta) items.push(delta);
-      } else if (change.category === SKU_CATEGORY) {
-        // A created SKU may already be held (its item applied from another partition
-        // first, valued at 0 then): from no row to a price is a change of price too.
-        const before = (change.before as SkuRow | null)?.price ?? '0';
-        const after = (change.after as SkuRow).price ?? '0';
-        if (before !== after) prices.push({ sku_id: (change.after as SkuRow).id, price_before: before, price_after: after });
-      }
-    }
+    const { items, prices } = storeTotalsDeltas(changes);
     if (items.length === 0 && prices.length === 0) return;
     await addStoreTotals(tx, schema, items, prices, exclusive);
   },
 };
+
+/** What a batch's changes add to the store totals: the items' differences, and the SKUs' changes of price. */
+export function storeTotalsDeltas(changes: readonly RowChange[]): { items: ItemDelta[]; prices: PriceDelta[] } {
+  const items: ItemDelta[] = [];
+  const prices: PriceDelta[] = [];
+  for (const change of changes) {
+    if (change.category === STOCK_ITEM_CATEGORY) {
+      const delta = itemDelta(change.before as StockRow | null, change.after as StockRow);
+      if (delta) items.push(delta);
+    } else if (change.category === SKU_CATEGORY) {
+      // A created SKU may already be held (its item applied from another partition
+      // first, valued at 0 then): from no row to a price is a change of price too.
+      const before = (change.before as SkuRow | null)?.price ?? '0';
+      const after = (change.after as SkuRow).price ?? '0';
+      if (before !== after) prices.push({ sku_id: (change.after as SkuRow).id, price_before: before, price_after: after });
+    }
+  }
+  return { items, prices };
+}
 
 interface Counted {
   items: number;
@@ -52,12 +58,12 @@ const counted = (row: StockRow | null): Counted =>
     ? { items: 0, units: 0, low: 0, out: 0 }
     : { items: 1, units: row.quantity, low: row.quantity <= row.lowStockThreshold ? 1 : 0, out: row.quantity === 0 ? 1 : 0 };
 
-interface ItemDelta extends Counted {
+export interface ItemDelta extends Counted {
   store_id: string;
   sku_id: string;
 }
 
-interface PriceDelta {
+export interface PriceDelta {
   sku_id: string;
   price_before: string;
   price_after: string;
@@ -84,7 +90,7 @@ function itemDelta(before: StockRow | null, after: StockRow): ItemDelta | null {
  * statement in one order, then the store rows in store order, after every other lock of the
  * batch: every transaction climbs the same ladder, so none waits for another in a cycle.
  */
-async function addStoreTotals(tx: DatabaseTransactionConnection, schema: string, items: readonly ItemDelta[], prices: readonly PriceDelta[], exclusive: boolean): Promise<void> {
+export async function addStoreTotals(tx: DatabaseTransactionConnection, schema: string, items: readonly ItemDelta[], prices: readonly PriceDelta[], exclusive: boolean): Promise<void> {
   // An exclusive projector has no other replica to order against.
   if (!exclusive) await lockAll(tx, `stockroom.store_totals.sku:${schema}:`, [...items.map((item) => item.sku_id), ...prices.map((price) => price.sku_id)]);
   await tx.query(sql.unsafe`

@@ -95,7 +95,8 @@ export class PostgresEventStore implements EventStore {
   /**
    * readStream goes through the append pool too when there is one: a command's cold load
    * and its catch-up after a lost append are one stream read each, on the same hot path
-   * (docs/decisions.md, "Stream reads on plain pg").
+   * (docs/decisions.md, "Stream reads on plain pg"). So does the subscription's poll: a
+   * catch-up or a rebuild reads every event through it.
    */
   private readonly plain: pg.Pool | null;
 
@@ -180,6 +181,6 @@ export class PostgresEventStore implements EventStore {
   }
 
   subscribe(options: SubscribeOptions): Subscription {
-    return subscribeToAll(this.pool, options);
+    return subscribeToAll(this.pool, options, this.plain);
   }
 }

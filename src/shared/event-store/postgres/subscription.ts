@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
 import { sql } from 'slonik';
 import { z } from 'zod/v4';
 import { backoffDelayMs, REDELIVERY_BACKOFF } from '../../backoff.js';
 import type { DatabasePool } from '../../db/pool.js';
 import type { GapWait, RecordedEvent, SubscribeOptions, Subscription } from '../port.js';
-import { appendHoldersSql } from './append-marker.js';
-import { eventRowSchema, toRecordedEvent } from './rows.js';
+import { APPEND_MARKER, appendHoldersSql } from './append-marker.js';
+import { eventRowSchema, fromPlainRow, PLAIN_EVENT_COLUMNS, toRecordedEvent } from './rows.js';
 
 /**
  * Positions come from a sequence before commit, so position 11 can be visible while
@@ -60,6 +61,39 @@ export async function pollAfter(pool: DatabasePool, after: bigint, limit: number
   if (first['position'] === null) return { events: [], holders };
   // Each row parsed once (a catch-up reads millions); the holders column is left out of it.
   return { events: rows.map((row) => toRecordedEvent(eventRowSchema.parse(row))), holders };
+}
+
+/** pollAfter's statement for plain pg: the same rows, in PLAIN_EVENT_COLUMNS ($1 after, $2 limit, $3 need the holders). */
+const PLAIN_POLL = `
+  with e as (
+    select ${PLAIN_EVENT_COLUMNS}, e.position as at
+      from es_events e where e.position > $1::bigint
+     order by e.position limit $2::int
+  ),
+  marker as (
+    select case when $3::boolean or (select coalesce(max(at) - $1::bigint, 0) <> count(*) from e)
+                then array(select l.virtualtransaction from pg_locks l
+                            where l.locktype = 'advisory'
+                              and l.database = (select d.oid from pg_database d where d.datname = current_database())
+                              and l.classid = ${APPEND_MARKER.classid}::oid and l.objid = ${APPEND_MARKER.objid}::oid and l.objsubid = 2)
+           end as holders
+  )
+  select e.*, marker.holders
+    from marker left join e on true
+   order by e.at`;
+
+/**
+ * pollAfter through a plain `pg` pool: a catch-up reads millions of rows, and slonik's
+ * per-row work (its parsers, then eventRowSchema) cost about twice what fromPlainRow's
+ * typeof checks do (docs/decisions.md, "Stream reads on plain pg"). Prepared once per connection.
+ */
+export async function pollAfterPlain(pool: pg.Pool, after: bigint, limit: number, needHolders = false): Promise<Poll> {
+  const { rows } = await pool.query<Record<string, unknown>>({ name: 'es_poll_after', text: PLAIN_POLL, values: [after.toString(), limit, needHolders] });
+  const first = rows[0];
+  if (!first) throw new Error('the poll answered no row');
+  const holders = holdersSchema.parse(first['holders']);
+  if (first['position'] === null) return { events: [], holders };
+  return { events: rows.map(fromPlainRow), holders };
 }
 
 /** Decides which polled events are safe to deliver; keeps the hole bookkeeping. */
@@ -132,7 +166,8 @@ export class GapTracker {
   }
 }
 
-export function subscribeToAll(pool: DatabasePool, options: SubscribeOptions): Subscription {
+/** `plain`: poll through this plain pg pool rather than slonik (see pollAfterPlain). */
+export function subscribeToAll(pool: DatabasePool, options: SubscribeOptions, plain: pg.Pool | null = null): Subscription {
   const batchSize = options.batchSize ?? 500;
   const idleMs = options.idleMs ?? 20;
   const tracker = new GapTracker(options.after);
@@ -143,7 +178,9 @@ export function subscribeToAll(pool: DatabasePool, options: SubscribeOptions): S
     let failures = 0;
     while (!stopped) {
       try {
-        const poll = await pollAfter(pool, tracker.position, batchSize, tracker.needsHolders);
+        const poll = plain
+          ? await pollAfterPlain(plain, tracker.position, batchSize, tracker.needsHolders)
+          : await pollAfter(pool, tracker.position, batchSize, tracker.needsHolders);
         const events = tracker.deliverable(poll);
         const last = events.at(-1);
         if (last) {
