@@ -1,3 +1,4 @@
+import { sql } from 'slonik';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appendSessionOptions, createAppendPool } from '../../../src/shared/db/pool.js';
@@ -31,6 +32,17 @@ test("every connection of the append pool has JIT off (the server's default is o
   } finally {
     await pool.end();
   }
+});
+
+test('es_append and es_append_many are estimated at the rows they answer, not 1,000 (migration 030)', async ({ db }) => {
+  const { rows } = await db.pool.query(sql.unsafe`select proname, prorows from pg_proc where proname in ('es_append', 'es_append_many') order by proname`);
+  assert.equal(
+    rows.map((row) => [String(row.proname), Number(row.prorows)]),
+    [
+      ['es_append', 1],
+      ['es_append_many', 50],
+    ],
+  );
 });
 
 test('PGOPTIONS is kept after JIT off, so that an operator may still set anything, JIT included', () => {
