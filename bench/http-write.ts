@@ -193,8 +193,12 @@ export async function runHttpWrite(config: BenchConfig): Promise<BenchRow[]> {
               ] as const) {
                 await checkpoint(database.url);
                 progress(`${SECTION}: ${scenario}: ${subject}: ${config.httpWarmupSeconds} s warm-up + ${config.seconds} s`);
-                let conflictsBefore = 0;
-                const conflicts = async () => (await Promise.all(servers.map((server) => server.conflicts()))).reduce((sum, value) => sum + value, 0);
+                const totals = async () =>
+                  (await Promise.all(servers.map((server) => server.stats()))).reduce(
+                    (sum, one) => ({ conflicts: sum.conflicts + one.conflicts, trips: sum.trips + one.trips, appends: sum.appends + one.appends }),
+                    { conflicts: 0, trips: 0, appends: 0 },
+                  );
+                let before = { conflicts: 0, trips: 0, appends: 0 };
                 const result = await runCannon({
                   ...cell,
                   server: servers,
@@ -203,11 +207,16 @@ export async function runHttpWrite(config: BenchConfig): Promise<BenchRow[]> {
                   refusalStatus: 409,
                   request: { method: 'PATCH', setupRequest: (request) => ({ ...request, path: pick(), body: mixedBody() }) },
                   onMeasureStart: async () => {
-                    conflictsBefore = await conflicts();
+                    before = await totals();
                   },
                 });
-                const lost = (await conflicts()) - conflictsBefore;
-                progress(`${SECTION}: ${scenario}: ${subject}: ${describeCannon(result)}${base === STOCKROOM ? `, ${count(lost)} appends lost a race` : ''}`);
+                const after = await totals();
+                const lost = after.conflicts - before.conflicts;
+                const trips = after.trips - before.trips;
+                const perTrip = trips > 0 ? ((after.appends - before.appends) / trips).toFixed(1) : '–';
+                progress(
+                  `${SECTION}: ${scenario}: ${subject}: ${describeCannon(result)}${base === STOCKROOM ? `, ${count(lost)} appends lost a race, ${perTrip} appends per trip` : ''}`,
+                );
                 const notes = [
                   cpuSplit(result),
                   `${count(result.refusals)} refused (409, in ops/s)`,
@@ -217,6 +226,7 @@ export async function runHttpWrite(config: BenchConfig): Promise<BenchRow[]> {
                 ];
                 if (base === STOCKROOM) {
                   notes.push(`${count(lost)} appends lost a race to another process (${((lost / Math.max(1, result.operations)) * 100).toFixed(1)} per 100 commands) and were decided again`);
+                  notes.push(`group commit: ${count(trips)} trips, ${perTrip} appends per trip`);
                   notes.push(redis ? 'Redis wired (denylist from Redis)' : 'no Redis (denylist from PostgreSQL)');
                 } else {
                   notes.push('row lock: writers of one item wait for each other in PostgreSQL');

@@ -12,8 +12,8 @@
  *       instead of Stockroom, on Stockroom's own URLs (bench/support/classic-server.ts)
  *
  * It listens on 127.0.0.1, a free port, sends {port} to the parent over IPC, answers
- * "stats" with {stats: {conflicts}} (appends of the app that lost a race to another
- * process, counted around its event store), "memory" with {memory} (process.memoryUsage()
+ * "stats" with {stats: {conflicts, trips, appends}} (appends of the app that lost a race to another
+ * process, counted around its event store; its group commit's trips and the appends they carried), "memory" with {memory} (process.memoryUsage()
  * after a full GC), and closes on "stop" (or when the parent
  * goes away).
  */
@@ -61,8 +61,9 @@ async function emptyServer() {
   return { app, close: async () => {} };
 }
 
-/** What the parent may ask a server process about its run so far. */
-const stats = { conflicts: 0 };
+/** What the parent may ask a server process about its run so far (trips and appends: its group commit's, 0 without). */
+const stats = { conflicts: 0, trips: 0, appends: 0 };
+let groupCommitStats: () => { trips: number; appends: number } | null = () => null;
 
 /** The app's event store, counting the appends that lost to another writer (the handler then decides again). */
 class CountingEventStore extends PostgresEventStore {
@@ -93,6 +94,7 @@ async function appServer(spec: Extract<ServerSpec, { kind: 'app' }>) {
   const pool = await createDatabasePool(spec.databaseUrl, spec.poolSize === undefined ? {} : { maximumPoolSize: spec.poolSize });
   const appendPool = createAppendPool(spec.databaseUrl, spec.poolSize);
   const eventStore = new CountingEventStore(pool, appendPool, { groupCommit: groupCommit() });
+  groupCommitStats = () => eventStore.groupCommitStats;
   const redis = spec.redis ? createRedis(spec.redis.url, { keyPrefix: spec.redis.keyPrefix }) : null;
   const app = await buildApp({ config: benchConfig(spec.roles), pool, eventStore, jwtSecret: JWT_SECRET, logger: false, databaseUrl: spec.databaseUrl, redis });
   return {
@@ -131,7 +133,7 @@ async function main(): Promise<void> {
   };
   process.on('message', (message) => {
     if (message === 'stop') void stop();
-    if (message === 'stats') process.send?.({ stats });
+    if (message === 'stats') process.send?.({ stats: { ...stats, ...(groupCommitStats() ?? {}) } });
     if (message === 'memory') process.send?.({ memory: memoryAfterGc() });
   });
   process.on('disconnect', () => void stop());

@@ -17,11 +17,17 @@ export interface ServerProcess {
   pid: number;
   /** CPU time the server process has used so far, microseconds; null when unreadable. */
   cpuMicros(): number | null;
-  /** Appends of the app that lost a race to another writer so far (0 for a server without an event store). */
-  conflicts(): Promise<number>;
+  /** Appends of the app that lost a race to another writer so far, and its group commit's trips and appends (0 for a server without an event store). */
+  stats(): Promise<ServerStats>;
   /** The server's memory after a full garbage collection: what it keeps alive, apart from what it has not yet freed. */
   memory(): Promise<ServerMemory>;
   stop(): Promise<void>;
+}
+
+export interface ServerStats {
+  conflicts: number;
+  trips: number;
+  appends: number;
 }
 
 /** Bytes, from process.memoryUsage() in the server right after a full GC. */
@@ -35,7 +41,7 @@ export interface ServerMemory {
 
 const serverFile = fileURLToPath(new URL('./http-server.ts', import.meta.url));
 const listening = z.object({ port: z.int().positive() });
-const statsReply = z.object({ stats: z.object({ conflicts: z.int().nonnegative() }) });
+const statsReply = z.object({ stats: z.object({ conflicts: z.int().nonnegative(), trips: z.int().nonnegative(), appends: z.int().nonnegative() }) });
 const memoryReply = z.object({
   memory: z.object({ rss: z.number().nonnegative(), heapUsed: z.number().nonnegative(), heapTotal: z.number().nonnegative(), external: z.number().nonnegative() }),
 });
@@ -86,7 +92,7 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
     url: `http://127.0.0.1:${port}`,
     pid,
     cpuMicros: () => processCpuMicros(pid),
-    conflicts: async () => (await ask(child, 'stats', statsReply)).stats.conflicts,
+    stats: async () => (await ask(child, 'stats', statsReply)).stats,
     memory: async () => (await ask(child, 'memory', memoryReply)).memory,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

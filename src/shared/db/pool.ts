@@ -26,9 +26,21 @@ export const createDatabasePool = (connectionUri: string, options: PoolOptions =
     statementTimeout: 60_000,
   });
 
+/**
+ * Session options of the append pool: JIT off. Its statements are point writes and reads of
+ * a few rows, which JIT never speeds up; but es_append_many's statement is costed as its
+ * function's 1,000 rows times the conflict's read of missed events (run only on a conflict),
+ * and once es_events grows past a few tens of thousands of rows that estimate crosses
+ * jit_above_cost: every trip then compiled its plan with LLVM, 10–30 ms and over half of
+ * PostgreSQL's CPU in the HTTP write cell (docs/benchmarks.md, "JIT on the append").
+ * PGOPTIONS comes after, so an operator's own setting still wins.
+ */
+export const appendSessionOptions = (environment: string | undefined = process.env.PGOPTIONS): string =>
+  ['-c jit=off', environment?.trim()].filter((part) => part !== undefined && part !== '').join(' ');
+
 /** A plain `pg` pool for the event store's append (see PostgresEventStore). */
 export const createAppendPool = (connectionString: string, max = 20): pg.Pool => {
-  const pool = new pg.Pool({ connectionString, max });
+  const pool = new pg.Pool({ connectionString, max, options: appendSessionOptions() });
   // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   return pool;
