@@ -4,12 +4,10 @@ import type pg from 'pg';
 import { createAppendPool, createDatabasePool, type DatabasePool } from '../../src/shared/db/pool.js';
 import { isDatabaseUnreachable } from '../../src/shared/db/unreachable.js';
 import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
-import { reservations } from '../../src/write/aggregates.js';
 import { CommandHandler } from '../../src/write/command-handler.js';
 import { credentialsFromStreams } from '../../src/write/credentials.js';
-import { ensureFirstManager } from '../../src/write/first-manager.js';
-import { usernameReservationStream } from '../../src/write/streams.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { firstManagerId } from '../support/first-manager.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 /** The event store reached through a TCP proxy the test takes down, as in a PostgreSQL outage. */
@@ -32,10 +30,7 @@ test.before(async (context) => {
   context.pool = await createDatabasePool(url);
   context.appendPool = createAppendPool(url);
   context.commands = new CommandHandler(new PostgresEventStore(context.pool, context.appendPool));
-  await ensureFirstManager(context.commands, { username: 'admin', password: 'admin-password-1' });
-  const reservation = await context.commands.load(reservations, usernameReservationStream('admin'));
-  assert.ok(reservation.state.status === 'held');
-  context.userId = reservation.state.ownerId;
+  context.userId = await firstManagerId(context.commands);
 });
 test.after(async ({ db, proxy, pool, appendPool }) => {
   await proxy.up().catch(() => {});

@@ -3,12 +3,11 @@ import * as assert from 'uvu/assert';
 import type pg from 'pg';
 import { createAppendPool, createDatabasePool, type DatabasePool } from '../../src/shared/db/pool.js';
 import { PostgresEventStore } from '../../src/shared/event-store/postgres/index.js';
-import { reservations } from '../../src/write/aggregates.js';
 import { CommandHandler } from '../../src/write/command-handler.js';
 import { credentialsFromStreams } from '../../src/write/credentials.js';
-import { ensureFirstManager } from '../../src/write/first-manager.js';
-import { usernameReservationStream, userStream } from '../../src/write/streams.js';
+import { userStream } from '../../src/write/streams.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { firstManagerId } from '../support/first-manager.js';
 import { waitFor } from '../support/wait-for.js';
 
 interface Context {
@@ -26,10 +25,7 @@ test.before(async (context) => {
   context.pool = await createDatabasePool(context.db.url);
   context.appendPool = createAppendPool(context.db.url);
   context.commands = new CommandHandler(new PostgresEventStore(context.pool, context.appendPool));
-  await ensureFirstManager(context.commands, { username: 'admin', password: 'admin-password-1' });
-  const reservation = await context.commands.load(reservations, usernameReservationStream('admin'));
-  assert.ok(reservation.state.status === 'held');
-  context.userId = reservation.state.ownerId;
+  context.userId = await firstManagerId(context.commands);
 });
 test.after(async ({ db, pool, appendPool }) => {
   await pool.end();
