@@ -96,6 +96,8 @@ export class PostgresProjector {
   /** Exclusive only: rows changed but not saved yet, by projection and stream (see save). */
   private readonly held = new Map<RowProjection<ProjectedRow>, Map<string, ProjectedRow>>();
   private failed = false;
+  /** Watermark-only batches waiting for the next turn of the event loop (see advance). */
+  private readonly advancing: { batch: BusBatch; resolve: () => void; reject: (error: unknown) => void }[] = [];
   /**
    * Exclusive only: the streams it marked stuck. Its schema started empty and nobody else
    * writes it, so these are all of its stuck streams, and no batch reads them back.
@@ -181,8 +183,42 @@ export class PostgresProjector {
    * as a batch's does: a rebuild's swap, which holds the lock, renames that schema and drops
    * the old one.
    */
-  private async advance(batch: BusBatch): Promise<void> {
-    await this.pool.query(writeTogether([lockReadModelShared(), this.progressUpsert(batch)]));
+  private advance(batch: BusBatch): Promise<void> {
+    // Watermark-only batches of the partitions handed over together (a change's event goes
+    // to one, the others get a watermark) go as one statement, one backend, one commit,
+    // rather than side by side on as many connections, each with its commit.
+    return new Promise((resolve, reject) => {
+      this.advancing.push({ batch, resolve, reject });
+      if (this.advancing.length === 1) setImmediate(() => void this.advanceTogether());
+    });
+  }
+
+  private async advanceTogether(): Promise<void> {
+    const waiting = this.advancing.splice(0);
+    try {
+      // One row per partition (an upsert may not touch a row twice), its furthest; in partition order.
+      const through = new Map<number, bigint>();
+      for (const { batch } of waiting) {
+        const partition = partitionNumber.parse(batch.partition);
+        const known = through.get(partition);
+        if (known === undefined || batch.through > known) through.set(partition, batch.through);
+      }
+      const partitions = [...through.keys()].sort((a, b) => a - b);
+      await this.pool.query(
+        writeTogether([
+          lockReadModelShared(),
+          sql.unsafe`
+            insert into ${sql.identifier([this.schema, 'progress'])} as t (partition, through)
+            select p, w::bigint from unnest(${sql.array(partitions, 'int4')}, ${sql.array(partitions.map((partition) => through.get(partition)!.toString()), 'text')}) as x(p, w)
+            on conflict (partition) do update set through = greatest(t.through, excluded.through), updated_at = now()`,
+        ]),
+      );
+    } catch (error) {
+      // Every batch of it fails, and the bus hands each over again.
+      for (const { reject } of waiting) reject(error);
+      return;
+    }
+    for (const { resolve } of waiting) resolve();
   }
 
   /** The partition's progress through the batch; never backwards (a redelivery of an older batch). */
