@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type DatabaseTransactionConnection, type QueryResult, type QuerySqlToken, sql } from 'slonik';
+import { type DatabaseTransactionConnection, type IdentifierSqlToken, type QueryResult, type QuerySqlToken, sql } from 'slonik';
 import { z } from 'zod/v4';
 
 /**
@@ -59,6 +59,24 @@ export class BatchedWrites {
     );
   }
 
+  /**
+   * Whole rows of `table` (the read selects its columns, in order), with what is queued
+   * before it in the same round trip (read_model_write_batch_then_rows, migration 033): the
+   * live batch's stream locks and its rows' read went as two trips.
+   */
+  async readRows(table: IdentifierSqlToken, token: QuerySqlToken): Promise<readonly unknown[]> {
+    if (this.queued.length === 0 || !inlinable(token)) {
+      await this.flush();
+      return this.tx.any(token);
+    }
+    const writes = prepared(this.queued.splice(0));
+    const read = prepared([token]);
+    return this.tx.any(sql.unsafe`
+      select * from read_model_write_batch_then_rows(
+        null::${table}, ${sql.array(writes.names, 'text')}, ${sql.array(writes.texts, 'text')}, ${sql.array(writes.argumentLists, 'text')},
+        ${read.names[0]!}, ${read.texts[0]!}, ${read.argumentLists[0]!})`);
+  }
+
   /** Sends what is queued, in one round trip. */
   async flush(): Promise<void> {
     const tokens = this.queued.splice(0);
@@ -86,6 +104,16 @@ export function readTexts(connection: DatabaseTransactionConnection, token: Quer
   if (batched) return batched.readTexts(token);
   return connection.anyFirst(token).then((values) => textColumn.parse(values));
 }
+
+/** Whole rows of `table` (see BatchedWrites.readRows); elsewhere an ordinary read. */
+export function readRows(connection: DatabaseTransactionConnection, table: IdentifierSqlToken, token: QuerySqlToken): Promise<readonly unknown[]> {
+  const batched = batchedBy.get(connection);
+  if (batched) return batched.readRows(table, token);
+  return connection.any(token);
+}
+
+/** Whether writes on this connection wait and go with its next read (a live batch's). */
+export const isBatched = (connection: DatabaseTransactionConnection): boolean => batchedBy.has(connection);
 
 const batchedBy = new WeakMap<DatabaseTransactionConnection, BatchedWrites>();
 

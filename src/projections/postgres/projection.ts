@@ -21,6 +21,12 @@ export interface RowProjection<Row extends ProjectedRow> {
   category: string;
   /** Its rows as the table stores them; the projector decodes what `select` reads with it. */
   rows: RowCodec<Row>;
+  /**
+   * The table of its rows, in the read model's schema, when `select` reads its columns as
+   * stored and in order (select *): a live batch then reads them in the round trip of its
+   * locks (see BatchedWrites.readRows). Without it, the read goes alone.
+   */
+  table?: string;
   /** The query for the stored rows of these streams (every column the codec names). */
   select(schema: string, streamIds: readonly string[]): QuerySqlToken;
   /** The stream a row reflects. */

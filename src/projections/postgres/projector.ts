@@ -5,7 +5,7 @@ import type { EventStore, RecordedEvent } from '../../shared/event-store/port.js
 import { parseEvent, type StockroomEvent, UnreadableEvent } from '../../shared/events/index.js';
 import type { AppliedEvent, ApplyOptions, ProjectedRow, ReadModelProjections, RowChange, RowProjection } from './projection.js';
 import { notifyReadModelMoved } from '../../shared/read-model/progress-signal.js';
-import { BatchedWrites, readTexts, writeTogether } from './batched-writes.js';
+import { BatchedWrites, readRows, readTexts, writeTogether } from './batched-writes.js';
 import { READ_MODEL } from './read-model-schema.js';
 
 /**
@@ -35,6 +35,22 @@ export function readForProjection(recorded: RecordedEvent): StockroomEvent {
     if (error instanceof UnreadableEvent) throw new ProjectionFailed(recorded, error);
     throw error;
   }
+}
+
+/**
+ * Built once: zod builds a schema anew at every z.int() call, and building this one cost
+ * a batch (and every watermark-only batch) some 80 µs of the projector's CPU.
+ */
+const partitionNumber = z.int().nonnegative();
+
+const NO_STREAMS: ReadonlySet<string> = new Set();
+
+/** The refusal of read_model_refuse_stuck (migration 033), however the driver wrapped it. */
+function isStuckRefusal(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth += 1) {
+    if ((cause as Error & { code?: unknown }).code === 'RMSTK') return true;
+  }
+  return false;
 }
 
 const category = (streamId: string) => streamId.slice(0, Math.max(0, streamId.indexOf('-')));
@@ -80,6 +96,8 @@ export class PostgresProjector {
   /** Exclusive only: rows changed but not saved yet, by projection and stream (see save). */
   private readonly held = new Map<RowProjection<ProjectedRow>, Map<string, ProjectedRow>>();
   private failed = false;
+  /** Watermark-only batches waiting for the next turn of the event loop (see advance). */
+  private readonly advancing: { batch: BusBatch; resolve: () => void; reject: (error: unknown) => void }[] = [];
   /**
    * Exclusive only: the streams it marked stuck. Its schema started empty and nobody else
    * writes it, so these are all of its stuck streams, and no batch reads them back.
@@ -126,16 +144,32 @@ export class PostgresProjector {
     for (let start = 0; start === 0 || start < events.length; start += EVENTS_PER_TRANSACTION) {
       const chunk = events.slice(start, start + EVENTS_PER_TRANSACTION);
       const through = start + EVENTS_PER_TRANSACTION >= events.length ? batch.through : chunk.at(-1)!.position;
-      await this.pool.transaction(async (tx) => {
-        // Its writes wait for its next read and go together (see BatchedWrites): a change
-        // is readable after a handful of round trips rather than twenty.
-        const writes = new BatchedWrites(tx);
-        await writes.connection.query(lockReadModelShared());
-        await this.applyWithin(writes.connection, { ...batch, events: chunk, through });
-        await writes.connection.query(notifyReadModelMoved());
-        await writes.flush();
-      });
+      const part = { ...batch, events: chunk, through };
+      try {
+        await this.applyLive(part, true);
+      } catch (error) {
+        // A stream of it is stuck: rolled back, and applied again reading which.
+        if (!isStuckRefusal(error)) throw error;
+        await this.applyLive(part, false);
+      }
     }
+  }
+
+  /**
+   * One transaction of a live batch. Its writes wait for its next read and go together
+   * (see BatchedWrites): a change is readable after a handful of round trips rather than
+   * twenty. `refuseStuck`: rather than reading which of its streams are stuck and waiting
+   * for the answer before reading their rows, it fails (RMSTK) if any is, in the same
+   * round trip as the locks and the rows' read (migration 033).
+   */
+  private async applyLive(batch: BusBatch, refuseStuck: boolean): Promise<void> {
+    await this.pool.transaction(async (tx) => {
+      const writes = new BatchedWrites(tx);
+      await writes.connection.query(lockReadModelShared());
+      await this.applyWithin(writes.connection, batch, false, refuseStuck);
+      await writes.connection.query(notifyReadModelMoved());
+      await writes.flush();
+    });
   }
 
   /**
@@ -149,23 +183,57 @@ export class PostgresProjector {
    * as a batch's does: a rebuild's swap, which holds the lock, renames that schema and drops
    * the old one.
    */
-  private async advance(batch: BusBatch): Promise<void> {
-    await this.pool.query(writeTogether([lockReadModelShared(), this.progressUpsert(batch)]));
+  private advance(batch: BusBatch): Promise<void> {
+    // Watermark-only batches of the partitions handed over together (a change's event goes
+    // to one, the others get a watermark) go as one statement, one backend, one commit,
+    // rather than side by side on as many connections, each with its commit.
+    return new Promise((resolve, reject) => {
+      this.advancing.push({ batch, resolve, reject });
+      if (this.advancing.length === 1) setImmediate(() => void this.advanceTogether());
+    });
+  }
+
+  private async advanceTogether(): Promise<void> {
+    const waiting = this.advancing.splice(0);
+    try {
+      // One row per partition (an upsert may not touch a row twice), its furthest; in partition order.
+      const through = new Map<number, bigint>();
+      for (const { batch } of waiting) {
+        const partition = partitionNumber.parse(batch.partition);
+        const known = through.get(partition);
+        if (known === undefined || batch.through > known) through.set(partition, batch.through);
+      }
+      const partitions = [...through.keys()].sort((a, b) => a - b);
+      await this.pool.query(
+        writeTogether([
+          lockReadModelShared(),
+          sql.unsafe`
+            insert into ${sql.identifier([this.schema, 'progress'])} as t (partition, through)
+            select p, w::bigint from unnest(${sql.array(partitions, 'int4')}, ${sql.array(partitions.map((partition) => through.get(partition)!.toString()), 'text')}) as x(p, w)
+            on conflict (partition) do update set through = greatest(t.through, excluded.through), updated_at = now()`,
+        ]),
+      );
+    } catch (error) {
+      // Every batch of it fails, and the bus hands each over again.
+      for (const { reject } of waiting) reject(error);
+      return;
+    }
+    for (const { resolve } of waiting) resolve();
   }
 
   /** The partition's progress through the batch; never backwards (a redelivery of an older batch). */
   private progressUpsert(batch: BusBatch): QuerySqlToken {
     return sql.unsafe`
       insert into ${sql.identifier([this.schema, 'progress'])} as t (partition, through)
-      values (${z.int().nonnegative().parse(batch.partition)}, ${batch.through.toString()}::bigint)
+      values (${partitionNumber.parse(batch.partition)}, ${batch.through.toString()}::bigint)
       on conflict (partition) do update set through = greatest(t.through, excluded.through), updated_at = now()`;
   }
 
   /** The same, inside a transaction the caller holds (a rebuild's swap). */
-  async applyWithin(tx: DatabaseTransactionConnection, batch: BusBatch, mayHoldBack = false): Promise<void> {
+  async applyWithin(tx: DatabaseTransactionConnection, batch: BusBatch, mayHoldBack = false, refuseStuck = false): Promise<void> {
     this.assertUsable();
     try {
-      await this.applyEvents(tx, batch.events, null, mayHoldBack);
+      await this.applyEvents(tx, batch.events, null, mayHoldBack, refuseStuck);
     } catch (error) {
       // What it remembers and holds back may be ahead of what was committed, and held rows
       // are not in the table: an exclusive projector stops for good (the rebuild fails).
@@ -202,6 +270,7 @@ export class PostgresProjector {
     events: readonly RecordedEvent[],
     retrying: string | null,
     mayHoldBack = false,
+    refuseStuck = false,
   ): Promise<Map<string, ProjectionFailed>> {
     const streams = new Map<string, RecordedEvent[]>();
     for (const event of events) {
@@ -215,17 +284,25 @@ export class PostgresProjector {
     if (!this.options.exclusive) await this.lockStreams(tx, [...streams.keys()]);
     // Read under the stream locks: a retry that cleared a stream has committed, or waits for us.
     // An exclusive projector marked every stuck stream of its schema itself; on a live
-    // batch's connection the locks go with the read, in one round trip.
-    const stuck =
-      this.stuck ??
-      new Set(
+    // batch's connection the locks go with the read, in one round trip, and when it refuses
+    // stuck streams the check goes with the locks and the rows' read (see applyLive).
+    const stuckStreams = sql.identifier([this.schema, 'stuck_streams']);
+    let stuck: ReadonlySet<string>;
+    if (this.stuck) stuck = this.stuck;
+    else if (refuseStuck && retrying === null) {
+      await tx.query(sql.unsafe`
+        select read_model_refuse_stuck(array(select stream_id from ${stuckStreams} where stream_id = any(${sql.array([...streams.keys()], 'text')})))`);
+      stuck = NO_STREAMS;
+    } else {
+      stuck = new Set(
         await readTexts(
           tx,
           sql.unsafe`
-            select stream_id from ${sql.identifier([this.schema, 'stuck_streams'])}
+            select stream_id from ${stuckStreams}
              where stream_id = any(${sql.array([...streams.keys()], 'text')}) and stream_id is distinct from ${retrying}`,
         ),
       );
+    }
     const applied: AppliedEvent[] = [];
     const changes: RowChange[] = [];
     const changedBy = new Map<RowProjection<ProjectedRow>, Map<string, ProjectedRow>>();
@@ -327,7 +404,8 @@ export class PostgresProjector {
       }
       return rows;
     }
-    const stored = await tx.any(projection.select(this.schema, streamIds));
+    const select = projection.select(this.schema, streamIds);
+    const stored = projection.table === undefined ? await tx.any(select) : await readRows(tx, sql.identifier([this.schema, projection.table]), select);
     return new Map(
       stored.map((raw) => {
         const row = projection.rows.decode(raw);

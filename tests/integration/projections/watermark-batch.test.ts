@@ -60,4 +60,23 @@ test('waits for a rebuild swap and lands in the model swapped in, without a dead
   assert.is(await progressOf(db, 1), 42n, 'the copied progress stands');
 });
 
+test('watermark-only batches handed over together go as one statement: each partition at its furthest, never back', async ({ db, projector }) => {
+  const before = await progressOf(db, 2);
+  await Promise.all([
+    projector.applyBatch({ events: [], partition: 0, through: 900n }),
+    projector.applyBatch({ events: [], partition: 1, through: 901n }),
+    projector.applyBatch({ events: [], partition: 1, through: 950n }),
+    projector.applyBatch({ events: [], partition: 1, through: 920n }),
+  ]);
+  assert.is(await progressOf(db, 0), 900n);
+  assert.is(await progressOf(db, 1), 950n);
+  assert.is(await progressOf(db, 2), before, 'a partition not in them stays where it was');
+  await Promise.all([projector.applyBatch({ events: [], partition: 0, through: 10n }), projector.applyBatch({ events: [], partition: 1, through: 960n })]);
+  assert.is(await progressOf(db, 0), 900n, 'an older watermark never moves it back');
+  assert.is(await progressOf(db, 1), 960n);
+  const refused = await Promise.allSettled([projector.applyBatch({ events: [], partition: -1, through: 1_000n }), projector.applyBatch({ events: [], partition: 2, through: 1_000n })]);
+  assert.ok(refused.every((outcome) => outcome.status === 'rejected'), 'a batch that cannot be written fails those it went with: the bus hands each over again');
+  assert.is(await progressOf(db, 2), before);
+});
+
 test.run();

@@ -16,6 +16,7 @@ export const stockProjection: RowProjection<StockRow> = {
   category: 'stockitem',
 
   rows: stockRows,
+  table: 'stock',
   select: (schema, streamIds) => {
     const keys = streamIds.map(itemOfStream);
     return sql.unsafe`

@@ -32,6 +32,7 @@ export const storeProjection: RowProjection<StoreRow> = {
   category: 'store',
 
   rows: storeRows,
+  table: 'stores',
   select: selectById('stores'),
   streamOf: (row) => storeStream(row.id),
 

@@ -40,6 +40,7 @@ export const userProjection: RowProjection<UserRow> = {
   category: 'user',
 
   rows: userRows,
+  table: 'users',
   select: selectById('users'),
   streamOf: (row) => userStream(row.id),
 
