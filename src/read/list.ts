@@ -182,36 +182,19 @@ function cursorText(row: Record<string, unknown>, column: string, nullable: bool
   throw new TypeError(`list page: column ${column} is not ${nullable ? 'text or null' : 'text'}`);
 }
 
-/**
- * Named statements of the plain pool, by text. A list's text depends only on its shape (sort,
- * which filters, how many words of `q`): bounded here, so a client trying shapes cannot grow
- * every connection's prepared statements without end; past the bound a shape runs unnamed.
- */
-const statementNames = new Map<string, string>();
-const MAX_NAMED_STATEMENTS = 64;
-
-const nameOf = (text: string): string | undefined => {
-  const known = statementNames.get(text);
-  if (known !== undefined || statementNames.size >= MAX_NAMED_STATEMENTS) return known;
-  const name = `read_list_${statementNames.size + 1}`;
-  statementNames.set(text, name);
-  return name;
-};
-
 /** slonik's placeholders as PostgreSQL's own. */
 const pgText = (text: string): string => text.replace(/\$slonik_(\d+)/g, '$$$1');
 
 /**
- * The page's query through the plain pool, prepared once per connection and shape: slonik's
- * query path (interceptors, its result checks, a fresh parse and plan each time) was the largest
- * share of the store page's Node CPU. int8 arrives as text here, not as bigint: the caller's
- * toItem takes either.
+ * The page's query through the plain pool: slonik's query path (its interceptors and result
+ * checks) was the largest share of the store page's Node CPU. Unnamed, as slonik sends it, so
+ * PostgreSQL plans it for this store and this cursor each time: a prepared statement's generic
+ * plan, chosen without them, walked every SKU in code order for a store of ten items (250 ms
+ * against 0.2; docs/decisions.md, "The store page on the plain pool"). int8 arrives as text
+ * here, not as bigint: the caller's toItem takes either.
  */
 async function plainRows(pool: pg.Pool, statement: QuerySqlToken): Promise<Record<string, unknown>[]> {
-  const text = pgText(statement.sql);
-  const name = nameOf(text);
-  const values = statement.values as unknown[];
-  const { rows } = await pool.query<Record<string, unknown>>(name === undefined ? { text, values } : { name, text, values });
+  const { rows } = await pool.query<Record<string, unknown>>({ text: pgText(statement.sql), values: statement.values as unknown[] });
   return rows;
 }
 
@@ -223,7 +206,7 @@ export interface Page<T> {
 export interface ListQuery {
   pool: DatabasePool;
   /**
-   * A plain `pg` pool to run the page's query on instead (prepared per shape): int8 columns
+   * A plain `pg` pool to run the page's query on instead: int8 columns
    * then arrive as decimal text, not bigint, and `toItem` must take both.
    */
   plain?: pg.Pool | null;
