@@ -188,10 +188,10 @@ const pgText = (text: string): string => text.replace(/\$slonik_(\d+)/g, '$$$1')
 /**
  * The page's query through the plain pool: slonik's query path (its interceptors and result
  * checks) was the largest share of the store page's Node CPU. Unnamed, as slonik sends it, so
- * PostgreSQL plans it for this store and this cursor each time: a prepared statement's generic
- * plan, chosen without them, walked every SKU in code order for a store of ten items (250 ms
- * against 0.2; docs/decisions.md, "The store page on the plain pool"). int8 arrives as text
- * here, not as bigint: the caller's toItem takes either.
+ * PostgreSQL plans it for this store and this cursor each time: a prepared statement may run a
+ * generic plan, chosen without them, and one walked every SKU in code order for a store of ten
+ * items (docs/decisions.md, "The store page on the plain pool"). int8 arrives as text here,
+ * not as bigint: the caller's toItem takes either.
  */
 async function plainRows(pool: pg.Pool, statement: QuerySqlToken): Promise<Record<string, unknown>[]> {
   const { rows } = await pool.query<Record<string, unknown>>({ text: pgText(statement.sql), values: statement.values as unknown[] });
