@@ -126,10 +126,23 @@ const overallSpec: ListSpec = {
   id: sql.fragment`k.id`,
 };
 
+/**
+ * The SKU's fields of a store page pair with `k.id`, the id in their indexes (skus_code,
+ * skus_name, skus_category), not `s.sku_id` (the same value by the join): so the cursor's row
+ * comparison is an index condition of that index, and a page deep in a large store starts where
+ * the cursor points instead of walking every SKU before it (a scratch check at 200,000 items:
+ * 228 ms against 1.1 ms).
+ */
+const storeSkuFields = {
+  code: { ...skuFields.code, id: sql.fragment`k.id` },
+  name: { ...skuFields.name, id: sql.fragment`k.id` },
+  category: { ...skuFields.category, id: sql.fragment`k.id` },
+} as const;
+
 const storeSpec: ListSpec = {
   resource: 'store-inventory',
   fields: {
-    ...skuFields,
+    ...storeSkuFields,
     quantity: { expr: sql.fragment`s.quantity`, type: 'bigint' },
     lowStockThreshold: { expr: sql.fragment`s.low_stock_threshold`, type: 'integer' },
   },
