@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import type pg from 'pg';
 import Fastify, { LogController } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { fastValidatorCompiler } from './shared/http/fast-validator.js';
@@ -50,6 +51,11 @@ export interface AppDependencies {
   databaseUrl?: string;
   /** Redis (REDIS_URL): the token denylist's fast copy and the hot read model. */
   redis?: Redis | null;
+  /**
+   * The plain `pg` pool the PostgreSQL event store appends through: the read API runs its store
+   * page on it too (list.ts plainRows). Without it (KurrentDB) slonik's pool answers the page.
+   */
+  plainPool?: pg.Pool | null;
   /** This process's forwarder, when it runs one (for the cluster report). */
   forwarder?: (() => ForwarderStatus) | null;
   /** The bus's consumers in this process (Kafka), for /readyz. */
@@ -177,6 +183,7 @@ export async function buildApp(deps: AppDependencies) {
     }
     await app.register(readApi, {
       pool: deps.pool,
+      plain: deps.plainPool ?? null,
       signal,
       cursorSecret: deps.jwtSecret,
       hot,

@@ -129,6 +129,7 @@ async function main(): Promise<void> {
     logger,
     databaseUrl,
     redis,
+    plainPool: appendPool,
     forwarder: background.forwarder ? () => background.forwarder!.status() : null,
     busHealth: bus instanceof KafkaBus ? () => bus.health() : null,
     live: background.notifier,

@@ -96,7 +96,7 @@ async function appServer(spec: Extract<ServerSpec, { kind: 'app' }>) {
   const eventStore = new CountingEventStore(pool, appendPool, { groupCommit: groupCommit() });
   groupCommitStats = () => eventStore.groupCommitStats;
   const redis = spec.redis ? createRedis(spec.redis.url, { keyPrefix: spec.redis.keyPrefix }) : null;
-  const app = await buildApp({ config: benchConfig(spec.roles), pool, eventStore, jwtSecret: JWT_SECRET, logger: false, databaseUrl: spec.databaseUrl, redis });
+  const app = await buildApp({ config: benchConfig(spec.roles), pool, eventStore, jwtSecret: JWT_SECRET, logger: false, databaseUrl: spec.databaseUrl, redis, plainPool: appendPool });
   return {
     app,
     close: async () => {

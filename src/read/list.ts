@@ -1,5 +1,5 @@
-import { type FragmentSqlToken, sql } from 'slonik';
-import { z } from 'zod/v4';
+import type pg from 'pg';
+import { type FragmentSqlToken, type QuerySqlToken, sql } from 'slonik';
 import type { DatabasePool } from '../shared/db/pool.js';
 import { ValidationFailed } from '../shared/errors.js';
 import { type CursorCodec, type CursorPosition, cursorContext } from './cursor.js';
@@ -175,8 +175,28 @@ function cursorColumns(spec: ListSpec, keys: readonly SortKey[]): FragmentSqlTok
   return sql.fragment`${columns}`;
 }
 
-const cursorRow = z.object({ cursor_id: z.string() }).catchall(z.unknown());
-const sortValue = z.string().nullable();
+/** A column the cursor is built from, checked as zod checked it: text (a sort value may be NULL). */
+function cursorText(row: Record<string, unknown>, column: string, nullable: boolean): string | null {
+  const value = row[column];
+  if (typeof value === 'string' || (nullable && value === null)) return value;
+  throw new TypeError(`list page: column ${column} is not ${nullable ? 'text or null' : 'text'}`);
+}
+
+/** slonik's placeholders as PostgreSQL's own. */
+const pgText = (text: string): string => text.replace(/\$slonik_(\d+)/g, '$$$1');
+
+/**
+ * The page's query through the plain pool: slonik's query path (its interceptors and result
+ * checks) was the largest share of the store page's Node CPU. Unnamed, as slonik sends it, so
+ * PostgreSQL plans it for this store and this cursor each time: a prepared statement may run a
+ * generic plan, chosen without them, and one walked every SKU in code order for a store of ten
+ * items (docs/decisions.md, "The store page on the plain pool"). int8 arrives as text here,
+ * not as bigint: the caller's toItem takes either.
+ */
+async function plainRows(pool: pg.Pool, statement: QuerySqlToken): Promise<Record<string, unknown>[]> {
+  const { rows } = await pool.query<Record<string, unknown>>({ text: pgText(statement.sql), values: statement.values as unknown[] });
+  return rows;
+}
 
 export interface Page<T> {
   items: T[];
@@ -185,6 +205,11 @@ export interface Page<T> {
 
 export interface ListQuery {
   pool: DatabasePool;
+  /**
+   * A plain `pg` pool to run the page's query on instead: int8 columns
+   * then arrive as decimal text, not bigint, and `toItem` must take both.
+   */
+  plain?: pg.Pool | null;
   cursors: CursorCodec;
   spec: ListSpec;
   sort: string | undefined;
@@ -214,15 +239,18 @@ export async function listPage<T>(query: ListQuery, toItem: (row: Record<string,
      where ${and([...query.where, ...conditions])}
      order by ${orderBy(spec, keys)}
      limit ${limit + 1}`;
-  const rows = await query.pool.any(after.length <= 1 ? sql.unsafe`${select(after)}` : sql.unsafe`${unionOfRanges(spec, keys, after, select, limit + 1)}`);
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
+  const statement = after.length <= 1 ? sql.unsafe`${select(after)}` : sql.unsafe`${unionOfRanges(spec, keys, after, select, limit + 1)}`;
+  const rows: readonly Record<string, unknown>[] = query.plain ? await plainRows(query.plain, statement) : await query.pool.any(statement);
+  const count = Math.min(rows.length, limit);
   let next: string | null = null;
+  const last = rows[count - 1];
   if (rows.length > limit && last) {
-    const row = cursorRow.parse(last);
-    next = query.cursors.encode(context, { values: keys.map((_, index) => sortValue.parse(row[`sort_${index}`])), id: row.cursor_id });
+    const values = keys.map((_, index) => cursorText(last, `sort_${index}`, true));
+    next = query.cursors.encode(context, { values, id: cursorText(last, 'cursor_id', false) as string });
   }
-  return { items: page.map((row) => toItem(row)), next };
+  const items = new Array<T>(count);
+  for (let index = 0; index < count; index++) items[index] = toItem(rows[index]!);
+  return { items, next };
 }
 
 /** `needle` as a LIKE pattern matching it anywhere, its own `%`, `_` and `\` taken literally. */

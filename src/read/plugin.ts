@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type pg from 'pg';
 import type { DatabasePool } from '../shared/db/pool.js';
 import type { RedisReadModel } from '../shared/hot-model/redis-read-model.js';
 import { consolePlugin } from './console/plugin.js';
@@ -18,6 +19,8 @@ import { userReadRoutes } from './users.js';
 
 export interface ReadApiOptions {
   pool: DatabasePool;
+  /** A plain `pg` pool (the event store's append pool) for the store page's query; without it slonik's pool answers. */
+  plain?: pg.Pool | null;
   /** Signs list cursors (a key is derived from it; the JWT secret may be passed). */
   cursorSecret: string;
   /** How long a query with X-Min-Position may wait for the read model; 2000 ms by default. */
@@ -45,6 +48,7 @@ export const readApi: FastifyPluginAsyncZod<ReadApiOptions> = async (app, option
   const schema = options.schema ?? 'read_model';
   const context: ReadContext = {
     pool: options.pool,
+    plain: options.plain ?? null,
     cursors: new CursorCodec(options.cursorSecret),
     hot: options.hot ?? null,
     table: tableIn(schema),

@@ -1,6 +1,7 @@
 import type { RedisReadModel } from '../shared/hot-model/redis-read-model.js';
 import { type FragmentSqlToken, sql } from 'slonik';
 import { z } from 'zod/v4';
+import type pg from 'pg';
 import type { DatabasePool } from '../shared/db/pool.js';
 import type { CursorCodec } from './cursor.js';
 import { problemSchema } from '../shared/http/contract.js';
@@ -10,6 +11,8 @@ import type { TrigramSamples } from './trigram-samples.js';
 /** What every route module of the read API is given. */
 export interface ReadContext {
   pool: DatabasePool;
+  /** A plain `pg` pool for the store page, the hot list (list.ts plainRows); null: slonik's pool answers it. */
+  plain: pg.Pool | null;
   cursors: CursorCodec;
   /** Redis, for point reads; undefined answers mean "ask PostgreSQL". */
   hot: RedisReadModel | null;

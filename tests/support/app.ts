@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import type pg from 'pg';
 import { buildApp } from '../../src/app.js';
 import { type Background, startBackground } from '../../src/background.js';
 import { loadConfig } from '../../src/shared/config.js';
@@ -22,6 +23,8 @@ export interface Harness {
   db: TestDatabase;
   app: TestApp;
   eventStore: PostgresEventStore;
+  /** The event store's plain pool, which the app's read API also runs its store page on. */
+  plainPool?: pg.Pool;
   /** Forwarder and projectors through a real Kafka, when asked for. */
   background: Background | null;
   /** A fresh app on the same database, as after a restart. */
@@ -46,7 +49,7 @@ export async function startHarness(
   const dataDir = await mkdtemp(path.join(tmpdir(), `stockroom-${label}-`));
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET, DATA_DIR: dataDir, ...env });
   const build = () =>
-    buildApp({ config, pool: db.pool, eventStore, jwtSecret: JWT_SECRET, logger: false, databaseUrl: db.url, redis, forwarder: forwarderInApp && background?.forwarder ? () => background.forwarder!.status() : null });
+    buildApp({ config, pool: db.pool, eventStore, jwtSecret: JWT_SECRET, logger: false, databaseUrl: db.url, redis, plainPool: appendPool, forwarder: forwarderInApp && background?.forwarder ? () => background.forwarder!.status() : null });
   const quiet = { info() {}, warn() {}, error() {} };
   const background = projections
     ? await startBackground({ config, pool: db.pool, databaseUrl: db.url, eventStore, bus: testBus(label), log: quiet, redis, groupSuffix: `${label}-${randomBytes(3).toString('hex')}` })
@@ -54,6 +57,7 @@ export async function startHarness(
   const harness: Harness = {
     db,
     eventStore,
+    plainPool: appendPool,
     background,
     app: await build(),
     async restart() {

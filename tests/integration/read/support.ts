@@ -17,11 +17,12 @@ const RM = 'read_model';
  * A real server with the command half and the read API, on a database of its own with an
  * empty read model. The read model is seeded directly (the projector is tested elsewhere).
  */
-export async function startReadHarness(label: string, { minPositionTimeoutMs = 300 } = {}): Promise<Harness> {
+export async function startReadHarness(label: string, { minPositionTimeoutMs = 300, plain = true } = {}): Promise<Harness> {
   const harness = await startHarness(label, { ROLES: 'write-api' });
   await ensureReadModelSchema(harness.db.url);
   // buildApp does not call ready(): a plugin may still be registered before the first request.
-  await harness.app.register(readApi, { pool: harness.db.pool, cursorSecret: CURSOR_SECRET, minPositionTimeoutMs, history: streamHistory(harness.eventStore) });
+  // As main.ts wires it: the store page on the event store's plain pool (plain: false, on slonik's).
+  await harness.app.register(readApi, { pool: harness.db.pool, plain: plain ? (harness.plainPool ?? null) : null, cursorSecret: CURSOR_SECRET, minPositionTimeoutMs, history: streamHistory(harness.eventStore) });
   return harness;
 }
 
