@@ -3,6 +3,9 @@ import { createPool, createTypeParserPreset, type DatabasePool } from 'slonik';
 
 export type { DatabasePool };
 
+/** A statement never runs this long in normal work; a stuck one should fail loudly (both pools). */
+const STATEMENT_TIMEOUT_MS = 60_000;
+
 export interface PoolOptions {
   maximumPoolSize?: number;
 }
@@ -22,13 +25,14 @@ export const createDatabasePool = (connectionUri: string, options: PoolOptions =
     // A projector fills a gap by reading the event store while it holds its read-model
     // transaction: a second connection on purpose, which slonik refuses unless told.
     dangerouslyAllowForeignConnections: true,
-    // A statement never runs this long in normal work; a stuck one should fail loudly.
-    statementTimeout: 60_000,
+    statementTimeout: STATEMENT_TIMEOUT_MS,
   });
 
 /**
- * Session options of the append pool: JIT off. Its statements are point writes and reads of
- * a few rows, which JIT never speeds up; but es_append_many's statement is costed as its
+ * Session options of the append pool: the statement timeout of the slonik pool (the store
+ * page reads on this pool too, and a stuck read must not hold an append's connection for
+ * ever), and JIT off. Its statements are point writes and reads of a few rows, which JIT
+ * never speeds up; but es_append_many's statement is costed as its
  * function's 1,000 rows times the conflict's read of missed events (run only on a conflict),
  * and once es_events grows past a few tens of thousands of rows that estimate crosses
  * jit_above_cost: every trip then compiled its plan with LLVM, 10–30 ms and over half of
@@ -36,7 +40,7 @@ export const createDatabasePool = (connectionUri: string, options: PoolOptions =
  * PGOPTIONS comes after, so an operator's own setting still wins.
  */
 export const appendSessionOptions = (environment: string | undefined = process.env.PGOPTIONS): string =>
-  ['-c jit=off', environment?.trim()].filter((part) => part !== undefined && part !== '').join(' ');
+  [`-c statement_timeout=${STATEMENT_TIMEOUT_MS}`, '-c jit=off', environment?.trim()].filter((part) => part !== undefined && part !== '').join(' ');
 
 /** A plain `pg` pool for the event store's append (see PostgresEventStore). */
 export const createAppendPool = (connectionString: string, max = 20): pg.Pool => {

@@ -18,13 +18,14 @@ test.after(async ({ db }) => {
   await db.drop();
 });
 
-test("every connection of the append pool has JIT off (the server's default is on)", async ({ db }) => {
+test("every connection of the append pool has JIT off (the server's default is on) and the slonik pool's statement timeout", async ({ db }) => {
   const pool = createAppendPool(db.url, 3);
   try {
     const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
     try {
       for (const client of clients) {
         assert.is((await client.query<{ jit: string }>('show jit')).rows[0]?.jit, 'off');
+        assert.is((await client.query<{ statement_timeout: string }>('show statement_timeout')).rows[0]?.statement_timeout, '1min');
       }
     } finally {
       for (const client of clients) client.release();
@@ -46,10 +47,10 @@ test('es_append and es_append_many are estimated at the rows they answer, not 1,
 });
 
 test('PGOPTIONS is kept after JIT off, so that an operator may still set anything, JIT included', () => {
-  assert.is(appendSessionOptions(undefined), '-c jit=off');
-  assert.is(appendSessionOptions('  '), '-c jit=off');
-  assert.is(appendSessionOptions('-c statement_timeout=5000'), '-c jit=off -c statement_timeout=5000');
-  assert.is(appendSessionOptions('-c jit=on'), '-c jit=off -c jit=on', 'the later setting wins in PostgreSQL');
+  assert.is(appendSessionOptions(undefined), '-c statement_timeout=60000 -c jit=off');
+  assert.is(appendSessionOptions('  '), '-c statement_timeout=60000 -c jit=off');
+  assert.is(appendSessionOptions('-c statement_timeout=5000'), '-c statement_timeout=60000 -c jit=off -c statement_timeout=5000');
+  assert.is(appendSessionOptions('-c jit=on'), '-c statement_timeout=60000 -c jit=off -c jit=on', 'the later setting wins in PostgreSQL');
 });
 
 test.run();
