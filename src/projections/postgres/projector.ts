@@ -203,16 +203,7 @@ export class PostgresProjector {
         const known = through.get(partition);
         if (known === undefined || batch.through > known) through.set(partition, batch.through);
       }
-      const partitions = [...through.keys()].sort((a, b) => a - b);
-      await this.pool.query(
-        writeTogether([
-          lockReadModelShared(),
-          sql.unsafe`
-            insert into ${sql.identifier([this.schema, 'progress'])} as t (partition, through)
-            select p, w::bigint from unnest(${sql.array(partitions, 'int4')}, ${sql.array(partitions.map((partition) => through.get(partition)!.toString()), 'text')}) as x(p, w)
-            on conflict (partition) do update set through = greatest(t.through, excluded.through), updated_at = now()`,
-        ]),
-      );
+      await this.pool.query(writeTogether([lockReadModelShared(), this.progressUpsert(through)]));
     } catch (error) {
       // Every batch of it fails, and the bus hands each over again.
       for (const { reject } of waiting) reject(error);
@@ -221,11 +212,12 @@ export class PostgresProjector {
     for (const { resolve } of waiting) resolve();
   }
 
-  /** The partition's progress through the batch; never backwards (a redelivery of an older batch). */
-  private progressUpsert(batch: BusBatch): QuerySqlToken {
+  /** Each partition's progress through its position, in partition order; never backwards (a redelivery of an older batch). */
+  private progressUpsert(through: ReadonlyMap<number, bigint>): QuerySqlToken {
+    const partitions = [...through.keys()].sort((a, b) => a - b);
     return sql.unsafe`
       insert into ${sql.identifier([this.schema, 'progress'])} as t (partition, through)
-      values (${partitionNumber.parse(batch.partition)}, ${batch.through.toString()}::bigint)
+      select p, w::bigint from unnest(${sql.array(partitions, 'int4')}, ${sql.array(partitions.map((partition) => through.get(partition)!.toString()), 'text')}) as x(p, w)
       on conflict (partition) do update set through = greatest(t.through, excluded.through), updated_at = now()`;
   }
 
@@ -240,7 +232,7 @@ export class PostgresProjector {
       if (this.options.exclusive) this.failed = true;
       throw error;
     }
-    await tx.query(this.progressUpsert(batch));
+    await tx.query(this.progressUpsert(new Map([[partitionNumber.parse(batch.partition), batch.through]])));
   }
 
   /**
