@@ -3,9 +3,11 @@ import pg from 'pg';
 import { sql } from 'slonik';
 import { z } from 'zod/v4';
 import { backoffDelayMs } from '../shared/backoff.js';
+import { NotifySignal } from '../shared/db/notify-signal.js';
 import type { DatabasePool } from '../shared/db/pool.js';
 import type { EventBus } from '../shared/event-bus/port.js';
 import type { EventStore, GapWait, Subscription } from '../shared/event-store/port.js';
+import { APPENDED_CHANNEL } from '../shared/event-store/postgres/append-announcer.js';
 
 // Any fixed number; every forwarder replica must use the same one.
 const FORWARDER_LOCK = '5108260417';
@@ -44,6 +46,8 @@ export class Forwarder {
   private leader = false;
   private subscription: Subscription | null = null;
   private lockClient: pg.Client | null = null;
+  /** The leader's wake-up: the PostgreSQL store announces appends (append-announcer.ts). */
+  private appended: NotifySignal | null = null;
   private loop: Promise<void> | null = null;
   private lastCheckpoint = 0n;
   /** Wakes every wait at once when stopping. */
@@ -109,11 +113,15 @@ export class Forwarder {
     const after = this.options.startAfter ? await this.options.startAfter() : await this.readCheckpoint();
     this.lastCheckpoint = after;
     this.options.log.info({ after: after.toString() }, 'forwarding events');
+    this.appended = new NotifySignal(this.options.databaseUrl, APPENDED_CHANNEL);
+    this.appended.start();
     this.subscription = this.options.store.subscribe({
       after,
       batchSize: this.options.batchSize ?? 1_000,
-      // Half of it is added, on average, to the time from a command to its read: keep it short.
+      // Without an announcement (none heard, or a store that sends none), half of it is
+      // added, on average, to the time from a command to its read: keep it short.
       idleMs: 5,
+      wake: this.appended,
       onError: (error) => this.options.log.error({ err: error }, 'forwarding a batch failed; it will be sent again'),
       onEvents: async (events) => {
         if (!this.leader) throw new Error('no longer the leader');
@@ -153,6 +161,9 @@ export class Forwarder {
       this.lastCheckpoint = subscription.checkpoint;
       await subscription.stop();
     }
+    const appended = this.appended;
+    this.appended = null;
+    await appended?.close();
     const client = this.lockClient;
     this.lockClient = null;
     await client?.end().catch(() => {});

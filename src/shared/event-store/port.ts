@@ -1,3 +1,5 @@
+import type { WakeSignal } from '../db/notify-signal.js';
+
 /**
  * The event store port. The PostgreSQL adapter implements it here; an EventStoreDB
  * adapter must pass the same contract suite (tests/contract/event-store.contract.ts).
@@ -97,6 +99,8 @@ export interface SubscribeOptions {
   batchSize?: number;
   /** How long to wait between polls when caught up. */
   idleMs?: number;
+  /** Wakes the idle wait early when the store announces an append (stores that can; a hint). */
+  wake?: WakeSignal | null;
 }
 
 /** A hole in the positions that holds delivery back, and since when. */

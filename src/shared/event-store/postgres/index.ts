@@ -14,6 +14,7 @@ import {
   type Subscription,
   WrongExpectedRevision,
 } from '../port.js';
+import { ANNOUNCE_APPENDS, AppendAnnouncer } from './append-announcer.js';
 import { type AppendRequest, AppendBatcher, type AppendTransport, GROUP_COMMIT_DEFAULTS, type GroupCommitOptions } from './append-batcher.js';
 import { appendOutcomeSchema, eventRowSchema, fromPlainRow, missedEvents, PLAIN_EVENT_COLUMNS, toRecordedEvent } from './rows.js';
 import { subscribeToAll } from './subscription.js';
@@ -79,6 +80,11 @@ export interface PostgresEventStoreOptions {
    * default; false sends every append alone, as before it.
    */
   groupCommit?: Partial<GroupCommitOptions> | false;
+  /**
+   * Announce appends on APPENDED_CHANNEL (append-announcer.ts), on by default: a forwarder
+   * listening reads them at once instead of at its next idle poll.
+   */
+  announceAppends?: boolean;
 }
 
 const columns = sql.fragment`position, stream_id, revision, event_id, type, data, metadata, recorded_at`;
@@ -99,6 +105,7 @@ export class PostgresEventStore implements EventStore {
    * catch-up or a rebuild reads every event through it.
    */
   private readonly plain: pg.Pool | null;
+  private readonly announcer: AppendAnnouncer | null;
 
   constructor(
     private readonly pool: DatabasePool,
@@ -107,6 +114,10 @@ export class PostgresEventStore implements EventStore {
   ) {
     this.transport = appendPool ? pgTransport(appendPool) : slonikTransport(pool);
     this.plain = appendPool;
+    this.announcer =
+      options.announceAppends === false
+        ? null
+        : new AppendAnnouncer(() => (appendPool ? appendPool.query(ANNOUNCE_APPENDS.sql) : pool.query(ANNOUNCE_APPENDS)));
     this.batcher =
       options.groupCommit === false ? null : new AppendBatcher(this.transport, { ...GROUP_COMMIT_DEFAULTS, ...options.groupCommit });
   }
@@ -123,6 +134,7 @@ export class PostgresEventStore implements EventStore {
     const row = appendOutcomeSchema.parse(this.batcher ? await this.batcher.append(request) : await this.transport.one(request));
     if (row.outcome === 'conflict') throw new WrongExpectedRevision(streamId, expected, Number(row.revision), this.missed(row.missed, expected, Number(row.revision)));
     if (row.last_position === null) throw new Error('es_append wrote events without a position');
+    if (row.outcome === 'written') this.announcer?.announce();
     return { revision: Number(row.revision), position: row.last_position, written: row.outcome === 'written' };
   }
 

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { sql } from 'slonik';
 import { z } from 'zod/v4';
 import { backoffDelayMs, REDELIVERY_BACKOFF } from '../../backoff.js';
+import type { WakeSignal } from '../../db/notify-signal.js';
 import type { DatabasePool } from '../../db/pool.js';
 import type { GapWait, RecordedEvent, SubscribeOptions, Subscription } from '../port.js';
 import { APPEND_MARKER, appendHoldersSql } from './append-marker.js';
@@ -166,6 +167,17 @@ export class GapTracker {
   }
 }
 
+/** A stop is noticed within this while waiting for an announcement. */
+const STOP_CHECK_MS = 50;
+
+/** Waits up to `idleMs` for a notification after `seen`, in steps, so that a stop does not wait it out. */
+async function idleUntilWoken(signal: WakeSignal, seen: number, idleMs: number, stopped: () => boolean): Promise<void> {
+  const until = Date.now() + idleMs;
+  for (let left = idleMs; left > 0 && signal.generation === seen && !stopped(); left = until - Date.now()) {
+    await signal.wait(seen, Math.min(left, STOP_CHECK_MS));
+  }
+}
+
 /** `plain`: poll through this plain pg pool rather than slonik (see pollAfterPlain). */
 export function subscribeToAll(pool: DatabasePool, options: SubscribeOptions, plain: pg.Pool | null = null): Subscription {
   const batchSize = options.batchSize ?? 500;
@@ -177,6 +189,8 @@ export function subscribeToAll(pool: DatabasePool, options: SubscribeOptions, pl
   const loop = (async () => {
     let failures = 0;
     while (!stopped) {
+      // Taken before the poll: an append announced while it runs ends the idle wait at once.
+      const seen = options.wake?.generation ?? 0;
       try {
         const poll = plain
           ? await pollAfterPlain(plain, tracker.position, batchSize, tracker.needsHolders)
@@ -189,7 +203,10 @@ export function subscribeToAll(pool: DatabasePool, options: SubscribeOptions, pl
           tracker.acknowledge(last.position);
         }
         failures = 0;
-        if (events.length < batchSize) await sleep(idleMs, undefined, { signal: wake.signal }).catch(() => {});
+        if (events.length < batchSize) {
+          if (options.wake?.listening) await idleUntilWoken(options.wake, seen, idleMs, () => stopped);
+          else await sleep(idleMs, undefined, { signal: wake.signal }).catch(() => {});
+        }
       } catch (error) {
         failures += 1;
         options.onError?.(error);
