@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type DatabaseTransactionConnection, type IdentifierSqlToken, type QueryResult, type QuerySqlToken, sql } from 'slonik';
+import { type DatabaseTransactionConnection, type FragmentSqlToken, type IdentifierSqlToken, type QueryResult, type QuerySqlToken, sql } from 'slonik';
 import { z } from 'zod/v4';
 
 /**
@@ -49,32 +49,30 @@ export class BatchedWrites {
       await this.flush();
       return textColumn.parse(await this.tx.anyFirst(token));
     }
-    const writes = prepared(this.queued.splice(0));
-    const read = prepared([token]);
-    return textColumn.parse(
-      await this.tx.anyFirst(sql.unsafe`
-        select read_model_write_batch_then_read(
-          ${sql.array(writes.names, 'text')}, ${sql.array(writes.texts, 'text')}, ${sql.array(writes.argumentLists, 'text')},
-          ${read.names[0]!}, ${read.texts[0]!}, ${read.argumentLists[0]!})`),
-    );
+    return textColumn.parse(await this.tx.anyFirst(this.afterQueued(sql.fragment`null::text`, token)));
   }
 
   /**
    * Whole rows of `table` (the read selects its columns, in order), with what is queued
-   * before it in the same round trip (read_model_write_batch_then_rows, migration 033): the
-   * live batch's stream locks and its rows' read went as two trips.
+   * before it in the same round trip: the live batch's stream locks and its rows' read went
+   * as two trips.
    */
   async readRows(table: IdentifierSqlToken, token: QuerySqlToken): Promise<readonly unknown[]> {
     if (this.queued.length === 0 || !inlinable(token)) {
       await this.flush();
       return this.tx.any(token);
     }
+    return this.tx.any(this.afterQueued(sql.fragment`null::${table}`, token));
+  }
+
+  /** The queued writes, then the read whose rows are of `rowType`'s type, in one call (read_model_write_batch_then_rows, migration 029). */
+  private afterQueued(rowType: FragmentSqlToken, token: QuerySqlToken): QuerySqlToken {
     const writes = prepared(this.queued.splice(0));
     const read = prepared([token]);
-    return this.tx.any(sql.unsafe`
+    return sql.unsafe`
       select * from read_model_write_batch_then_rows(
-        null::${table}, ${sql.array(writes.names, 'text')}, ${sql.array(writes.texts, 'text')}, ${sql.array(writes.argumentLists, 'text')},
-        ${read.names[0]!}, ${read.texts[0]!}, ${read.argumentLists[0]!})`);
+        ${rowType}, ${sql.array(writes.names, 'text')}, ${sql.array(writes.texts, 'text')}, ${sql.array(writes.argumentLists, 'text')},
+        ${read.names[0]!}, ${read.texts[0]!}, ${read.argumentLists[0]!})`;
   }
 
   /** Sends what is queued, in one round trip. */
@@ -96,7 +94,7 @@ export function writeTogether(tokens: readonly QuerySqlToken[]): QuerySqlToken {
 
 /**
  * The first column of a read, as text. On a connection of BatchedWrites, the writes queued
- * before it go with it in one round trip (read_model_write_batch_then_read: the read takes
+ * before it go with it in one round trip (read_model_write_batch_then_rows: the read takes
  * its snapshot after them, as it would sent alone); elsewhere it is an ordinary read.
  */
 export function readTexts(connection: DatabaseTransactionConnection, token: QuerySqlToken): Promise<string[]> {

@@ -160,7 +160,7 @@ export class PostgresProjector {
    * (see BatchedWrites): a change is readable after a handful of round trips rather than
    * twenty. `refuseStuck`: rather than reading which of its streams are stuck and waiting
    * for the answer before reading their rows, it fails (RMSTK) if any is, in the same
-   * round trip as the locks and the rows' read (migration 033).
+   * round trip as the locks and the rows' read (migrations 029 and 033).
    */
   private async applyLive(batch: BusBatch, refuseStuck: boolean): Promise<void> {
     await this.pool.transaction(async (tx) => {

@@ -15,7 +15,7 @@
 -- In order, each statement seeing those before it and taking a fresh snapshot under READ
 -- COMMITTED, as in the DO block; a SELECT's rows (a lock's) are discarded. An error rolls back
 -- the caller's transaction as before. A null argument list prepares its statement and runs
--- nothing (read_model_write_batch_then_read runs it). Prepared statements outlive a
+-- nothing (read_model_write_batch_then_rows runs it). Prepared statements outlive a
 -- rollback, and are looked up here, not remembered by the caller, so a session's state is
 -- always what the server says.
 --
@@ -65,15 +65,20 @@ begin
 end
 $fn$;
 
--- The writes, then one read of a single text column, in the same round trip: the read takes
--- its snapshot after the writes (a lock queued before it is held when it reads), as the read
--- sent alone after them did. A live batch's locks and its read of the stuck streams, or the
--- store totals' SKU locks and their read of the stores, come back in one trip instead of two.
-create function read_model_write_batch_then_read(
+-- The writes, then one read, in the same round trip: the read takes its snapshot after the
+-- writes (a lock queued before it is held when it reads), as the read sent alone after them
+-- did. A live batch's stream locks and its read of the rows it folds, or the store totals'
+-- SKU locks and their read of the stores, come back in one trip instead of two. p_row is a
+-- null of the read's row type (null::text for one text column, null::read_model.stock for a
+-- table's rows, the read selecting its columns in order): the caller selects * from the call,
+-- so the columns come back with their own types and the driver parses them as it would the
+-- read sent alone.
+create function read_model_write_batch_then_rows(
+  p_row anyelement,
   p_names text[], p_statements text[], p_arguments text[],
   p_read_name text, p_read_statement text, p_read_arguments text
 )
-returns setof text
+returns setof anyelement
 language plpgsql
 set plan_cache_mode = force_generic_plan
 as $fn$
