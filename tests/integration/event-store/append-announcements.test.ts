@@ -1,10 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type pg from 'pg';
+import { sql } from 'slonik';
 import { NotifySignal } from '../../../src/shared/db/notify-signal.js';
 import { createAppendPool } from '../../../src/shared/db/pool.js';
 import type { RecordedEvent, Subscription } from '../../../src/shared/event-store/port.js';
-import { APPENDED_CHANNEL } from '../../../src/shared/event-store/postgres/append-announcer.js';
+import { APPENDED_CHANNEL, announceAppends, announceAppendsSlonik } from '../../../src/shared/event-store/postgres/append-announcer.js';
 import { PostgresEventStore } from '../../../src/shared/event-store/postgres/index.js';
 import { event } from '../../contract/event-store.contract.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
@@ -89,6 +90,28 @@ test('appends answered together make one announcement', async ({ db, appendPool,
   await waitFor(() => signal.generation > before, 'the announcement', 10_000);
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.ok(signal.generation - before <= 3, `${signal.generation - before} announcements for 20 appends (in two trips), not one each`);
+});
+
+// The announcement turns synchronous_commit off for its own transaction: were it to stay on the
+// pooled session, the appends that session carries next would commit without their WAL flush.
+test('the announcement leaves its session committing synchronously', async ({ db, signal }) => {
+  const heard = async (announce: () => Promise<unknown>, how: string): Promise<void> => {
+    const before = signal.generation;
+    await announce();
+    await waitFor(() => signal.generation > before, `the ${how} announcement`, 10_000);
+  };
+  const one = createAppendPool(db.url, 1);
+  try {
+    await heard(() => announceAppends(one), 'plain pg');
+    const shown = await one.query<{ synchronous_commit: string }>('show synchronous_commit');
+    assert.is(shown.rows[0]?.synchronous_commit, 'on', 'plain pg: synchronous_commit after an announcement');
+  } finally {
+    await one.end();
+  }
+  await db.pool.connect(async (connection) => {
+    await heard(() => announceAppendsSlonik(connection), 'slonik');
+    assert.is(await connection.oneFirst(sql.unsafe`select current_setting('synchronous_commit')`), 'on', 'slonik: synchronous_commit after an announcement');
+  });
 });
 
 test.run();

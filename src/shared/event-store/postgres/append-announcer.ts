@@ -1,5 +1,6 @@
 import { setImmediate } from 'node:timers';
-import { sql } from 'slonik';
+import type pg from 'pg';
+import { type CommonQueryMethods, sql } from 'slonik';
 
 /** The channel a PostgreSQL event store notifies after appends (the forwarder listens: forwarder.ts). */
 export const APPENDED_CHANNEL = 'stockroom_appended';
@@ -7,11 +8,17 @@ export const APPENDED_CHANNEL = 'stockroom_appended';
 /**
  * The announcement, a statement of its own after the appends' commit: inside an append's
  * transaction, NOTIFY's lock at commit would make the group commit's trips commit one after
- * another. synchronous_commit off for it alone: a notification needs no WAL flush (the
- * appends it announces had theirs), and its listener hears it at this commit. No parameter
- * (a DO block takes none): the channel is written in, APPENDED_CHANNEL.
+ * another. synchronous_commit off for its own transaction alone (set_config's `is_local`: the
+ * commit reads it before the transaction's settings are undone): a notification needs no WAL
+ * flush (the appends it announces had theirs), and its listener hears it at this commit. One
+ * plain SELECT, prepared once per connection on the append pool: a DO block was compiled
+ * again on every call.
  */
-export const ANNOUNCE_APPENDS = sql.unsafe`do $$ begin perform set_config('synchronous_commit', 'off', true); perform pg_notify('stockroom_appended', ''); end $$`;
+export const ANNOUNCE_APPENDS_TEXT = "select set_config('synchronous_commit', 'off', true), pg_notify($1, '')";
+export const announceAppends = (pool: pg.Pool): Promise<unknown> =>
+  pool.query({ name: 'stockroom_announce_appends', text: ANNOUNCE_APPENDS_TEXT, values: [APPENDED_CHANNEL] });
+export const announceAppendsSlonik = (pool: CommonQueryMethods): Promise<unknown> =>
+  pool.query(sql.unsafe`select set_config('synchronous_commit', 'off', true), pg_notify(${APPENDED_CHANNEL}, '')`);
 
 /**
  * Tells listeners that events were appended, so that a poller caught up (the forwarder, every

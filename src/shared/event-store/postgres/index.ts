@@ -14,7 +14,7 @@ import {
   type Subscription,
   WrongExpectedRevision,
 } from '../port.js';
-import { ANNOUNCE_APPENDS, AppendAnnouncer } from './append-announcer.js';
+import { AppendAnnouncer, announceAppends, announceAppendsSlonik } from './append-announcer.js';
 import { type AppendRequest, AppendBatcher, type AppendTransport, GROUP_COMMIT_DEFAULTS, type GroupCommitOptions } from './append-batcher.js';
 import { appendOutcomeSchema, eventRowSchema, fromPlainRow, missedEvents, PLAIN_EVENT_COLUMNS, toRecordedEvent } from './rows.js';
 import { subscribeToAll } from './subscription.js';
@@ -117,7 +117,7 @@ export class PostgresEventStore implements EventStore {
     this.announcer =
       options.announceAppends === false
         ? null
-        : new AppendAnnouncer(() => (appendPool ? appendPool.query(ANNOUNCE_APPENDS.sql) : pool.query(ANNOUNCE_APPENDS)));
+        : new AppendAnnouncer(() => (appendPool ? announceAppends(appendPool) : announceAppendsSlonik(pool)));
     this.batcher =
       options.groupCommit === false ? null : new AppendBatcher(this.transport, { ...GROUP_COMMIT_DEFAULTS, ...options.groupCommit });
   }
