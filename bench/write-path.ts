@@ -211,6 +211,14 @@ const groupCommitTrips = (): number | null => {
   return trips;
 };
 
+/** When extra trips leave (BENCH_GROUP_COMMIT_EXTRA_TRIPS: at-once or when-matched; default the adapter's). */
+const groupCommitExtraTrips = (): 'at-once' | 'when-matched' | null => {
+  const raw = process.env.BENCH_GROUP_COMMIT_EXTRA_TRIPS?.trim();
+  if (!raw) return null;
+  if (raw !== 'at-once' && raw !== 'when-matched') throw new Error(`BENCH_GROUP_COMMIT_EXTRA_TRIPS must be at-once or when-matched, not ${raw}`);
+  return raw;
+};
+
 const stockroomAppender = (subject: string, groupCommit: boolean): Appender => ({
   subject,
   async open({ url, poolSize, streamsPerWriter }) {
@@ -219,8 +227,9 @@ const stockroomAppender = (subject: string, groupCommit: boolean): Appender => (
     // As main.ts builds it: the append through plain pg, everything else through slonik.
     const appendPool = createAppendPool(url, poolSize);
     const trips = groupCommitTrips();
+    const extraTrips = groupCommitExtraTrips();
     const store = new PostgresEventStore(pool, appendPool, {
-      groupCommit: groupCommit ? (trips === null ? {} : { maxInFlight: trips }) : false,
+      groupCommit: groupCommit ? { ...(trips === null ? {} : { maxInFlight: trips }), ...(extraTrips === null ? {} : { extraTrips }) } : false,
     });
     return {
       writer() {
@@ -238,7 +247,8 @@ const stockroomAppender = (subject: string, groupCommit: boolean): Appender => (
         const stats = store.groupCommitStats;
         if (stats === null) return 'group commit off: one es_append per append';
         const perTrip = stats.trips === 0 ? 0 : stats.appends / stats.trips;
-        return `group commit${trips === null ? '' : ` over ${trips} trip(s)`}: ${perTrip.toFixed(1)} appends per trip (warm-up included)` +
+        return `group commit${trips === null ? '' : ` over ${trips} trip(s)`}${extraTrips === null ? '' : `, extra trips ${extraTrips}`}: ${perTrip.toFixed(1)} appends per trip (warm-up included)` +
+          (stats.overlapped > 0 ? `, ${stats.overlapped} of ${stats.trips} trips beside another` : '') +
           (stats.fallbacks > 0 ? `, ${stats.fallbacks} batches sent again one by one` : '');
       },
       close: async () => {

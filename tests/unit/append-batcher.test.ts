@@ -72,7 +72,7 @@ test('a failed call is sent again one append per trip: the error stays with its 
   assert.equal(await good, { stream: 'good' });
   assert.match(String(await bad), /bad payload for bad/);
   assert.equal(trips.map((trip) => trip.kind), ['one', 'many', 'one', 'one']);
-  assert.equal(batcher.stats, { trips: 4, appends: 2, fallbacks: 1 });
+  assert.equal(batcher.stats, { trips: 4, appends: 2, fallbacks: 1, overlapped: 0 });
 });
 
 test('a lone writer never queues behind its own finished trip', async () => {
@@ -84,6 +84,35 @@ test('a lone writer never queues behind its own finished trip', async () => {
     await pending;
   }
   assert.equal(trips.map((trip) => trip.kind), ['one', 'one', 'one']);
+});
+
+test("extra trips 'when-matched': a second trip leaves only once the appends waiting are as many as the trip under way", async () => {
+  const { transport, trips, release } = heldTransport();
+  const batcher = new AppendBatcher(transport, { maxInFlight: 2, maxBatch: 50, extraTrips: 'when-matched' });
+  const first = batcher.append(request('first'));
+  const second = batcher.append(request('c'));
+  assert.equal(trips, [{ kind: 'one', streams: ['first'] }, { kind: 'one', streams: ['c'] }], 'one waiting beside a trip of one: it leaves');
+  const two = ['b', 'a'].map((stream) => batcher.append(request(stream)));
+  await release();
+  assert.equal(trips[2], { kind: 'many', streams: ['a', 'b'] }, 'the trips back, the two waiting leave together');
+  const d = batcher.append(request('d'));
+  assert.is(trips.length, 3, 'one waiting beside a trip of two: it waits');
+  const e = batcher.append(request('e'));
+  assert.equal(trips[3], { kind: 'many', streams: ['d', 'e'] }, 'two waiting beside a trip of two: they leave');
+  await release();
+  assert.equal(await Promise.all([first, second, ...two, d, e]), ['first', 'c', 'b', 'a', 'd', 'e'].map((stream) => ({ stream })));
+  assert.equal(batcher.stats, { trips: 4, appends: 6, fallbacks: 0, overlapped: 3 });
+});
+
+test('the default sends an extra trip at once, however few it carries', async () => {
+  const { transport, trips, release } = heldTransport();
+  const batcher = new AppendBatcher(transport, { maxInFlight: 2, maxBatch: 50 });
+  const all = ['a', 'b', 'c', 'd'].map((stream) => batcher.append(request(stream)));
+  await release();
+  const e = batcher.append(request('e'));
+  assert.equal(trips.map((trip) => trip.streams), [['a'], ['b'], ['c', 'd'], ['e']]);
+  await release();
+  await Promise.all([...all, e]);
 });
 
 test.run();

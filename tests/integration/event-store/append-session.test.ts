@@ -46,6 +46,30 @@ test('es_append and es_append_many are estimated at the rows they answer, not 1,
   );
 });
 
+test('es_append_many plans its statements once per session: generic plans, set on the function alone (migration 034)', async ({ db }) => {
+  const { rows } = await db.pool.query(sql.unsafe`select proname, proconfig from pg_proc where proname in ('es_append', 'es_append_many') order by proname`);
+  assert.equal(
+    rows.map((row) => [String(row.proname), row.proconfig]),
+    [
+      ['es_append', null],
+      ['es_append_many', ['plan_cache_mode=force_generic_plan']],
+    ],
+  );
+});
+
+test("the setting does not leak: the caller's session keeps its own plan_cache_mode after an es_append_many", async ({ db }) => {
+  const pool = createAppendPool(db.url, 1);
+  try {
+    const stream = `stockitem-leak_${Date.now()}`;
+    const event = JSON.stringify([{ id: '018f0000-0000-7000-8000-00000000a034', type: 'T', data: {}, metadata: {} }]);
+    const { rows } = await pool.query<{ outcome: string }>('select outcome from es_append_many($1::text[], $2::bigint[], $3::jsonb[])', [[stream], [-1], [event]]);
+    assert.equal(rows.map((row) => row.outcome), ['written']);
+    assert.is((await pool.query<{ plan_cache_mode: string }>('show plan_cache_mode')).rows[0]?.plan_cache_mode, 'auto');
+  } finally {
+    await pool.end();
+  }
+});
+
 test('PGOPTIONS is kept after JIT off, so that an operator may still set anything, JIT included', () => {
   assert.is(appendSessionOptions(undefined), '-c statement_timeout=60000 -c jit=off');
   assert.is(appendSessionOptions('  '), '-c statement_timeout=60000 -c jit=off');

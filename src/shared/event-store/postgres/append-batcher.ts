@@ -6,6 +6,9 @@
  * No timer: an append that finds fewer than `maxInFlight` trips under way leaves at once, on
  * its own; only appends that arrive while `maxInFlight` trips are out wait, and they wait
  * for the first of those to come back, then leave together. A lone writer never waits.
+ * With `extraTrips: 'when-matched'` a trip beside another waits until it carries as many
+ * appends as the smallest one under way (docs/benchmarks.md, "es_append_many's fixed cost
+ * per trip").
  *
  * Each append keeps its own outcome. A conflict is a row of its own (es_append never throws
  * for one). An error fails the whole call (one transaction, rolled back: nothing of it
@@ -39,9 +42,17 @@ export interface GroupCommitOptions {
   maxInFlight: number;
   /** Appends per trip at most. */
   maxBatch: number;
+  /**
+   * When a trip beyond the first leaves (maxInFlight > 1). 'at-once': as soon as an append
+   * finds a trip free, as the first. 'when-matched': only once the appends waiting are at
+   * least as many as the smallest trip under way (or maxBatch), so that an extra trip never
+   * carries fewer appends than the one before it: the per-trip cost is not paid for fewer
+   * appends than one trip at a time would carry. Default 'at-once'.
+   */
+  extraTrips?: 'at-once' | 'when-matched';
 }
 
-export const GROUP_COMMIT_DEFAULTS: GroupCommitOptions = { maxInFlight: 1, maxBatch: 50 };
+export const GROUP_COMMIT_DEFAULTS: GroupCommitOptions = { maxInFlight: 1, maxBatch: 50, extraTrips: 'at-once' };
 
 interface Pending {
   request: AppendRequest;
@@ -56,12 +67,16 @@ export interface BatcherStats {
   appends: number;
   /** es_append_many calls that failed and were sent again one by one. */
   fallbacks: number;
+  /** Trips that left while another was under way. */
+  overlapped: number;
 }
 
 export class AppendBatcher {
   private readonly queue: Pending[] = [];
   private inFlight = 0;
-  readonly stats: BatcherStats = { trips: 0, appends: 0, fallbacks: 0 };
+  /** Appends carried by each trip under way. */
+  private readonly tripSizes = new Set<{ size: number }>();
+  readonly stats: BatcherStats = { trips: 0, appends: 0, fallbacks: 0, overlapped: 0 };
 
   constructor(
     private readonly transport: AppendTransport,
@@ -69,6 +84,7 @@ export class AppendBatcher {
   ) {
     if (!Number.isInteger(options.maxInFlight) || options.maxInFlight < 1) throw new RangeError('maxInFlight must be a positive integer');
     if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) throw new RangeError('maxBatch must be a positive integer');
+    if (options.extraTrips !== undefined && options.extraTrips !== 'at-once' && options.extraTrips !== 'when-matched') throw new RangeError(`extraTrips must be 'at-once' or 'when-matched'`);
   }
 
   append(request: AppendRequest): Promise<unknown> {
@@ -79,17 +95,29 @@ export class AppendBatcher {
   }
 
   private dispatch(): void {
-    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0 && this.mayLeave()) {
       const batch = this.queue.splice(0, this.options.maxBatch);
+      const trip = { size: batch.length };
+      if (this.inFlight > 0) this.stats.overlapped += 1;
       this.inFlight += 1;
+      this.tripSizes.add(trip);
       void this.send(batch).then((settle) => {
         // The trip is over before its callers hear of it: one that appends again at once
         // finds the slot free rather than queueing behind its own finished trip.
         this.inFlight -= 1;
+        this.tripSizes.delete(trip);
         this.dispatch();
         for (const done of settle) done();
       });
     }
+  }
+
+  /** Whether the appends waiting may leave now, a trip being free. */
+  private mayLeave(): boolean {
+    if (this.inFlight === 0 || this.options.extraTrips !== 'when-matched') return true;
+    let smallest = this.options.maxBatch;
+    for (const trip of this.tripSizes) smallest = Math.min(smallest, trip.size);
+    return this.queue.length >= smallest;
   }
 
   /** Sends one batch; answers how to settle each of its callers (never rejects). */

@@ -123,7 +123,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   /** Trips and appends so far (null without group commit): for benches and tests. */
-  get groupCommitStats(): Readonly<{ trips: number; appends: number; fallbacks: number }> | null {
+  get groupCommitStats(): Readonly<{ trips: number; appends: number; fallbacks: number; overlapped: number }> | null {
     return this.batcher ? { ...this.batcher.stats } : null;
   }
 

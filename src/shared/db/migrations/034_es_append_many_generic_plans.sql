@@ -1,0 +1,22 @@
+-- es_append_many's statements run on generic plans (see docs/benchmarks.md, "es_append_many's
+-- fixed cost per trip").
+--
+-- PL/pgSQL keeps each statement's plan per session, but each time it runs it may plan the
+-- statement again for the values at hand (a custom plan) and keep doing so while custom
+-- plans cost less than the generic one. Step 1's lock statement (`stream_id = any(p_streams)
+-- ... for update`, migration 028) is costed by the length of the array it is given: the
+-- custom plan for 8 streams cost 55.5 against 69.4 for the generic plan, which assumes 10,
+-- so PostgreSQL planned it again on every trip. A profile of the backend (perf, 8 appends a
+-- trip) put that planning at 7–9 % of its CPU per trip; the plan it arrived at is the
+-- generic plan's shape (a bitmap scan of es_streams_pkey, sort, LockRows) every time.
+--
+-- The generic plans of the function's other statements are those it already ran: the big
+-- statement went generic after its first five calls, and es_append (the fallback, one append
+-- at a time) looks rows up by key only. The setting holds inside the function alone (nested
+-- calls included) and is restored when it returns; the caller's own statement is planned as
+-- before. Its own cost, setting and restoring one option per call, was under 1 % of the
+-- backend's CPU per trip in the same profile.
+--
+-- ALTER FUNCTION keeps the body of 028 and the ROWS estimate of 030.
+
+alter function es_append_many(text[], bigint[], jsonb[]) set plan_cache_mode = force_generic_plan;
