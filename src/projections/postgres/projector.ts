@@ -328,7 +328,9 @@ export class PostgresProjector {
       for (const streamId of ids) {
         const stream = ofProjection.get(streamId)!;
         const before = current.get(streamId) ?? null;
-        const folded = await this.fold(projection, before, streamId, stream.events);
+        const folding = this.fold(projection, before, streamId, stream.events);
+        // Usually folded at once: a promise (and a turn of the microtask queue) only when the store is read.
+        const folded = folding instanceof Promise ? await folding : folding;
         if (folded.from === null) slots = null;
         for (let k = 0; k < folded.applied.length; k += 1) {
           const event = folded.applied[k]!;
@@ -415,16 +417,11 @@ export class PostgresProjector {
   }
 
   /** The stored rows of these streams, decoded, by stream id. */
-  private async load(tx: DatabaseTransactionConnection, projection: RowProjection<ProjectedRow>, streamIds: readonly string[]): Promise<Map<string, ProjectedRow>> {
+  private async load(tx: DatabaseTransactionConnection, projection: RowProjection<ProjectedRow>, streamIds: readonly string[]): Promise<ReadonlyMap<string, ProjectedRow>> {
+    // Every row it wrote, as it wrote them: asked only for these streams' rows (and not
+    // changed until the batch saves), it answers what a copy of those would, without the copy.
     const remembered = this.remembered;
-    if (remembered) {
-      const rows = new Map<string, ProjectedRow>();
-      for (const streamId of streamIds) {
-        const row = remembered.get(streamId);
-        if (row) rows.set(streamId, row);
-      }
-      return rows;
-    }
+    if (remembered) return remembered;
     const select = projection.select(this.schema, streamIds);
     const stored = projection.table === undefined ? await tx.any(select) : await readRows(tx, sql.identifier([this.schema, projection.table]), select);
     return new Map(
@@ -474,12 +471,12 @@ export class PostgresProjector {
    * The row after the events new to it, and those events (what the batch really applied);
    * at an event it cannot read, the row as it stood before it and the failure.
    */
-  private async fold(
+  private fold(
     projection: RowProjection<ProjectedRow>,
     start: ProjectedRow | null,
     streamId: string,
     delivered: readonly RecordedEvent[],
-  ): Promise<Folded> {
+  ): Folded | Promise<Folded> {
     const after = start?.revision ?? -1;
     // Usually the batch holds the stream's next revisions in order: folded where they lie
     // (no copy, no sort), and `from` says where the applied ones begin.
@@ -493,12 +490,14 @@ export class PostgresProjector {
       }
     }
     if (inOrder) return this.foldFrom(projection, start, delivered, from, from);
-    let events = delivered.filter((event) => event.revision > after).sort((a, b) => a.revision - b.revision);
+    const events = delivered.filter((event) => event.revision > after).sort((a, b) => a.revision - b.revision);
     const last = events.at(-1);
     if (!last) return { row: start, applied: [], from: null };
     // Contiguous from the row's revision? If not, the missing events come from the store.
     if (events.some((event, index) => event.revision !== after + 1 + index)) {
-      events = await this.store.readStream(streamId, { fromRevision: after + 1, maxCount: last.revision - after });
+      return this.store
+        .readStream(streamId, { fromRevision: after + 1, maxCount: last.revision - after })
+        .then((read) => this.foldFrom(projection, start, read, 0, null));
     }
     return this.foldFrom(projection, start, events, 0, null);
   }
