@@ -40,7 +40,15 @@ const pool = await createDatabasePool(url, { maximumPoolSize: 4 });
 // PROFILE_PLAIN=0: pages through slonik, as before the plain poll.
 const plain = process.env['PROFILE_PLAIN'] === '0' ? null : new pg.Pool({ connectionString: url, max: 2 });
 const store = new PostgresEventStore(pool, plain);
+// Time in garbage collection (PROFILE_GC=1), from the gc performance entries.
+let gcMs = 0;
+const { PerformanceObserver } = await import('node:perf_hooks');
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+});
+if (process.env['PROFILE_GC']) gcObserver.observe({ entryTypes: ['gc'] });
 for (let run = 0; run < runs; run += 1) {
+  gcMs = 0;
   await pool.query((await import('slonik')).sql.unsafe`drop schema if exists read_model cascade`);
   const probe = await serverCpuProbe(url);
   await probe.open();
@@ -54,7 +62,7 @@ for (let run = 0; run < runs; run += 1) {
   const check = await pool.one((await import('slonik')).sql.unsafe`select count(*)::int as items, sum(quantity)::bigint as units from read_model.stock`);
   console.log(
     `run ${run}: ${result.events} events in ${seconds.toFixed(2)} s = ${Math.round(result.events / seconds)} events/s; ` +
-      `node ${((used.user + used.system) / result.events).toFixed(1)} µs/event, pg ${server === null ? '?' : (server / result.events).toFixed(1)} µs/event; ` +
+      `node ${((used.user + used.system) / result.events).toFixed(1)} µs/event (gc ${((gcMs * 1000) / result.events).toFixed(1)}), pg ${server === null ? '?' : (server / result.events).toFixed(1)} µs/event; ` +
       `${JSON.stringify(check, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`,
   );
 }

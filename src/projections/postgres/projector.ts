@@ -264,16 +264,32 @@ export class PostgresProjector {
     mayHoldBack = false,
     refuseStuck = false,
   ): Promise<Map<string, ProjectionFailed>> {
-    const streams = new Map<string, RecordedEvent[]>();
-    for (const event of events) {
-      if (!this.byCategory.has(category(event.streamId))) continue; // reservations have no read model
-      const list = streams.get(event.streamId);
-      if (list) list.push(event);
-      else streams.set(event.streamId, [event]);
+    // One pass: each stream's events and their places in the batch, grouped by the projection
+    // of its category (looked up once per stream, not once per event and projection).
+    const byProjection = new Map<RowProjection<ProjectedRow>, Map<string, StreamEvents>>();
+    const streams = new Map<string, StreamEvents | null>();
+    for (let index = 0; index < events.length; index += 1) {
+      const event = events[index]!;
+      let stream = streams.get(event.streamId);
+      if (stream === undefined) {
+        const projection = this.byCategory.get(category(event.streamId));
+        stream = projection ? { events: [], indexes: [] } : null; // reservations have no read model
+        streams.set(event.streamId, stream);
+        if (projection && stream) {
+          let ofProjection = byProjection.get(projection);
+          if (!ofProjection) byProjection.set(projection, (ofProjection = new Map()));
+          ofProjection.set(event.streamId, stream);
+        }
+      }
+      if (stream === null) continue;
+      stream.events.push(event);
+      stream.indexes.push(index);
     }
     const failures = new Map<string, ProjectionFailed>();
-    if (streams.size === 0) return failures;
-    if (!this.options.exclusive) await this.lockStreams(tx, [...streams.keys()]);
+    if (byProjection.size === 0) return failures;
+    const streamIds: string[] = [];
+    for (const ofProjection of byProjection.values()) for (const streamId of ofProjection.keys()) streamIds.push(streamId);
+    if (!this.options.exclusive) await this.lockStreams(tx, streamIds);
     // Read under the stream locks: a retry that cleared a stream has committed, or waits for us.
     // An exclusive projector marked every stuck stream of its schema itself; on a live
     // batch's connection the locks go with the read, in one round trip, and when it refuses
@@ -283,7 +299,7 @@ export class PostgresProjector {
     if (this.stuck) stuck = this.stuck;
     else if (refuseStuck && retrying === null) {
       await tx.query(sql.unsafe`
-        select read_model_refuse_stuck(array(select stream_id from ${stuckStreams} where stream_id = any(${sql.array([...streams.keys()], 'text')})))`);
+        select read_model_refuse_stuck(array(select stream_id from ${stuckStreams} where stream_id = any(${sql.array(streamIds, 'text')})))`);
       stuck = NO_STREAMS;
     } else {
       stuck = new Set(
@@ -291,24 +307,39 @@ export class PostgresProjector {
           tx,
           sql.unsafe`
             select stream_id from ${stuckStreams}
-             where stream_id = any(${sql.array([...streams.keys()], 'text')}) and stream_id is distinct from ${retrying}`,
+             where stream_id = any(${sql.array(streamIds, 'text')}) and stream_id is distinct from ${retrying}`,
         ),
       );
     }
+    // Each applied event in the slot of its place in the batch, so that they come out in
+    // position order without a sort; null once one came from elsewhere (a gap filled from the store).
+    let slots: (AppliedEvent | undefined)[] | null = isInPositionOrder(events) ? new Array<AppliedEvent | undefined>(events.length) : null;
     const applied: AppliedEvent[] = [];
     const changes: RowChange[] = [];
     const changedBy = new Map<RowProjection<ProjectedRow>, Map<string, ProjectedRow>>();
     for (const projection of this.projections.rows) {
-      const ids = [...streams.keys()].filter((id) => category(id) === projection.category && !stuck.has(id));
+      const ofProjection = byProjection.get(projection);
+      if (!ofProjection) continue;
+      const ids: string[] = [];
+      for (const streamId of ofProjection.keys()) if (!stuck.has(streamId)) ids.push(streamId);
       if (ids.length === 0) continue;
       const current = await this.load(tx, projection, ids);
       const changed = new Map<string, ProjectedRow>();
       for (const streamId of ids) {
-        const folded = await this.fold(projection, current.get(streamId) ?? null, streamId, streams.get(streamId) ?? []);
-        for (const event of folded.applied) applied.push(event);
-        if (folded.row && folded.row !== current.get(streamId)) {
+        const stream = ofProjection.get(streamId)!;
+        const before = current.get(streamId) ?? null;
+        const folding = this.fold(projection, before, streamId, stream.events);
+        // Usually folded at once: a promise (and a turn of the microtask queue) only when the store is read.
+        const folded = folding instanceof Promise ? await folding : folding;
+        if (folded.from === null) slots = null;
+        for (let k = 0; k < folded.applied.length; k += 1) {
+          const event = folded.applied[k]!;
+          applied.push(event);
+          if (slots && folded.from !== null) slots[stream.indexes[folded.from + k]!] = event;
+        }
+        if (folded.row && folded.row !== before) {
           changed.set(streamId, folded.row);
-          changes.push({ category: projection.category, before: current.get(streamId) ?? null, after: folded.row });
+          changes.push({ category: projection.category, before, after: folded.row });
         }
         if (folded.failure) {
           failures.set(streamId, folded.failure);
@@ -319,7 +350,7 @@ export class PostgresProjector {
     }
     await this.save(tx, changedBy, mayHoldBack);
     if (applied.length > 0) {
-      inPositionOrder(applied, events);
+      inPositionOrder(applied, slots);
       for (const projection of this.projections.appliedEvents) await projection.apply(tx, this.schema, applied, changes, this.options);
     }
     return failures;
@@ -386,16 +417,11 @@ export class PostgresProjector {
   }
 
   /** The stored rows of these streams, decoded, by stream id. */
-  private async load(tx: DatabaseTransactionConnection, projection: RowProjection<ProjectedRow>, streamIds: readonly string[]): Promise<Map<string, ProjectedRow>> {
+  private async load(tx: DatabaseTransactionConnection, projection: RowProjection<ProjectedRow>, streamIds: readonly string[]): Promise<ReadonlyMap<string, ProjectedRow>> {
+    // Every row it wrote, as it wrote them: asked only for these streams' rows (and not
+    // changed until the batch saves), it answers what a copy of those would, without the copy.
     const remembered = this.remembered;
-    if (remembered) {
-      const rows = new Map<string, ProjectedRow>();
-      for (const streamId of streamIds) {
-        const row = remembered.get(streamId);
-        if (row) rows.set(streamId, row);
-      }
-      return rows;
-    }
+    if (remembered) return remembered;
     const select = projection.select(this.schema, streamIds);
     const stored = projection.table === undefined ? await tx.any(select) : await readRows(tx, sql.identifier([this.schema, projection.table]), select);
     return new Map(
@@ -445,54 +471,86 @@ export class PostgresProjector {
    * The row after the events new to it, and those events (what the batch really applied);
    * at an event it cannot read, the row as it stood before it and the failure.
    */
-  private async fold(
+  private fold(
     projection: RowProjection<ProjectedRow>,
     start: ProjectedRow | null,
     streamId: string,
-    delivered: RecordedEvent[],
-  ): Promise<{ row: ProjectedRow | null; applied: AppliedEvent[]; failure?: ProjectionFailed }> {
+    delivered: readonly RecordedEvent[],
+  ): Folded | Promise<Folded> {
     const after = start?.revision ?? -1;
-    let events = delivered.filter((event) => event.revision > after).sort((a, b) => a.revision - b.revision);
+    // Usually the batch holds the stream's next revisions in order: folded where they lie
+    // (no copy, no sort), and `from` says where the applied ones begin.
+    let from = 0;
+    while (from < delivered.length && delivered[from]!.revision <= after) from += 1;
+    let inOrder = true;
+    for (let index = from; index < delivered.length; index += 1) {
+      if (delivered[index]!.revision !== after + 1 + index - from) {
+        inOrder = false;
+        break;
+      }
+    }
+    if (inOrder) return this.foldFrom(projection, start, delivered, from, from);
+    const events = delivered.filter((event) => event.revision > after).sort((a, b) => a.revision - b.revision);
     const last = events.at(-1);
-    if (!last) return { row: start, applied: [] };
+    if (!last) return { row: start, applied: [], from: null };
     // Contiguous from the row's revision? If not, the missing events come from the store.
     if (events.some((event, index) => event.revision !== after + 1 + index)) {
-      events = await this.store.readStream(streamId, { fromRevision: after + 1, maxCount: last.revision - after });
+      return this.store
+        .readStream(streamId, { fromRevision: after + 1, maxCount: last.revision - after })
+        .then((read) => this.foldFrom(projection, start, read, 0, null));
     }
+    return this.foldFrom(projection, start, events, 0, null);
+  }
+
+  private foldFrom(projection: RowProjection<ProjectedRow>, start: ProjectedRow | null, events: readonly RecordedEvent[], first: number, from: number | null): Folded {
     const applied: AppliedEvent[] = [];
     let row = start;
-    for (const recorded of events) {
+    for (let index = first; index < events.length; index += 1) {
+      const recorded = events[index]!;
       let event: StockroomEvent;
       try {
         event = readForProjection(recorded);
       } catch (error) {
         if (!(error instanceof ProjectionFailed)) throw error;
-        return { row, applied, failure: error };
+        return { row, applied, failure: error, from };
       }
       row = projection.evolve(row, event, recorded);
       applied.push({ recorded, event, row });
     }
-    return { row, applied };
+    return { row, applied, from };
   }
+}
+
+/** A stream's events in a batch, and the index of each in the batch. */
+interface StreamEvents {
+  events: RecordedEvent[];
+  indexes: number[];
+}
+
+/**
+ * The row after the events new to it, and those events (what the batch really applied);
+ * at an event it cannot read, the row as it stood before it and the failure. `from`: the
+ * index, among the stream's delivered events, of the first applied one (the others follow
+ * it there in order); null when they are not the delivered ones in place (a gap filled
+ * from the store, a batch out of order).
+ */
+interface Folded {
+  row: ProjectedRow | null;
+  applied: AppliedEvent[];
+  failure?: ProjectionFailed;
+  from: number | null;
 }
 
 /**
  * Puts the applied events in position order, in place. They come stream by stream; a batch
- * delivers its events in position order, so each is put back where the batch has it (one
- * pass, rather than a sort of bigints over every event of a rebuild's batch). An event read
- * from the store to fill a gap is not among the batch's: then they are sorted.
+ * delivers its events in position order, so each was put in the slot of its place in the
+ * batch (one pass, rather than a sort of bigints over every event of a rebuild's batch).
+ * Without slots (an event read from the store to fill a gap is not among the batch's), sorted.
  */
-function inPositionOrder(applied: AppliedEvent[], delivered: readonly RecordedEvent[]): void {
-  if (isInPositionOrder(delivered)) {
-    const byEvent = new Map<RecordedEvent, AppliedEvent>();
-    for (const event of applied) byEvent.set(event.recorded, event);
+function inPositionOrder(applied: AppliedEvent[], slots: readonly (AppliedEvent | undefined)[] | null): void {
+  if (slots) {
     const ordered: AppliedEvent[] = [];
-    for (const recorded of delivered) {
-      const event = byEvent.get(recorded);
-      if (!event) continue;
-      ordered.push(event);
-      byEvent.delete(recorded);
-    }
+    for (const event of slots) if (event !== undefined) ordered.push(event);
     if (ordered.length === applied.length) {
       for (let index = 0; index < ordered.length; index += 1) applied[index] = ordered[index]!;
       return;

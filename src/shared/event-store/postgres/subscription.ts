@@ -7,7 +7,7 @@ import type { WakeSignal } from '../../db/notify-signal.js';
 import type { DatabasePool } from '../../db/pool.js';
 import type { GapWait, RecordedEvent, SubscribeOptions, Subscription } from '../port.js';
 import { APPEND_MARKER, appendHoldersSql } from './append-marker.js';
-import { eventRowSchema, fromPlainRow, PLAIN_EVENT_COLUMNS, toRecordedEvent } from './rows.js';
+import { eventRowSchema, fromPlainValues, PLAIN_EVENT_COLUMNS, toRecordedEvent } from './rows.js';
 
 /**
  * Positions come from a sequence before commit, so position 11 can be visible while
@@ -79,7 +79,7 @@ const PLAIN_POLL = `
                               and l.classid = ${APPEND_MARKER.classid}::oid and l.objid = ${APPEND_MARKER.objid}::oid and l.objsubid = 2)
            end as holders
   )
-  select e.*, marker.holders
+  select e.position, e.stream_id, e.revision, e.event_id, e.type, e.data, e.metadata, e.recorded_at, marker.holders
     from marker left join e on true
    order by e.at`;
 
@@ -89,12 +89,15 @@ const PLAIN_POLL = `
  * typeof checks do (docs/decisions.md, "Stream reads on plain pg"). Prepared once per connection.
  */
 export async function pollAfterPlain(pool: pg.Pool, after: bigint, limit: number, needHolders = false): Promise<Poll> {
-  const { rows } = await pool.query<Record<string, unknown>>({ name: 'es_poll_after', text: PLAIN_POLL, values: [after.toString(), limit, needHolders] });
+  // Rows as arrays (PLAIN_EVENT_COLUMNS, then the holders): no object per row to make and drop.
+  const { rows } = await pool.query<unknown[]>({ name: 'es_poll_after_values', text: PLAIN_POLL, values: [after.toString(), limit, needHolders], rowMode: 'array' });
   const first = rows[0];
   if (!first) throw new Error('the poll answered no row');
-  const holders = holdersSchema.parse(first['holders']);
-  if (first['position'] === null) return { events: [], holders };
-  return { events: rows.map(fromPlainRow), holders };
+  const holders = holdersSchema.parse(first[8]);
+  if (first[0] === null) return { events: [], holders };
+  const events: RecordedEvent[] = new Array(rows.length);
+  for (let index = 0; index < rows.length; index += 1) events[index] = fromPlainValues(rows[index]!);
+  return { events, holders };
 }
 
 /** Decides which polled events are safe to deliver; keeps the hole bookkeeping. */
@@ -186,20 +189,37 @@ export function subscribeToAll(pool: DatabasePool, options: SubscribeOptions, pl
   let stopped = false;
   let wake: AbortController = new AbortController();
 
+  const pollFrom = (after: bigint): Promise<Poll> =>
+    plain ? pollAfterPlain(plain, after, batchSize, tracker.needsHolders) : pollAfter(pool, after, batchSize, tracker.needsHolders);
   const loop = (async () => {
     let failures = 0;
+    /** The next page, asked for while the last full one was being delivered (see below). */
+    let prefetched: Promise<Poll> | null = null;
     while (!stopped) {
       // Taken before the poll: an append announced while it runs ends the idle wait at once.
       const seen = options.wake?.generation ?? 0;
       try {
-        const poll = plain
-          ? await pollAfterPlain(plain, tracker.position, batchSize, tracker.needsHolders)
-          : await pollAfter(pool, tracker.position, batchSize, tracker.needsHolders);
+        const next = prefetched;
+        prefetched = null;
+        const poll = await (next ?? pollFrom(tracker.position));
         const events = tracker.deliverable(poll);
         const last = events.at(-1);
         if (last) {
+          // A full page: more is likely waiting (a catch-up), so the next page is read while
+          // this one is delivered, from where this one ends, with the holders this poll
+          // leaves the tracker needing: the same poll the next turn would make, only
+          // earlier. It is used only if this page is acknowledged; else dropped.
+          if (events.length === batchSize && !stopped) {
+            prefetched = pollFrom(last.position);
+            prefetched.catch(() => {}); // a failure is met when it is awaited, or never (dropped)
+          }
           // Not acknowledged until onEvents resolves: a failed batch is delivered again.
-          await options.onEvents(events);
+          try {
+            await options.onEvents(events);
+          } catch (error) {
+            prefetched = null;
+            throw error;
+          }
           tracker.acknowledge(last.position);
         }
         failures = 0;
