@@ -155,13 +155,12 @@ export class RedisReadModel {
     return complete === runId ? replies : null;
   }
 
-  /*
+  /**
    * A point read (item) asks for one item hash's fields (HMGET of ITEM_FIELD_NAMES), read with
    * every other point read asked for in the same turn of the event loop: the requests that
    * arrived together are read by one script when the turn's I/O callbacks are done
-   * (setImmediate), at a cost of no more than that turn to each.
+   * (setImmediate, queued by the turn's first read), at a cost of no more than that turn to each.
    */
-
   private readonly flush = (): void => {
     const batch = this.pending;
     this.pending = [];
