@@ -61,7 +61,7 @@ async function helmetHeaders(): Promise<Record<string, string>> {
  * download prompt, Flash's and the old XSS auditor's policies) or guards a cross-origin
  * embedding that could carry the user's credentials: an /api answer is JSON or a file that
  * loads nothing (its CSP is `default-src 'none'`), and its credentials are a bearer token,
- * which no cross-origin embedding sends. They were 8 of the 13 lines and 270 of the 470
+ * which no cross-origin embedding sends. They were 8 of the 13 lines and 260 of the 470
  * bytes of security headers on every answer, which every client parses (docs/decisions.md,
  * "Security headers of an API answer: the OWASP set").
  */
