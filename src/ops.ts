@@ -65,7 +65,7 @@ export const opsRoutes: FastifyPluginAsyncZod<OpsOptions> = async (app, options)
   });
 
   await app.register(async (scope) => {
-    scope.addHook('onRequest', scope.authenticate);
+    scope.addHook('onRequest', scope.authenticateHook);
     scope.get(
       '/api/reports/cluster',
       {

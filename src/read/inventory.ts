@@ -5,6 +5,7 @@ import { principalOf } from '../shared/auth/plugin.js';
 import { requireStoreReadAccess } from '../shared/auth/principal.js';
 import { NotFound, ValidationFailed } from '../shared/errors.js';
 import { stockItemStream } from '../shared/streams.js';
+import type { RedisReadModel, RedisStockItem } from '../shared/hot-model/redis-read-model.js';
 import { asOfParam, awaitLedger, itemLevelAsOf, positionOf, storeLevelsAsOf } from './as-of.js';
 import { type ListSpec, indexedTextSearch, listPage } from './list.js';
 import { skuSearchColumns } from './skus.js';
@@ -392,14 +393,21 @@ async function storeAsOf(context: ReadContext, storeId: string, query: Record<st
 
 /**
  * A point read from Redis when it can answer for this request: it is up, holds the item,
- * and (with X-Min-Position) has itself reached the position. Otherwise null, and
- * PostgreSQL answers, silently: the client cannot tell which one did.
+ * and (with X-Min-Position) has itself reached the position. Otherwise null or undefined
+ * (or null instead of the promise: no hot model), and PostgreSQL answers, silently: the
+ * client cannot tell which one did.
  */
-async function hotItem(context: ReadContext, storeId: string, skuId: string, minPosition: bigint | undefined) {
-  if (!context.hot) return null;
-  if (minPosition !== undefined) {
-    const watermark = await context.hot.watermark();
-    if (watermark === undefined || watermark === null || watermark < minPosition) return null;
-  }
-  return (await context.hot.item(storeId, skuId)) ?? null;
+function hotItem(context: ReadContext, storeId: string, skuId: string, minPosition: bigint | undefined): Promise<RedisStockItem | null | undefined> | null {
+  const { hot } = context;
+  if (!hot) return null;
+  // Without X-Min-Position (nearly every read): the read's own promise, no async frame around it.
+  if (minPosition === undefined) return hot.item(storeId, skuId);
+  return hotItemAtLeast(hot, storeId, skuId, minPosition);
+}
+
+/** With X-Min-Position: only when Redis has itself applied the position (its watermark, read first). */
+async function hotItemAtLeast(hot: RedisReadModel, storeId: string, skuId: string, minPosition: bigint): Promise<RedisStockItem | null | undefined> {
+  const watermark = await hot.watermark();
+  if (watermark === undefined || watermark === null || watermark < minPosition) return null;
+  return hot.item(storeId, skuId);
 }

@@ -56,7 +56,7 @@ export const readApi: FastifyPluginAsyncZod<ReadApiOptions> = async (app, option
     trigramSamples: new TrigramSamples(options.pool, schema),
   };
   await app.register(async (scope) => {
-    scope.addHook('onRequest', scope.authenticate);
+    scope.addHook('onRequest', scope.authenticateHook);
     scope.addHook('preHandler', minPositionGuard({ pool: options.pool, schema, timeoutMs: options.minPositionTimeoutMs ?? 2000, signal: options.signal ?? null }));
     await scope.register(userReadRoutes, context);
     await scope.register(storeReadRoutes, context);
@@ -67,7 +67,7 @@ export const readApi: FastifyPluginAsyncZod<ReadApiOptions> = async (app, option
   // Read from the event store itself (the audit trail's usernames aside): X-Min-Position, a
   // read-model wait, does not apply.
   await app.register(async (scope) => {
-    scope.addHook('onRequest', scope.authenticate);
+    scope.addHook('onRequest', scope.authenticateHook);
     await scope.register(historyRoutes, { history: options.history });
     await scope.register(auditRoutes, {
       trail: options.trail ?? postgresAuditTrail(options.pool),

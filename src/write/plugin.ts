@@ -26,7 +26,7 @@ export interface WriteApiOptions {
 export const writeApi: FastifyPluginAsyncZod<WriteApiOptions> = async (app, options) => {
   await app.register(loginRoutes, { loginRateLimit: options.loginRateLimit });
   await app.register(async (authenticated) => {
-    authenticated.addHook('onRequest', authenticated.authenticate);
+    authenticated.addHook('onRequest', authenticated.authenticateHook);
     await authenticated.register(idempotencyPlugin, { pool: options.pool });
     await authenticated.register(logoutRoutes);
     await authenticated.register(userFreshReadRoutes);

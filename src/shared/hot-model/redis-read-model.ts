@@ -61,14 +61,34 @@ export class RedisReadModel {
     private readonly options: { pauseAfterFailureMs?: number } = {},
   ) {}
 
-  /** The item, null when it is not in the store (never added, or removed). */
+  /**
+   * The item, null when it is not in the store (never added, or removed). The point read:
+   * one promise per request, settled by the turn's batch (readItems), where guard() and an
+   * async body would cost it three.
+   */
   item(storeId: string, skuId: string): Promise<RedisStockItem | null | undefined> {
-    return this.guard(async () => {
-      const values = await this.readItem(keys.item(storeId, skuId));
-      if (values === NOT_COMPLETE) return undefined;
-      const row = itemFields(values);
-      if (!row || row.removed) return null;
-      return { storeId, skuId, quantity: row.quantity, lowStockThreshold: row.lowStockThreshold, revision: row.revision };
+    if (!this.available()) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const read = (values: unknown): void => {
+        if (values === NOT_COMPLETE) return resolve(undefined);
+        let row: ReturnType<typeof itemFields>;
+        try {
+          row = itemFields(values);
+        } catch {
+          this.failed();
+          return resolve(undefined);
+        }
+        resolve(!row || row.removed ? null : { storeId, skuId, quantity: row.quantity, lowStockThreshold: row.lowStockThreshold, revision: row.revision });
+      };
+      if (this.pending.length === 0) setImmediate(this.flush);
+      this.pending.push({
+        key: keys.item(storeId, skuId),
+        resolve: read,
+        reject: () => {
+          this.failed();
+          resolve(undefined);
+        },
+      });
     });
   }
 
@@ -136,18 +156,11 @@ export class RedisReadModel {
   }
 
   /**
-   * One item hash's fields (HMGET of ITEM_FIELD_NAMES), read with every other point read
-   * asked for in the same turn of the event loop: the requests that arrived together are
-   * read by one script when the turn's I/O callbacks are done (setImmediate), at a cost of
-   * no more than that turn to each.
+   * A point read (item) asks for one item hash's fields (HMGET of ITEM_FIELD_NAMES), read with
+   * every other point read asked for in the same turn of the event loop: the requests that
+   * arrived together are read by one script when the turn's I/O callbacks are done
+   * (setImmediate, queued by the turn's first read), at a cost of no more than that turn to each.
    */
-  private readItem(key: string): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      if (this.pending.length === 0) setImmediate(this.flush);
-      this.pending.push({ key, resolve, reject });
-    });
-  }
-
   private readonly flush = (): void => {
     const batch = this.pending;
     this.pending = [];
@@ -168,13 +181,21 @@ export class RedisReadModel {
     }
   }
 
+  /** Not connected (a command would fail at once anyway: not even built), or paused after a failure. */
+  private available(): boolean {
+    return isRedisReady(this.redis) && Date.now() >= this.skipUntil;
+  }
+
+  private failed(): void {
+    this.skipUntil = Date.now() + (this.options.pauseAfterFailureMs ?? 1_000);
+  }
+
   private async guard<T>(read: () => Promise<T>): Promise<T | undefined> {
-    // Not connected: a command would fail at once anyway; skip even building it.
-    if (!isRedisReady(this.redis) || Date.now() < this.skipUntil) return undefined;
+    if (!this.available()) return undefined;
     try {
       return await read();
     } catch {
-      this.skipUntil = Date.now() + (this.options.pauseAfterFailureMs ?? 1_000);
+      this.failed();
       return undefined;
     }
   }

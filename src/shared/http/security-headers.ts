@@ -21,7 +21,7 @@ export const DOCS_CSP = {
   'frame-ancestors': ["'none'"],
 };
 
-/** helmet's options for the API: no sniffing, no framing, no referrer, a CSP that lets a JSON answer load nothing. */
+/** helmet's options: no sniffing, no framing, no referrer (on the documents: /docs, the console), a CSP that lets a JSON answer load nothing. */
 const HELMET_OPTIONS = {
   contentSecurityPolicy: { useDefaults: false, directives: { 'default-src': ["'none'"], 'frame-ancestors': ["'none'"] } },
   frameguard: { action: 'deny' as const },
@@ -54,16 +54,37 @@ async function helmetHeaders(): Promise<Record<string, string>> {
 }
 
 /**
- * Security headers on every answer (helmet's, computed once): no sniffing, no framing, no
- * referrer, and a CSP that lets an API answer load nothing (it is JSON; /docs sets its own,
- * DOCS_CSP, when it answers, over this one). Every /api answer is computed for one principal
- * or carries a token (login), so none may be stored by a browser or a shared cache. The
- * answer is the headers for a request's URL, the same object every time: the caller sets them
- * when the request arrives (app.ts, in the one onRequest hook every request runs), so that
+ * The headers an answer under /api carries, of helmet's: the set the OWASP REST Security
+ * Cheat Sheet ("Security Headers") asks of every API answer, Content-Type and Cache-Control
+ * aside (fastify sets the one, securityHeaders the other). The rest of helmet's set governs
+ * what a document does (its referrer, its browsing-context group, its DNS prefetching, IE8's
+ * download prompt, Flash's and the old XSS auditor's policies) or guards a cross-origin
+ * embedding that could carry the user's credentials: an /api answer is JSON or a file that
+ * loads nothing (its CSP is `default-src 'none'`), and its credentials are a bearer token,
+ * which no cross-origin embedding sends. They were 8 of the 13 lines and 260 of the 470
+ * bytes of security headers on every answer, which every client parses (docs/decisions.md,
+ * "Security headers of an API answer: the OWASP set").
+ */
+const API_HEADER_NAMES = ['content-security-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options'] as const;
+
+/**
+ * Security headers on every answer (helmet's, computed once): no sniffing, no framing, and a
+ * CSP that lets an API answer load nothing (it is JSON; /docs sets its own, DOCS_CSP, when it
+ * answers, over this one). An answer outside /api (the docs, the console, health) carries
+ * helmet's whole set; one under /api the OWASP set above. Every /api answer is computed for one
+ * principal or carries a token (login), so none may be stored by a browser or a shared cache.
+ * The answer is the headers for a request's URL, the same object every time: the caller sets
+ * them when the request arrives (app.ts, in the one onRequest hook every request runs), so that
  * every answer carries them, errors included; a route that sets one of them itself later wins.
  */
 export async function securityHeaders(): Promise<(url: string) => Readonly<Record<string, string>>> {
   const headers = await helmetHeaders();
-  const apiHeaders = { ...headers, 'cache-control': 'no-store' };
+  const apiHeaders: Record<string, string> = {};
+  for (const name of API_HEADER_NAMES) {
+    const value = headers[name];
+    if (value === undefined) throw new Error(`helmet set no ${name} on the probe answer`);
+    apiHeaders[name] = value;
+  }
+  apiHeaders['cache-control'] = 'no-store';
   return (url) => (url.startsWith('/api/') ? apiHeaders : headers);
 }

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ADMIN, type Client, type Harness, login, startHarness } from '../../support/app.js';
 
-/** Security headers (helmet) on every answer, a CSP on /docs that still lets the UI load, no-store where a token or a user is. */
+/** Security headers (helmet's) on every answer, the OWASP REST set under /api, a CSP on /docs that still lets the UI load, no-store where a token or a user is. */
 const test = suite<{ harness: Harness; manager: Client }>('HTTP: security headers');
 
 test.before(async (context) => {
@@ -20,14 +20,49 @@ const directives = (header: unknown): Map<string, string[]> =>
       .map(([name, ...values]) => [name!, values]),
   );
 
-test('every answer: nosniff, no framing, no referrer; an API answer may load nothing', async ({ harness, manager }) => {
+test('every answer: nosniff, no framing; an API answer may load nothing', async ({ harness, manager }) => {
   for (const response of [await manager.get('/api/stores'), await harness.app.inject({ method: 'GET', url: '/healthz' }), await harness.app.inject({ method: 'GET', url: '/api/nowhere' })]) {
     assert.is(response.headers['x-content-type-options'], 'nosniff', response.body);
     assert.is(response.headers['x-frame-options'], 'DENY');
-    assert.is(response.headers['referrer-policy'], 'no-referrer');
+    assert.match(String(response.headers['strict-transport-security']), /^max-age=\d+/);
     const csp = directives(response.headers['content-security-policy']);
     assert.equal(csp.get('default-src'), ["'none'"]);
     assert.equal(csp.get('frame-ancestors'), ["'none'"]);
+  }
+});
+
+/** What helmet adds for documents, and that an /api answer (JSON or a file, loading nothing, credentials a bearer token) goes without. */
+const documentOnly = [
+  'referrer-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'origin-agent-cluster',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+];
+
+test('an /api answer carries the OWASP REST set, an answer outside /api helmet\'s whole set', async ({ harness, manager }) => {
+  // Answered, refused without a token, not found, refused by validation: each status path carries the same set.
+  const api = [
+    await manager.get('/api/auth/me'),
+    await harness.app.inject({ method: 'GET', url: '/api/auth/me' }),
+    await harness.app.inject({ method: 'GET', url: '/api/nowhere' }),
+    await harness.app.inject({ method: 'POST', url: '/api/auth/login', payload: {} }),
+  ];
+  assert.equal(
+    api.map((response) => response.statusCode),
+    [200, 401, 404, 400],
+  );
+  for (const response of api) {
+    for (const name of documentOnly) assert.is(response.headers[name], undefined, `${name} on ${response.statusCode} ${response.body.slice(0, 100)}`);
+    assert.is(response.headers['cache-control'], 'no-store');
+  }
+  for (const url of ['/healthz', '/docs']) {
+    const response = await harness.app.inject({ method: 'GET', url });
+    assert.is(response.headers['referrer-policy'], 'no-referrer', url);
+    for (const name of documentOnly) assert.ok(response.headers[name] !== undefined, `${name} on ${url}`);
   }
 });
 
