@@ -22,6 +22,7 @@ export async function servedRoutes(): Promise<ServedRoutes> {
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('authenticate', async () => unused('authentication')());
   app.decorate('verifyToken', async () => unused('token verification')());
+  app.decorate('authenticateHook', () => unused('authentication')());
   // Stands in for the pool, the event store and the feed: any use of it throws.
   const neverUsed = <T extends object>(what: string): T => new Proxy({} as T, { get: (_, key) => unused(`${what}.${String(key)}`) });
   // As src/app.ts: the metrics registry first, which the ops routes fill.
