@@ -58,6 +58,8 @@ async function emptyServer() {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.get('/empty', async () => ({}));
+  // The empty route at the point read's URL (its two parameters routed, nothing read or checked).
+  app.get('/api/inventory/stores/:storeId/items/:skuId', async () => ({}));
   return { app, close: async () => {} };
 }
 

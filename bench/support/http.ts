@@ -319,14 +319,27 @@ export async function emptyRouteRow(
   cell: Omit<CannonCell, 'server' | 'request'>,
   input: Omit<RowInput, 'result'>,
   section: string,
+  /**
+   * The requests of the cell it stands beside (random paths, the bearer token), sent to an
+   * empty route at that URL: the client then builds and sends what it does for the
+   * Stockroom cell, and only the server's work differs. Without: one fixed path, no headers.
+   */
+  same?: { paths: readonly string[]; headers: Record<string, string>; note: string },
 ): Promise<BenchRow> {
   try {
     const empty = await startServer({ kind: 'empty' });
     try {
       progress(`${section}: ${input.subject}: ${cell.warmupSeconds} s warm-up + ${cell.seconds} s`);
-      const result = await runCannon({ ...cell, server: empty, request: { method: 'GET', path: '/empty' } });
+      const result = same
+        ? await runCannon({
+            ...cell,
+            server: empty,
+            headers: same.headers,
+            request: { method: 'GET', setupRequest: (request) => ({ ...request, path: same.paths[Math.floor(Math.random() * same.paths.length)] ?? same.paths[0] }) },
+          })
+        : await runCannon({ ...cell, server: empty, request: { method: 'GET', path: '/empty' } });
       progress(`${section}: ${input.subject}: ${describeCannon(result)}`);
-      return toRow({ ...input, result, note: cpuSplit(result) });
+      return toRow({ ...input, result, note: same ? `${cpuSplit(result)}; ${same.note}` : cpuSplit(result) });
     } finally {
       await empty.stop();
     }
