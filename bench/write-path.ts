@@ -25,7 +25,8 @@ import type { BenchConfig } from './support/config.js';
 import { benchPool, checkpoint, withFreshDatabase } from './support/database.js';
 import { describeError, progress } from './support/progress.js';
 import { compareTo, failedRow, type BenchRow, type Section, toRow } from './support/report.js';
-import { type Operation, runTimed, type TimedRunResult } from './support/runner.js';
+import { LatencyHistogram } from './support/latency.js';
+import { combineRuns, type Operation, runTimed, type TimedRunResult } from './support/runner.js';
 import { serverCpuProbe } from './support/server-cpu.js';
 import { stockAdjustment, stockItemStreams } from './support/stock-events.js';
 
@@ -346,9 +347,10 @@ async function measureAppender(appender: Appender, writers: number, config: Benc
 }
 
 /**
- * One stream of our store, measured near revision 0, grown to config.growthEvents in
- * batched appends, measured again: appending and reading the tail must not depend on
- * how long the stream is.
+ * Two streams of our store: one grown to config.growthEvents in batched appends, one left
+ * near revision 0; then each measured in turn, in two rounds of opposite order (near, long,
+ * long, near), so that a host that slows down or speeds up during the cell weighs on both
+ * alike. Appending and reading the tail must not depend on how long the stream is.
  */
 async function measureGrowth(config: BenchConfig): Promise<BenchRow[]> {
   return withFreshDatabase('growth', async (database) => {
@@ -356,22 +358,27 @@ async function measureGrowth(config: BenchConfig): Promise<BenchRow[]> {
     const pool = await createDatabasePool(database.url, { maximumPoolSize: config.poolSize });
     try {
       const store = new PostgresEventStore(pool);
-      const [stream] = stockItemStreams(1);
-      if (stream === undefined) throw new Error('no stream name');
-      let revision = -1;
+      const [nearName, longName] = stockItemStreams(2);
+      if (nearName === undefined || longName === undefined) throw new Error('no stream names');
+      const target = config.growthEvents;
+      const nearSubject = 'stream near 0';
+      const longSubject = `stream at ${target.toLocaleString('en-US')}`;
+      const near = { name: nearName, subject: nearSubject, revision: -1 };
+      const long = { name: longName, subject: longSubject, revision: -1 };
+      type Stream = typeof near;
 
-      const appendOne: Operation = async () => {
-        const result = await store.append(stream, [stockAdjustment(revision + 2)], revision < 0 ? 'no_stream' : revision);
-        if (result.revision !== revision + 1) throw new Error(`growth: went to ${result.revision}, not ${revision + 1}`);
-        revision = result.revision;
+      const appendOne = (stream: Stream): Operation => async () => {
+        const result = await store.append(stream.name, [stockAdjustment(stream.revision + 2)], stream.revision < 0 ? 'no_stream' : stream.revision);
+        if (result.revision !== stream.revision + 1) throw new Error(`growth: went to ${result.revision}, not ${stream.revision + 1}`);
+        stream.revision = result.revision;
       };
-      const readTail: Operation = async () => {
-        const events = await store.readStream(stream, { direction: 'backwards', maxCount: 10 });
-        if (events.length !== Math.min(10, revision + 1) || events[0]?.revision !== revision) {
-          throw new Error(`growth: read ${events.length} events ending at ${events[0]?.revision ?? 'none'}, expected ${revision}`);
+      const readTail = (stream: Stream): Operation => async () => {
+        const events = await store.readStream(stream.name, { direction: 'backwards', maxCount: 10 });
+        if (events.length !== Math.min(10, stream.revision + 1) || events[0]?.revision !== stream.revision) {
+          throw new Error(`growth: read ${events.length} events ending at ${events[0]?.revision ?? 'none'}, expected ${stream.revision}`);
         }
       };
-      const timed = async (operation: Operation): Promise<TimedRunResult> => {
+      const timed = async (operation: Operation, histogram: LatencyHistogram): Promise<TimedRunResult> => {
         const serverCpu = await serverCpuProbe(database.url);
         return runTimed({
           workers: 1,
@@ -379,57 +386,75 @@ async function measureGrowth(config: BenchConfig): Promise<BenchRow[]> {
           durationMs: config.seconds * 1000,
           createWorker: () => operation,
           serverCpu,
+          histogram,
         }).finally(() => serverCpu.end());
       };
 
-      const measureAt = async (subject: string): Promise<BenchRow[]> => {
-        await checkpoint(database.url);
-        const from = revision + 1;
-        progress(`${SECTION}: growth, appending to the stream at ${from.toLocaleString('en-US')} events`);
-        const appended = await timed(appendOne);
-        progress(`${SECTION}: growth, ${subject}: append ${describeResult(appended)}`);
-        const read = await timed(readTail);
-        progress(`${SECTION}: growth, ${subject}: read ${describeResult(read)}`);
-        const note = `events ${from.toLocaleString('en-US')}…${(revision + 1).toLocaleString('en-US')} (warm-up included)`;
-        return [
-          toRow({ section: SECTION, scenario: GROWTH_APPEND_SCENARIO, subject, workers: 1, result: appended, note }),
-          toRow({ section: SECTION, scenario: GROWTH_READ_SCENARIO, subject, workers: 1, result: read, note: `stream of ${(revision + 1).toLocaleString('en-US')} events` }),
-        ];
-      };
-
-      const atStart = await measureAt('stream near 0');
-
-      const target = config.growthEvents;
       const batch = Math.max(1, config.growthBatch);
-      const grownFrom = revision + 1;
       const began = performance.now();
       // Events per second of each tenth of the growth: flat if an append does not depend on the stream's length.
       const tenths: number[] = [];
-      let tenthFrom = grownFrom;
+      let tenthFrom = 0;
       let tenthBegan = began;
-      progress(`${SECTION}: growth, appending ${Math.max(0, target - grownFrom).toLocaleString('en-US')} events in batches of ${batch}`);
-      while (revision + 1 < target) {
-        const size = Math.min(batch, target - (revision + 1));
-        const events = Array.from({ length: size }, (_, offset) => stockAdjustment(revision + 2 + offset));
-        const result = await store.append(stream, events, revision < 0 ? 'no_stream' : revision);
-        revision = result.revision;
-        if (revision + 1 - tenthFrom >= (target - grownFrom) / 10 || revision + 1 >= target) {
+      progress(`${SECTION}: growth, appending ${target.toLocaleString('en-US')} events in batches of ${batch}`);
+      while (long.revision + 1 < target) {
+        const size = Math.min(batch, target - (long.revision + 1));
+        const events = Array.from({ length: size }, (_, offset) => stockAdjustment(long.revision + 2 + offset));
+        const result = await store.append(long.name, events, long.revision < 0 ? 'no_stream' : long.revision);
+        long.revision = result.revision;
+        if (long.revision + 1 - tenthFrom >= target / 10 || long.revision + 1 >= target) {
           const now = performance.now();
-          const rate = (revision + 1 - tenthFrom) / ((now - tenthBegan) / 1000);
+          const rate = (long.revision + 1 - tenthFrom) / ((now - tenthBegan) / 1000);
           tenths.push(rate);
-          progress(`${SECTION}: growth, ${(revision + 1).toLocaleString('en-US')} / ${target.toLocaleString('en-US')} events (${Math.round(rate).toLocaleString('en-US')} events/s in ${batch}-event appends)`);
-          tenthFrom = revision + 1;
+          progress(`${SECTION}: growth, ${(long.revision + 1).toLocaleString('en-US')} / ${target.toLocaleString('en-US')} events (${Math.round(rate).toLocaleString('en-US')} events/s in ${batch}-event appends)`);
+          tenthFrom = long.revision + 1;
           tenthBegan = now;
         }
       }
       const perSecond = (rate: number | undefined): string => (rate === undefined ? '—' : Math.round(rate).toLocaleString('en-US'));
       const growthNote =
-        tenths.length === 0
-          ? null
-          : `grown in ${batch}-event appends at ${perSecond(tenths[0])} events/s first, ${perSecond(tenths.at(-1))} events/s last`;
+        tenths.length === 0 ? null : `grown in ${batch}-event appends at ${perSecond(tenths[0])} events/s first, ${perSecond(tenths.at(-1))} events/s last`;
 
-      const atEnd = await measureAt(`stream at ${target.toLocaleString('en-US')}`);
-      return [...atStart, ...atEnd.map((row) => (row.scenario === GROWTH_APPEND_SCENARIO && growthNote ? { ...row, note: `${row.note ?? ''}; ${growthNote}` } : row))];
+      // Each stream's runs, read as one per operation at the end.
+      const measured = new Map<Stream, { from: number; appends: TimedRunResult[]; reads: TimedRunResult[]; appendLatency: LatencyHistogram; readLatency: LatencyHistogram }>(
+        [near, long].map((stream) => [stream, { from: stream.revision + 1, appends: [], reads: [], appendLatency: new LatencyHistogram(), readLatency: new LatencyHistogram() }]),
+      );
+      for (const [round, order] of [[near, long], [long, near]].entries()) {
+        for (const stream of order) {
+          const runs = measured.get(stream)!;
+          await checkpoint(database.url);
+          progress(`${SECTION}: growth, round ${round + 1}, appending to the ${stream.subject} (at ${(stream.revision + 1).toLocaleString('en-US')} events)`);
+          const appended = await timed(appendOne(stream), runs.appendLatency);
+          runs.appends.push(appended);
+          progress(`${SECTION}: growth, round ${round + 1}, ${stream.subject}: append ${describeResult(appended)}`);
+          const read = await timed(readTail(stream), runs.readLatency);
+          runs.reads.push(read);
+          progress(`${SECTION}: growth, round ${round + 1}, ${stream.subject}: read ${describeResult(read)}`);
+        }
+      }
+      const rounds = 'two rounds, near 0 / long / long / near 0';
+      return [near, long].flatMap((stream) => {
+        const runs = measured.get(stream)!;
+        const range = `events ${runs.from.toLocaleString('en-US')}…${(stream.revision + 1).toLocaleString('en-US')} (warm-ups included); ${rounds}`;
+        return [
+          toRow({
+            section: SECTION,
+            scenario: GROWTH_APPEND_SCENARIO,
+            subject: stream.subject,
+            workers: 1,
+            result: combineRuns(runs.appends, runs.appendLatency),
+            note: stream === long && growthNote ? `${range}; ${growthNote}` : range,
+          }),
+          toRow({
+            section: SECTION,
+            scenario: GROWTH_READ_SCENARIO,
+            subject: stream.subject,
+            workers: 1,
+            result: combineRuns(runs.reads, runs.readLatency),
+            note: `stream of ${(stream.revision + 1).toLocaleString('en-US')} events at the end; ${rounds}`,
+          }),
+        ];
+      });
     } finally {
       await pool.end();
     }

@@ -18,6 +18,8 @@ export interface TimedRunOptions {
   maxConsecutiveErrors?: number;
   /** Reads the server's CPU time over the measured window, when the server is local. */
   serverCpu?: ServerCpuProbe;
+  /** Records the calls' latencies into this histogram too (several runs of one cell read as one). */
+  histogram?: LatencyHistogram;
 }
 
 export interface TimedRunResult {
@@ -79,6 +81,7 @@ export async function runTimed(options: TimedRunOptions): Promise<TimedRunResult
         const ended = performance.now();
         if (began >= measureFrom) {
           histogram.record(ended - began);
+          options.histogram?.record(ended - began);
           if (ended > lastCompletion) lastCompletion = ended;
         }
       }
@@ -104,5 +107,47 @@ export async function runTimed(options: TimedRunOptions): Promise<TimedRunResult
     latency,
     cpu,
     serverCpuMicrosPerOp,
+  };
+}
+
+/**
+ * Several runs of one cell read as one: calls and elapsed time summed (so the rate is calls
+ * over the time measured), latency from the histogram they all recorded into, CPU per call
+ * weighted by each run's calls and the host's busy share by its time.
+ */
+export function combineRuns(runs: readonly TimedRunResult[], histogram: LatencyHistogram): TimedRunResult {
+  const operations = runs.reduce((total, run) => total + run.operations, 0);
+  const elapsedSeconds = runs.reduce((total, run) => total + run.elapsedSeconds, 0);
+  const byCalls = (value: (run: TimedRunResult) => number | null): number | null => {
+    let total = 0;
+    for (const run of runs) {
+      const perCall = value(run);
+      if (perCall === null) return null;
+      total += perCall * run.operations;
+    }
+    return operations > 0 ? total / operations : null;
+  };
+  const byTime = (value: (run: TimedRunResult) => number | null): number | null => {
+    let total = 0;
+    for (const run of runs) {
+      const share = value(run);
+      if (share === null) return null;
+      total += share * run.elapsedSeconds;
+    }
+    return elapsedSeconds > 0 ? total / elapsedSeconds : null;
+  };
+  return {
+    operations,
+    errors: runs.reduce((total, run) => total + run.errors, 0),
+    firstError: runs.find((run) => run.firstError !== null)?.firstError ?? null,
+    elapsedSeconds,
+    operationsPerSecond: elapsedSeconds > 0 ? operations / elapsedSeconds : 0,
+    latency: histogram.summary(),
+    cpu: {
+      clientMicrosPerOp: byCalls((run) => run.cpu.clientMicrosPerOp) ?? Number.NaN,
+      hostBusyPercent: byTime((run) => run.cpu.hostBusyPercent),
+      hostMicrosPerOp: byCalls((run) => run.cpu.hostMicrosPerOp),
+    },
+    serverCpuMicrosPerOp: byCalls((run) => run.serverCpuMicrosPerOp),
   };
 }
