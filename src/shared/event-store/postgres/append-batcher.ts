@@ -47,12 +47,17 @@ export interface GroupCommitOptions {
    * finds a trip free, as the first. 'when-matched': only once the appends waiting are at
    * least as many as the smallest trip under way (or maxBatch), so that an extra trip never
    * carries fewer appends than the one before it: the per-trip cost is not paid for fewer
-   * appends than one trip at a time would carry. Default 'at-once'.
+   * appends than one trip at a time would carry. 'at-once' when not given.
    */
   extraTrips?: 'at-once' | 'when-matched';
 }
 
-export const GROUP_COMMIT_DEFAULTS: GroupCommitOptions = { maxInFlight: 1, maxBatch: 50, extraTrips: 'at-once' };
+/**
+ * Two trips, the second leaving when matched: while one trip's backend works or waits on its
+ * flush, the next trip's appends are already on their way, and never fewer of them than the
+ * first carries (docs/decisions.md, "Two group-commit trips by default").
+ */
+export const GROUP_COMMIT_DEFAULTS: GroupCommitOptions = { maxInFlight: 2, maxBatch: 50, extraTrips: 'when-matched' };
 
 interface Pending {
   request: AppendRequest;
