@@ -121,25 +121,26 @@ export const authPlugin = fp<AuthOptions>(
      * revocation and its user's credentials answered from memory) is admitted without a
      * promise, and so without the turn of the microtask queue an async hook costs a request.
      */
+    /** Admits the request with these verified claims, or refuses it (made once: no closure per request). */
+    const admitClaims = (request: FastifyRequest, done: (error?: Error) => void, claims: TokenClaims): void => {
+      let principal: Principal | undefined;
+      try {
+        principal = principalNow(claims);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      if (principal) {
+        request.principal = principal;
+        done();
+        return;
+      }
+      principalFor(claims).then((admitted) => {
+        request.principal = admitted;
+        done();
+      }, done);
+    };
     const admitRequest = (request: FastifyRequest, done: (error?: Error) => void): void => {
-      const admitClaims = (claims: TokenClaims): void => {
-        let principal: Principal | undefined;
-        try {
-          principal = principalNow(claims);
-        } catch (error) {
-          done(error as Error);
-          return;
-        }
-        if (principal) {
-          request.principal = principal;
-          done();
-          return;
-        }
-        principalFor(claims).then((admitted) => {
-          request.principal = admitted;
-          done();
-        }, done);
-      };
       let claims: TokenClaims | null;
       try {
         const token = bearerToken(request.headers.authorization);
@@ -149,14 +150,17 @@ export const authPlugin = fp<AuthOptions>(
         return;
       }
       if (claims !== null) {
-        admitClaims(claims);
+        admitClaims(request, done, claims);
         return;
       }
       // Any other shape: jwtVerify refuses it, with its own reason.
       request
         .jwtVerify()
         .then((verified) => tokenClaims.parse(verified))
-        .then(admitClaims, (error: unknown) => done(invalid(error)));
+        .then(
+          (verified) => admitClaims(request, done, verified),
+          (error: unknown) => done(invalid(error)),
+        );
     };
     app.decorate('authenticate', (request: FastifyRequest) => new Promise<void>((resolve, reject) => admitRequest(request, (error) => (error ? reject(error) : resolve()))));
     app.decorate('authenticateHook', function authenticateHook(request, _reply, done) {

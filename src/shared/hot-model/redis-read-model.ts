@@ -29,13 +29,12 @@ return replies`,
 /** Items per script at most: a burst larger than this is sent as several scripts. */
 const MAX_ITEMS_PER_READ = 256;
 
-/** The model is not complete on the server the read reached: PostgreSQL answers. */
-const NOT_COMPLETE = Symbol('not complete');
-
+/** A point read waiting for its turn's script: the item asked for and its caller's promise. */
 interface PendingItem {
   key: string;
-  resolve: (fields: unknown) => void;
-  reject: (error: unknown) => void;
+  storeId: string;
+  skuId: string;
+  resolve: (item: RedisStockItem | null | undefined) => void;
 }
 
 /**
@@ -68,28 +67,26 @@ export class RedisReadModel {
    */
   item(storeId: string, skuId: string): Promise<RedisStockItem | null | undefined> {
     if (!this.available()) return Promise.resolve(undefined);
+    // No closure of its own per read (each would be named at runtime too, under tsx): the
+    // turn's batch settles the promise from the fields it read (itemOf).
     return new Promise((resolve) => {
-      const read = (values: unknown): void => {
-        if (values === NOT_COMPLETE) return resolve(undefined);
-        let row: ReturnType<typeof itemFields>;
-        try {
-          row = itemFields(values);
-        } catch {
-          this.failed();
-          return resolve(undefined);
-        }
-        resolve(!row || row.removed ? null : { storeId, skuId, quantity: row.quantity, lowStockThreshold: row.lowStockThreshold, revision: row.revision });
-      };
       if (this.pending.length === 0) setImmediate(this.flush);
-      this.pending.push({
-        key: keys.item(storeId, skuId),
-        resolve: read,
-        reject: () => {
-          this.failed();
-          resolve(undefined);
-        },
-      });
+      this.pending.push({ key: keys.item(storeId, skuId), storeId, skuId, resolve });
     });
+  }
+
+  /** One point read's answer from its hash's fields; a malformed hash pauses Redis and answers undefined. */
+  private itemOf(read: PendingItem, values: unknown): RedisStockItem | null | undefined {
+    let row: ReturnType<typeof itemFields>;
+    try {
+      row = itemFields(values);
+    } catch {
+      this.failed();
+      return undefined;
+    }
+    return !row || row.removed
+      ? null
+      : { storeId: read.storeId, skuId: read.skuId, quantity: row.quantity, lowStockThreshold: row.lowStockThreshold, revision: row.revision };
   }
 
   /** The items present in one store, by skuId. [] for a store without items (or unknown). */
@@ -173,11 +170,16 @@ export class RedisReadModel {
       const reply = await ITEMS_READ.run(this.redis, [keys.meta, ...batch.map((item) => item.key)], []);
       if (!Array.isArray(reply) || reply.length !== batch.length + 1) throw new Error(`unexpected reply to a point read of ${batch.length} items`);
       const replies: readonly unknown[] = reply;
+      // Not complete on this server: every read of the batch goes to PostgreSQL.
       const complete = replies[0] === runId;
-      // Each item's fields are checked by its own caller (itemFields): one malformed hash fails one read.
-      batch.forEach((item, index) => item.resolve(complete ? replies[index + 1] : NOT_COMPLETE));
-    } catch (error) {
-      for (const item of batch) item.reject(error);
+      // Each item's fields are checked on their own (itemOf): one malformed hash fails one read.
+      for (let index = 0; index < batch.length; index += 1) {
+        const read = batch[index]!;
+        read.resolve(complete ? this.itemOf(read, replies[index + 1]) : undefined);
+      }
+    } catch {
+      this.failed();
+      for (const read of batch) read.resolve(undefined);
     }
   }
 
