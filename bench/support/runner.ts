@@ -118,24 +118,20 @@ export async function runTimed(options: TimedRunOptions): Promise<TimedRunResult
 export function combineRuns(runs: readonly TimedRunResult[], histogram: LatencyHistogram): TimedRunResult {
   const operations = runs.reduce((total, run) => total + run.operations, 0);
   const elapsedSeconds = runs.reduce((total, run) => total + run.elapsedSeconds, 0);
-  const byCalls = (value: (run: TimedRunResult) => number | null): number | null => {
+  /** The runs' values weighted by `weight`; null when a run has none. */
+  const weighted = (value: (run: TimedRunResult) => number | null, weight: (run: TimedRunResult) => number): number | null => {
     let total = 0;
+    let weights = 0;
     for (const run of runs) {
-      const perCall = value(run);
-      if (perCall === null) return null;
-      total += perCall * run.operations;
+      const one = value(run);
+      if (one === null) return null;
+      total += one * weight(run);
+      weights += weight(run);
     }
-    return operations > 0 ? total / operations : null;
+    return weights > 0 ? total / weights : null;
   };
-  const byTime = (value: (run: TimedRunResult) => number | null): number | null => {
-    let total = 0;
-    for (const run of runs) {
-      const share = value(run);
-      if (share === null) return null;
-      total += share * run.elapsedSeconds;
-    }
-    return elapsedSeconds > 0 ? total / elapsedSeconds : null;
-  };
+  const byCalls = (value: (run: TimedRunResult) => number | null) => weighted(value, (run) => run.operations);
+  const byTime = (value: (run: TimedRunResult) => number | null) => weighted(value, (run) => run.elapsedSeconds);
   return {
     operations,
     errors: runs.reduce((total, run) => total + run.errors, 0),
