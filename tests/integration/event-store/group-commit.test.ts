@@ -11,7 +11,8 @@ import { createTestDatabase, type TestDatabase } from '../../support/database.js
  * Group commit (append-batcher.ts, migrations 024 and 028) against real PostgreSQL. With one trip at
  * a time, an append sent while another is out waits for it and leaves with every other
  * append that came meanwhile, in one es_append_many call: each test starts one append, then
- * the ones it wants in one batch, and checks by the trip count that they shared a trip.
+ * the ones it wants in one batch, and checks by the trip count that they shared a trip. The
+ * last test runs the adapter's default (two trips, the second when matched).
  */
 const test = suite<{ db: TestDatabase; appendPool: pg.Pool; store: PostgresEventStore }>('event store: group commit');
 
@@ -188,6 +189,20 @@ test('es_append_many decides the common case as a set: no es_append for appends 
   assert.equal((await store.readStream('thing-set-0')).map((e) => e.revision), [0, 1, 2]);
   assert.equal((await store.readStream('thing-set-1')).map((e) => e.revision), [0]);
   assert.equal((await store.readStream('thing-set-twice')).map((e) => e.revision), [0, 1]);
+});
+
+test('by default a second trip leaves beside the first, and the rest gather behind them', async ({ db, appendPool }) => {
+  // The adapter as the app builds it: GROUP_COMMIT_DEFAULTS (two trips, the second when matched).
+  const store = new PostgresEventStore(db.pool, appendPool);
+  // All sent before any answer: the first leaves alone, the second beside it (as many appends as
+  // the one under way: one), the fourteen others wait for a trip to come back and go together.
+  const results = await Promise.all(Array.from({ length: 16 }, (_, i) => store.append(`thing-default-${i}`, [event()], 'no_stream')));
+  assert.ok(results.every((result) => result.written && result.revision === 0));
+  const stats = store.groupCommitStats;
+  assert.is(stats?.appends, 16);
+  assert.is(stats?.trips, 3, 'one alone, one beside it, fourteen together');
+  assert.ok((stats?.overlapped ?? 0) >= 1, 'a trip left while another was under way');
+  assert.is((await store.readAll({ after: 0n })).length, 16);
 });
 
 test.run();
