@@ -196,8 +196,9 @@ async function addHourly(tx: DatabaseTransactionConnection, schema: string, coun
 
 /**
  * Keeps each SKU's sums over the top movers' windows (the clock's hour and the 23, or 167,
- * before it). The clock row is locked first by every batch that moves units, so these rows
- * change one batch at a time: the clock moves to the current hour (or to the latest hour of
+ * before it). The clock row is locked first by every batch that moves units, alone by a batch
+ * that moves the clock and shared by the others, so the windows never change under a move:
+ * the clock moves to the current hour (or to the latest hour of
  * the batch, never back), the hours that left each window are subtracted from the hourly
  * rows (still there: pruning keeps 8 days and runs after this), then the batch's hours that
  * are inside the windows are added. Added to, so each movement must come once: the batch's
@@ -211,7 +212,15 @@ async function addToWindows(tx: DatabaseTransactionConnection, schema: string, c
   const rows = JSON.stringify(rowsOf(counters, ['sku_id', 'hour']));
   const batch = sql.fragment`jsonb_to_recordset(${rows}::jsonb) as x(sku_id uuid, hour timestamptz, units_in bigint, units_out bigint)`;
   await tx.query(sql.unsafe`insert into ${clock} (singleton, hour) values (true, date_trunc('hour', now(), 'UTC')) on conflict (singleton) do nothing`);
-  await tx.query(sql.unsafe`select hour from ${clock} for update`);
+  // The clock is taken alone only by a batch that moves it (its target past the clock's hour:
+  // a new hour, or a batch of later hours); the others only add to windows that end where it
+  // stands, which commutes, and share it, so that the partitions' batches of one hour do not
+  // wait for each other. A batch that shares it never asks for it alone afterwards (no upgrade):
+  // the first statement decides, and the second holds the clock still until the commit, even
+  // for a batch whose target another batch reached while it waited.
+  const target = sql.fragment`greatest(date_trunc('hour', now(), 'UTC'), (select max(hour) from ${batch}))`;
+  await tx.query(sql.unsafe`select hour from ${clock} where hour < ${target} for update`);
+  await tx.query(sql.unsafe`select hour from ${clock} for share`);
   // Where the clock is and where this batch moves it (to the current hour or the batch's
   // latest, never back): written, not read back, so that these statements need no answer
   // and go with the batch's other writes (see BatchedWrites).
