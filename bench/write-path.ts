@@ -21,7 +21,7 @@ import { z } from 'zod/v4';
 import { migrate } from '../src/shared/db/migrate.js';
 import { createAppendPool, createDatabasePool } from '../src/shared/db/pool.js';
 import { PostgresEventStore } from '../src/shared/event-store/postgres/index.js';
-import type { BenchConfig } from './support/config.js';
+import { type BenchConfig, groupCommitExtraTrips } from './support/config.js';
 import { benchPool, checkpoint, withFreshDatabase } from './support/database.js';
 import { describeError, progress } from './support/progress.js';
 import { compareTo, failedRow, type BenchRow, type Section, toRow } from './support/report.js';
@@ -210,14 +210,6 @@ const groupCommitTrips = (): number | null => {
   const trips = Number(raw);
   if (!Number.isInteger(trips) || trips < 1) throw new Error(`BENCH_GROUP_COMMIT_TRIPS must be a positive integer, not ${raw}`);
   return trips;
-};
-
-/** When extra trips leave (BENCH_GROUP_COMMIT_EXTRA_TRIPS: at-once or when-matched; default the adapter's). */
-const groupCommitExtraTrips = (): 'at-once' | 'when-matched' | null => {
-  const raw = process.env.BENCH_GROUP_COMMIT_EXTRA_TRIPS?.trim();
-  if (!raw) return null;
-  if (raw !== 'at-once' && raw !== 'when-matched') throw new Error(`BENCH_GROUP_COMMIT_EXTRA_TRIPS must be at-once or when-matched, not ${raw}`);
-  return raw;
 };
 
 const stockroomAppender = (subject: string, groupCommit: boolean): Appender => ({

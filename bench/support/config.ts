@@ -167,3 +167,14 @@ export function loadConfig(): BenchConfig {
     scaleSamples: Math.max(10, Math.round(positiveNumber('BENCH_SCALE_SAMPLES', 100))),
   };
 }
+
+/**
+ * When group commit's trips beyond the first leave (BENCH_GROUP_COMMIT_EXTRA_TRIPS: at-once or
+ * when-matched), for the write path's appender and the HTTP cells' servers; null: the adapter's default.
+ */
+export const groupCommitExtraTrips = (): 'at-once' | 'when-matched' | null => {
+  const raw = process.env.BENCH_GROUP_COMMIT_EXTRA_TRIPS?.trim();
+  if (!raw) return null;
+  if (raw !== 'at-once' && raw !== 'when-matched') throw new Error(`BENCH_GROUP_COMMIT_EXTRA_TRIPS must be at-once or when-matched, not ${raw}`);
+  return raw;
+};

@@ -30,6 +30,7 @@ import { createRedis } from '../../src/shared/redis.js';
 import { type AppendResult, type EventToAppend, type ExpectedRevision, WrongExpectedRevision } from '../../src/shared/event-store/port.js';
 import { classicServer, classicSpec } from './classic-server.js';
 import { benchConfig, JWT_SECRET } from './stockroom.js';
+import { groupCommitExtraTrips } from './config.js';
 
 export const serverSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('empty') }),
@@ -89,11 +90,8 @@ const groupCommit = (): PostgresEventStoreOptions['groupCommit'] => {
   if (raw === 'off') return false;
   const trips = Number(raw);
   if (!Number.isInteger(trips) || trips < 1) throw new Error(`BENCH_GROUP_COMMIT must be off or a number of trips, not ${raw}`);
-  // BENCH_GROUP_COMMIT_EXTRA_TRIPS: when the trips beyond the first leave, as in the write path.
-  const extra = process.env.BENCH_GROUP_COMMIT_EXTRA_TRIPS?.trim();
-  if (extra === undefined || extra === '') return { maxInFlight: trips };
-  if (extra !== 'at-once' && extra !== 'when-matched') throw new Error(`BENCH_GROUP_COMMIT_EXTRA_TRIPS must be at-once or when-matched, not ${extra}`);
-  return { maxInFlight: trips, extraTrips: extra };
+  const extra = groupCommitExtraTrips();
+  return extra === null ? { maxInFlight: trips } : { maxInFlight: trips, extraTrips: extra };
 };
 
 async function appServer(spec: Extract<ServerSpec, { kind: 'app' }>) {
